@@ -1,0 +1,19 @@
+# The two commands of the README. Everything else they need is bootstrapped by tools/.
+PORT ?= 8069
+export PORT
+
+.PHONY: run test lint help
+
+help:
+	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
+	@echo "make test  lint, then every suite module installed and tested in a fresh database"
+	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
+
+run:
+	@bash tools/run.sh
+
+test:
+	@bash tools/test.sh
+
+lint:
+	@bash tools/lint.sh

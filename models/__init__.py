@@ -1,0 +1,1 @@
+from . import interop_endpoint, interop_team, res_config_settings

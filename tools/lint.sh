@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make lint: ruff (check and format), pylint with pylint-odoo, and the OCA module checks.
+set -euo pipefail
+# shellcheck source=tools/interop-env.sh
+source "$(dirname "$0")/interop-env.sh"
+
+ensure_lint_venv
+cd "$INTEROP_ROOT"
+bin=$INTEROP_LINT_VENV/bin
+log "lint: ruff"
+"$bin/ruff" check --no-cache .
+"$bin/ruff" format --no-cache --check .
+# pylint and the OCA checks want module directories by their own names: lint the links.
+ensure_addons_link
+targets=("$INTEROP_BUILD"/addons/*)
+log "lint: pylint-odoo (${targets[*]##*/})"
+"$bin/pylint" --rcfile=setup.cfg "${targets[@]}"
+log "lint: oca-checks-odoo-module"
+# These checks locate the repository by its .git entry: give them the real module paths.
+"$bin/oca-checks-odoo-module" . $(compgen -G "addons/interop_*/" || true)
+log "lint: docker-compose.yml (static: no Docker engine here)"
+"$bin/python" tools/check_compose.py
+log "lint: clean"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make test: lint, install every suite module into a fresh database, run all tests.
+# Fails on a failing or skipped test, on any WARNING/ERROR logged while installing or testing,
+# and when Odoo cannot be found. Ends with pytest's summary line.
+set -euo pipefail
+# shellcheck source=tools/interop-env.sh
+source "$(dirname "$0")/interop-env.sh"
+
+TEST_DB=${INTEROP_TEST_DB:-interop_test}
+
+ensure_odoo_src # first, so that a machine without Odoo fails at once, with the message
+bash "$INTEROP_ROOT/tools/lint.sh"
+interop_bootstrap "${INTEROP_TEST_HTTP_PORT:-8069}"
+modules=$(suite_modules)
+install_log=$INTEROP_BUILD/install.log
+
+log "installing $modules into a fresh database $TEST_DB"
+python "$INTEROP_ROOT/tools/pgdb.py" "$ODOO_CONF" drop "$TEST_DB"
+if ! python "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$TEST_DB" -i "$modules" \
+    --stop-after-init --log-level=info --logfile="$install_log" --no-http; then
+    tail -n 40 "$install_log" >&2
+    die "installing the suite failed (full log: $install_log)"
+fi
+if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$install_log" >&2; then
+    die "installing the suite logged the WARNING/ERROR lines above (full log: $install_log)"
+fi
+log "installed without WARNING or ERROR; running the tests"
+
+# Collect through the addons folder of links, so each test module imports as odoo.addons.<name>.
+cd "$INTEROP_BUILD/addons"
+test_paths=()
+for t in */tests; do test_paths+=("$t"); done
+PYTHONPATH="$INTEROP_ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" exec python -m pytest \
+    -p pytest_interop -c "$INTEROP_ROOT/setup.cfg" --rootdir "$INTEROP_BUILD/addons" \
+    --odoo-config "$ODOO_CONF" --odoo-database "$TEST_DB" --odoo-http \
+    --odoo-log-level warn "${test_paths[@]}" "$@"
