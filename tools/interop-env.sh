@@ -206,14 +206,17 @@ ensure_postgres() {
 # The repository root is the module `interop`: expose it under that name in an addons folder
 # of links, beside the modules of addons/, whatever the clone's directory is called.
 ensure_addons_link() {
-    rm -rf "$INTEROP_BUILD/addons"
+    local link target
     mkdir -p "$INTEROP_BUILD/addons"
+    # drop links of modules that are gone, without disturbing a run in progress
+    for link in "$INTEROP_BUILD"/addons/*; do
+        [[ -L $link && ! -e $link/__manifest__.py ]] && rm -f "$link"
+    done
     ln -sfn "$INTEROP_ROOT" "$INTEROP_BUILD/addons/interop"
-    local m
-    for m in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py; do
-        [[ -f $m ]] || continue
-        m=$(dirname "$m")
-        ln -sfn "$m" "$INTEROP_BUILD/addons/$(basename "$m")"
+    for target in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py; do
+        [[ -f $target ]] || continue
+        target=$(dirname "$target")
+        ln -sfn "$target" "$INTEROP_BUILD/addons/$(basename "$target")"
     done
 }
 
