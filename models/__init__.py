@@ -1,1 +1,4 @@
-from . import interop_endpoint, interop_team, res_config_settings
+from . import interop_crypto
+from . import interop_team
+from . import interop_endpoint
+from . import res_config_settings

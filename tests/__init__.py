@@ -1,5 +1,4 @@
-from . import (
-    test_interop_endpoint,
-    test_interop_endpoint_security,
-    test_res_config_settings,
-)
+from . import test_interop_crypto
+from . import test_interop_endpoint
+from . import test_interop_endpoint_security
+from . import test_res_config_settings

@@ -1,0 +1,77 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Failures of message processing that a business person can act on.
+
+Processing code (handlers, the mapping resolver, the system-of-record check)
+raises one of these; the message log turns it into an exception routed to the
+right owner, with the words of ``summary`` and ``suggested_action``. None is
+retried automatically: the data or the configuration must change first (then
+the message is replayed). Transient, technical faults raise queue_job's
+``RetryableJobError`` instead.
+
+Never put a payload value that may be PHI into ``summary``: every user of the
+exception queue sees it. ``detail`` is technical, shown folded, to managers.
+"""
+
+
+class InteropProcessingError(Exception):
+    """A message cannot be processed until a person acts."""
+
+    #: code of an ``interop.exception.category`` record
+    #: (data/interop_exception_category_data)
+    category = "business_rule"
+    severity = "medium"
+
+    def __init__(
+        self, summary, *, suggested_action=None, detail=None, owner=None, records=None
+    ):
+        super().__init__(summary)
+        self.summary = summary
+        self.suggested_action = suggested_action
+        self.detail = detail
+        #: a ``res.users`` or ``interop.team`` record that should work it, overriding
+        #: routing
+        self.owner = owner
+        #: Odoo records the failure is about (linked on the exception)
+        self.records = records
+
+
+class PayloadValidationError(InteropProcessingError):
+    """The payload does not satisfy its event type's contract."""
+
+    category = "validation"
+
+    def __init__(self, summary, *, violations=None, **kwargs):
+        super().__init__(summary, **kwargs)
+        self.violations = violations or []
+
+
+class MappingError(InteropProcessingError):
+    """An external code has no mapping valid on the date in a mapping table."""
+
+    category = "mapping"
+
+    def __init__(self, summary, *, table=None, code=None, **kwargs):
+        super().__init__(summary, **kwargs)
+        self.table = table
+        self.code = code
+
+
+class BusinessRuleError(InteropProcessingError):
+    """The data is well-formed and mapped but breaks a business rule (e.g. no price)."""
+
+    category = "business_rule"
+
+
+class SystemOfRecordConflict(InteropProcessingError):
+    """Processing would overwrite data owned by another system."""
+
+    category = "system_of_record"
+    severity = "high"
+
+
+class TransportError(InteropProcessingError):
+    """A technical or transport failure that retries could not overcome."""
+
+    category = "technical"
+    severity = "high"
