@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
+from datetime import datetime, time
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
@@ -35,7 +36,11 @@ GOVERNED_FIELDS = {
     "technical_owner_id",
     "data_classification",
     "description",
+    "retention_days",
+    "service_user_id",
 }
+
+RETENTION_DEFAULTS = {"public": 365, "internal": 180, "confidential": 90, "phi": 30}
 
 SYSTEM_KINDS = [
     ("scheduling", "Scheduling"),
@@ -161,6 +166,23 @@ class InteropEndpoint(models.Model):
     )
     date_retired = fields.Datetime(string="Retired On", readonly=True, copy=False)
     color = fields.Integer(compute="_compute_color")
+    service_user_id = fields.Many2one(
+        "res.users",
+        tracking=True,
+        copy=False,
+        check_company=True,
+        help="The dedicated, least-privilege user that processes this endpoint's "
+        "messages. Created on activation; give it only the groups its flows need.",
+    )
+    retention_days = fields.Integer(
+        tracking=True,
+        help="Days the content of this endpoint's messages is kept. 0: the default "
+        "of its data classification (Settings).",
+    )
+    message_today_count = fields.Integer(compute="_compute_message_counts")
+    message_failed_count = fields.Integer(compute="_compute_message_counts")
+    message_queued_count = fields.Integer(compute="_compute_message_counts")
+    exception_open_count = fields.Integer(compute="_compute_message_counts")
 
     _sql_constraints = [
         (
@@ -189,6 +211,41 @@ class InteropEndpoint(models.Model):
         }
         for endpoint in self:
             endpoint.color = colors.get(endpoint.state, 0)
+
+    def _compute_message_counts(self):
+        Message = self.env["interop.message"]
+        today = datetime.combine(fields.Date.context_today(self), time.min)
+
+        def count(domain):
+            groups = Message._read_group(
+                [("endpoint_id", "in", self.ids), *domain], ["endpoint_id"], ["__count"]
+            )
+            return {endpoint.id: total for endpoint, total in groups}
+
+        today_counts = count([("date_received", ">=", today)])
+        failed = count([("state", "=", "failed")])
+        queued = count([("state", "in", ("queued", "processing"))])
+        exceptions = {
+            endpoint.id: total
+            for endpoint, total in self.env["interop.exception"]._read_group(
+                [
+                    ("endpoint_id", "in", self.ids),
+                    ("state", "in", ("open", "in_progress")),
+                ],
+                ["endpoint_id"],
+                ["__count"],
+            )
+        }
+        for endpoint in self:
+            endpoint.message_today_count = today_counts.get(endpoint.id, 0)
+            endpoint.message_failed_count = failed.get(endpoint.id, 0)
+            endpoint.message_queued_count = queued.get(endpoint.id, 0)
+            endpoint.exception_open_count = exceptions.get(endpoint.id, 0)
+
+    @api.constrains("retention_days")
+    def _check_retention_days(self):
+        if any(endpoint.retention_days < 0 for endpoint in self):
+            raise ValidationError(self.env._("Retention days cannot be negative."))
 
     @api.constrains("code")
     def _check_code(self):
@@ -323,11 +380,42 @@ class InteropEndpoint(models.Model):
     def action_activate(self):
         now = fields.Datetime.now()
         for endpoint in self:
+            if (
+                endpoint.direction in ("inbound", "both")
+                and not endpoint.service_user_id
+            ):
+                endpoint._check_ready_for_activation()
+                endpoint.service_user_id = endpoint._create_service_user()
             vals = {"state": STATE_ACTIVE}
             if not endpoint.date_activated:
                 vals["date_activated"] = now
             endpoint.write(vals)
         return True
+
+    def _create_service_user(self):
+        """A user that can process this endpoint's messages and nothing else yet."""
+        self.ensure_one()
+        # sudo: creating users is an administrator's right; the user gets only the
+        # service group, on this endpoint's company
+        users_sudo = self.env["res.users"].sudo().with_context(no_reset_password=True)
+        return users_sudo.create(
+            {
+                "name": self.env._("Interop: %(endpoint)s", endpoint=self.name),
+                "login": f"interop-service-{self.company_id.id}-{self.code}",
+                "company_id": self.company_id.id,
+                "company_ids": [(6, 0, self.company_id.ids)],
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref("interop.group_interop_service").id,
+                        ],
+                    )
+                ],
+            }
+        )
 
     def action_suspend(self):
         self.write({"state": STATE_SUSPENDED})
@@ -336,6 +424,57 @@ class InteropEndpoint(models.Model):
     def action_retire(self):
         self.write({"state": STATE_RETIRED, "date_retired": fields.Datetime.now()})
         return True
+
+    def _get_retention_days(self):
+        """Days to keep message content: the endpoint's, else its classification's."""
+        self.ensure_one()
+        if self.retention_days:
+            return self.retention_days
+        default = RETENTION_DEFAULTS[self.data_classification]
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"interop.retention_days_{self.data_classification}")
+        )
+        return int(param) if param and param.isdigit() and int(param) > 0 else default
+
+    def _action_messages(self, domain, name):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_message_action"
+        )
+        action.update(
+            name=name,
+            domain=[("endpoint_id", "=", self.id), *domain],
+            context={"create": False},
+        )
+        return action
+
+    def action_view_messages_today(self):
+        today = datetime.combine(fields.Date.context_today(self), time.min)
+        return self._action_messages(
+            [("date_received", ">=", fields.Datetime.to_string(today))],
+            self.env._("Messages Today"),
+        )
+
+    def action_view_messages_failed(self):
+        return self._action_messages([("state", "=", "failed")], self.env._("Failed"))
+
+    def action_view_messages_queued(self):
+        return self._action_messages(
+            [("state", "in", ("queued", "processing"))], self.env._("Queued")
+        )
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_exception_action"
+        )
+        action.update(
+            domain=[("endpoint_id", "=", self.id)],
+            context={"search_default_open": 1},
+        )
+        return action
 
     def _check_can_exchange(self):
         """Raise unless each endpoint of ``self`` is active: only those exchange."""

@@ -23,3 +23,28 @@ class ResConfigSettings(models.TransientModel):
         default="confidential",
         help="Classification proposed for new endpoints.",
     )
+
+    interop_retention_days_public = fields.Integer(
+        string="Public Data (days)",
+        config_parameter="interop.retention_days_public",
+        default=365,
+    )
+    interop_retention_days_internal = fields.Integer(
+        string="Internal Data (days)",
+        config_parameter="interop.retention_days_internal",
+        default=180,
+    )
+    interop_retention_days_confidential = fields.Integer(
+        string="Confidential Data (days)",
+        config_parameter="interop.retention_days_confidential",
+        default=90,
+    )
+    interop_retention_days_phi = fields.Integer(
+        string="PHI (days)", config_parameter="interop.retention_days_phi", default=30
+    )
+    interop_retention_row_grace_days = fields.Integer(
+        string="Keep Pruned Rows (days)",
+        config_parameter="interop.retention_row_grace_days",
+        default=30,
+        help="After its content is pruned, a message row stays this long, then goes.",
+    )

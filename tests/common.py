@@ -1,5 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
@@ -41,3 +43,84 @@ class InteropCase(TransactionCase):
         }
         vals.update(overrides)
         return vals
+
+
+PARTNER_SCHEMA = {
+    "type": "object",
+    "required": ["event_id", "contact"],
+    "properties": {
+        "event_id": {"type": "string"},
+        "contact": {
+            "type": "object",
+            "required": ["ref", "name"],
+            "properties": {
+                "ref": {"type": "string"},
+                "name": {"type": "string", "minLength": 1},
+                "email": {"type": "string"},
+                "birth_date": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+class InteropMessageCase(InteropCase):
+    """An active endpoint and a contact event processed by the generic handler."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=True))
+        cls.phi_user = new_test_user(
+            cls.env,
+            login="interop_phi",
+            groups="interop.group_interop_user,interop.group_interop_phi",
+        )
+        cls.team = cls.env["interop.team"].create(
+            {"name": "Test Revenue", "lead_id": cls.manager.id}
+        )
+        cls.endpoint.write({"team_id": cls.team.id})
+        cls.endpoint.action_activate()
+        # the flows of this endpoint create contacts
+        cls.endpoint.service_user_id.groups_id = [
+            (4, cls.env.ref("base.group_partner_manager").id)
+        ]
+        cls.event_type = cls.env["interop.event.type"].create(
+            {
+                "code": "contact.updated",
+                "name": "Contact Updated",
+                "schema": json.dumps(PARTNER_SCHEMA),
+                "data_classification": "phi",
+                "phi_paths": "contact.name\ncontact.email\ncontact.birth_date",
+                "id_field": "event_id",
+                "business_key_field": "contact.ref",
+                "handler_model": "interop.handler.record",
+                "handler_method": "_interop_handle_upsert",
+                "record_model_id": cls.env.ref("base.model_res_partner").id,
+                "record_match_field": "ref",
+                "record_field_map": json.dumps(
+                    {
+                        "ref": "contact.ref",
+                        "name": "contact.name",
+                        "email": "contact.email",
+                    }
+                ),
+            }
+        )
+
+    @classmethod
+    def _payload(cls, ref="P-1001", name="Jane Roe", **contact):
+        return {
+            "event_id": f"evt-{ref}",
+            "contact": {
+                "ref": ref,
+                "name": name,
+                "email": "jane@example.com",
+                **contact,
+            },
+        }
+
+    def _receive(self, payload=None, **extra):
+        return self.env["interop.message"]._receive(
+            self.endpoint, self.event_type, payload or self._payload(), **extra
+        )

@@ -42,9 +42,11 @@ def _not_test_mode_alarm(record):
     return not record.getMessage().startswith("Importing test framework")
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_cmdline_main(config):
+    # a wrapper, and the first: pytest-odoo's own wrapper imports odoo.tests
     logging.getLogger("odoo.tests.common").addFilter(_not_test_mode_alarm)
+    return (yield)
 
 
 def pytest_configure(config):

@@ -1,0 +1,418 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import copy
+import hashlib
+import json
+import re
+import threading
+
+import fastjsonschema
+import jsonschema
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .interop_endpoint import DATA_CLASSIFICATIONS
+
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+HANDLER_PREFIX = "_interop_handle_"
+MASK = "***"
+
+# Compiled validators, shared by every worker thread: {(db, schema digest): callable}.
+_VALIDATORS = {}
+_VALIDATORS_LOCK = threading.Lock()
+
+
+def path_get(payload, path):
+    """Value at a dotted ``path`` ("visit.id") of a JSON document, or None."""
+    value = payload
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        else:
+            return None
+    return value
+
+
+def _mask_path(node, parts):
+    if not parts:
+        return _mask_all(node)
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, list):
+        return [_mask_path(item, parts) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = dict(node)
+    keys = list(node) if head == "*" else [head] if head in node else []
+    for key in keys:
+        result[key] = _mask_path(node[key], rest)
+    return result
+
+
+def _mask_all(node):
+    if isinstance(node, dict):
+        return {key: _mask_all(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_mask_all(item) for item in node]
+    return MASK if node not in (None, "") else node
+
+
+def mask_payload(payload, paths, mask_everything=False):
+    """Copy of ``payload`` with the values at ``paths`` (dotted, ``*`` for any key;
+    lists are traversed) replaced by ``***``."""
+    if mask_everything:
+        return _mask_all(payload)
+    masked = copy.deepcopy(payload)
+    for path in paths:
+        masked = _mask_path(masked, path.split("."))
+    return masked
+
+
+class InteropEventType(models.Model):
+    """The contract of one kind of message: its schema, its owner, its handler."""
+
+    _name = "interop.event.type"
+    _description = "Event Type"
+    _inherit = ["mail.thread"]
+    _order = "code, version desc"
+    _rec_names_search = ["code", "name"]
+
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Dotted lower-case name used in URLs, e.g. 'service.completed'.",
+    )
+    version = fields.Integer(required=True, default=1, tracking=True)
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        default="inbound",
+        tracking=True,
+    )
+    description = fields.Text()
+    schema = fields.Text(
+        string="JSON Schema",
+        required=True,
+        default='{\n  "type": "object"\n}',
+        tracking=True,
+        help="JSON Schema (draft 2020-12) every payload must satisfy. Once messages "
+        "were validated against it, it cannot change: create a new version.",
+    )
+    phi_paths = fields.Text(
+        string="PHI Fields",
+        help="One dotted path per line (e.g. 'patient.name', 'patient.*', "
+        "'lines.notes'): values masked for users without PHI access. When the "
+        "classification is PHI and no path is given, every value is masked.",
+    )
+    id_field = fields.Char(
+        string="Idempotency Field",
+        help="Dotted path of the field identifying the event in the payload, used as "
+        "idempotency key when the sender gives no Idempotency-Key header.",
+    )
+    business_key_field = fields.Char(
+        help="Dotted path of the business key (e.g. 'visit_id'), shown on messages "
+        "and searchable.",
+    )
+    data_classification = fields.Selection(
+        DATA_CLASSIFICATIONS, required=True, default="confidential", tracking=True
+    )
+    business_owner_id = fields.Many2one(
+        "res.users",
+        tracking=True,
+        domain="[('share', '=', False)]",
+        help="Receives the exceptions of this event type, unless a routing rule says "
+        "otherwise.",
+    )
+    team_id = fields.Many2one("interop.team", string="Owning Team", tracking=True)
+    handler_model = fields.Char(
+        tracking=True,
+        help="Model whose handler method processes the messages, e.g. "
+        "'interop.handler.record'.",
+    )
+    handler_method = fields.Char(
+        tracking=True,
+        help=f"Method of the handler model, named {HANDLER_PREFIX}<what>; it receives "
+        "the message and its payload and returns the records it created or touched.",
+    )
+    channel = fields.Char(
+        string="Job Channel",
+        required=True,
+        default="root.interop",
+        tracking=True,
+        help="queue_job channel of the processing jobs.",
+    )
+    company_id = fields.Many2one(
+        "res.company", help="Leave empty to share the event type between companies."
+    )
+    # Configuration of the generic record handler (interop.handler.record)
+    record_model_id = fields.Many2one(
+        "ir.model",
+        string="Target Model",
+        ondelete="set null",
+        tracking=True,
+        help="Generic handler: the model whose records the messages create or update.",
+    )
+    record_match_field = fields.Char(
+        string="Match On",
+        tracking=True,
+        help="Generic handler: the target field identifying an existing record "
+        "(e.g. 'ref'); its value comes from the field map.",
+    )
+    record_field_map = fields.Text(
+        string="Field Map",
+        tracking=True,
+        help='Generic handler: JSON object {"target_field": "payload.path"} or '
+        '{"target_field": {"path": "payload.path", "mapping": "table-code"}} to '
+        "translate an external code through a mapping table.",
+    )
+    message_count = fields.Integer(compute="_compute_message_count")
+
+    _sql_constraints = [
+        (
+            "code_version_uniq",
+            "unique(code, version)",
+            "This version of the event type already exists.",
+        ),
+        ("version_positive", "CHECK(version > 0)", "Versions start at 1."),
+    ]
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["interop.message"]._read_group(
+                [("event_type_id", "in", self.ids)], ["event_type_id"], ["__count"]
+            )
+        )
+        for event_type in self:
+            event_type.message_count = counts.get(event_type, 0)
+
+    @api.depends("code", "version", "name")
+    def _compute_display_name(self):
+        for event_type in self:
+            event_type.display_name = (
+                f"{event_type.code} v{event_type.version}"
+                if event_type.code
+                else event_type.name
+            )
+
+    @api.constrains("code")
+    def _check_code(self):
+        for event_type in self:
+            if not CODE_PATTERN.match(event_type.code or ""):
+                raise ValidationError(
+                    self.env._(
+                        "The code %(code)r is not valid: use dotted lower-case words, "
+                        "e.g. 'service.completed'.",
+                        code=event_type.code,
+                    )
+                )
+
+    @api.constrains("schema")
+    def _check_schema(self):
+        for event_type in self:
+            try:
+                schema = json.loads(event_type.schema)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The schema of %(event)s is not valid JSON: %(error)s",
+                        event=event_type.display_name,
+                        error=error,
+                    )
+                ) from None
+            try:
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+            except jsonschema.SchemaError as error:
+                raise ValidationError(
+                    self.env._(
+                        "The schema of %(event)s is not a valid JSON Schema: %(error)s",
+                        event=event_type.display_name,
+                        error=error.message,
+                    )
+                ) from None
+
+    @api.constrains("handler_model", "handler_method")
+    def _check_handler(self):
+        for event_type in self:
+            if not (event_type.handler_model or event_type.handler_method):
+                continue
+            if not (event_type.handler_model and event_type.handler_method):
+                raise ValidationError(
+                    self.env._(
+                        "%(event)s needs both a handler model and a handler method.",
+                        event=event_type.display_name,
+                    )
+                )
+            if event_type.handler_model not in self.env:
+                raise ValidationError(
+                    self.env._(
+                        "The handler model %(model)r does not exist.",
+                        model=event_type.handler_model,
+                    )
+                )
+            method = event_type.handler_method or ""
+            handler = self.env[event_type.handler_model]
+            if not method.startswith(HANDLER_PREFIX) or not callable(
+                getattr(handler, method, None)
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The handler %(model)s.%(method)s does not exist: handler "
+                        "methods are named %(prefix)s<what>.",
+                        model=event_type.handler_model,
+                        method=method,
+                        prefix=HANDLER_PREFIX,
+                    )
+                )
+
+    @api.constrains("record_field_map", "record_model_id", "record_match_field")
+    def _check_record_field_map(self):
+        for event_type in self.filtered("record_field_map"):
+            try:
+                field_map = json.loads(event_type.record_field_map)
+            except ValueError:
+                field_map = None
+            if not isinstance(field_map, dict):
+                raise ValidationError(
+                    self.env._(
+                        "The field map of %(event)s must be a JSON object.",
+                        event=event_type.display_name,
+                    )
+                )
+            model = event_type.record_model_id
+            if not model:
+                continue
+            unknown = [f for f in field_map if f not in self.env[model.model]._fields]
+            if event_type.record_match_field and (
+                event_type.record_match_field not in field_map
+            ):
+                unknown.append(event_type.record_match_field)
+            if unknown:
+                raise ValidationError(
+                    self.env._(
+                        "The field map of %(event)s names fields %(model)s does not "
+                        "have, or misses the match field: %(fields)s",
+                        event=event_type.display_name,
+                        model=model.model,
+                        fields=", ".join(unknown),
+                    )
+                )
+
+    def write(self, vals):
+        if "schema" in vals or "version" in vals or "code" in vals:
+            used = self.filtered(
+                lambda e: (
+                    e.message_count
+                    and any(
+                        vals.get(f, e[f]) != e[f]
+                        for f in ("schema", "version", "code")
+                        if f in vals
+                    )
+                )
+            )
+            if used:
+                raise UserError(
+                    self.env._(
+                        "%(events)s already validated messages: its code, version and "
+                        "schema cannot change. Create a new version instead.",
+                        events=", ".join(used.mapped("display_name")),
+                    )
+                )
+        return super().write(vals)
+
+    def action_new_version(self):
+        """Copy the event type as its next version, and open it."""
+        self.ensure_one()
+        latest = self.with_context(active_test=False).search(
+            [("code", "=", self.code)], order="version desc", limit=1
+        )
+        new = self.copy({"version": latest.version + 1})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": new.id,
+            "view_mode": "form",
+        }
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_message_action"
+        )
+        action["domain"] = [("event_type_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # Contract helpers used by the gateway and processing
+
+    @api.model
+    def _find(self, code, version=None, direction="inbound"):
+        """The active event type ``code`` (its latest version unless given)."""
+        domain = [("code", "=", code), ("direction", "=", direction)]
+        if version:
+            domain.append(("version", "=", version))
+        return self.search(domain, order="version desc", limit=1)
+
+    def _schema_digest(self):
+        return hashlib.sha256((self.schema or "").encode()).hexdigest()
+
+    def _get_validator(self):
+        """The compiled fastjsonschema validator of this schema (compiled once)."""
+        self.ensure_one()
+        key = (self.env.cr.dbname, self._schema_digest())
+        validator = _VALIDATORS.get(key)
+        if validator is None:
+            with _VALIDATORS_LOCK:
+                validator = _VALIDATORS.get(key)
+                if validator is None:
+                    validator = fastjsonschema.compile(json.loads(self.schema))
+                    _VALIDATORS[key] = validator
+        return validator
+
+    def _validate_payload(self, payload):
+        """Return the list of violations of ``payload`` (empty when it is valid).
+
+        The compiled validator answers the common, valid case fast; only an invalid
+        payload pays for the full list of violations, each as "path: reason".
+        """
+        self.ensure_one()
+        try:
+            self._get_validator()(payload)
+            return []
+        except fastjsonschema.JsonSchemaException as error:
+            first = error.message
+        schema = json.loads(self.schema)
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        violations = []
+        for error in sorted(validator.iter_errors(payload), key=lambda e: e.path):
+            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            violations.append(f"{where}: {error.message}")
+        return violations or [first]
+
+    def _phi_path_list(self):
+        self.ensure_one()
+        return [
+            line.strip() for line in (self.phi_paths or "").splitlines() if line.strip()
+        ]
+
+    def _mask_payload(self, payload):
+        """``payload`` as users without PHI access may see it."""
+        self.ensure_one()
+        paths = self._phi_path_list()
+        everything = self.data_classification == "phi" and not paths
+        return mask_payload(payload, paths, mask_everything=everything)
+
+    def _extract_business_key(self, payload):
+        self.ensure_one()
+        if not self.business_key_field or not isinstance(payload, dict):
+            return None
+        value = path_get(payload, self.business_key_field)
+        return None if value is None else str(value)[:256]
+
+    def _extract_idempotency_key(self, payload):
+        self.ensure_one()
+        if not self.id_field or not isinstance(payload, dict):
+            return None
+        value = path_get(payload, self.id_field)
+        return None if value is None else str(value)[:256]

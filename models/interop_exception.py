@@ -1,0 +1,387 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .interop_exception_category import SEVERITIES
+
+_logger = logging.getLogger(__name__)
+
+OPEN_STATES = ("open", "in_progress")
+ACTIVITY_TYPE = "interop.mail_act_interop_exception"
+ESCALATION_TYPE = "interop.mail_act_interop_escalation"
+
+
+class InteropException(models.Model):
+    """A failed transaction, told in words to the person who can fix it."""
+
+    _name = "interop.exception"
+    _description = "Integration Exception"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_deadline, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Summary", required=True, readonly=True, tracking=True)
+    state = fields.Selection(
+        [
+            ("open", "Open"),
+            ("in_progress", "In Progress"),
+            ("resolved", "Resolved"),
+            ("dismissed", "Dismissed"),
+        ],
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        group_expand="_read_group_expand_full",
+    )
+    category_id = fields.Many2one(
+        "interop.exception.category", required=True, readonly=True, index=True
+    )
+    category_code = fields.Char(related="category_id.code")
+    severity = fields.Selection(
+        SEVERITIES, required=True, default="medium", tracking=True
+    )
+    message_id = fields.Many2one("interop.message", readonly=True, index=True)
+    message_state = fields.Selection(related="message_id.state", string="Message State")
+    correlation_id = fields.Char(related="message_id.correlation_id")
+    business_key = fields.Char(related="message_id.business_key", store=True)
+    endpoint_id = fields.Many2one(
+        "interop.endpoint", readonly=True, index=True, check_company=True
+    )
+    event_type_id = fields.Many2one("interop.event.type", readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        tracking=True,
+        index=True,
+        domain="[('share', '=', False)]",
+    )
+    team_id = fields.Many2one("interop.team", tracking=True, index=True)
+    description = fields.Text(
+        string="What Happened", readonly=True, help="In words, without patient data."
+    )
+    suggested_action = fields.Text(readonly=True)
+    technical_detail = fields.Text(
+        readonly=True, groups="interop.group_interop_manager"
+    )
+    occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
+    date_first = fields.Datetime(
+        string="First Seen", default=fields.Datetime.now, readonly=True
+    )
+    date_last = fields.Datetime(
+        string="Last Seen", default=fields.Datetime.now, readonly=True
+    )
+    date_deadline = fields.Datetime(string="Deadline", readonly=True, index=True)
+    is_overdue = fields.Boolean(
+        compute="_compute_is_overdue", search="_search_is_overdue"
+    )
+    is_escalated = fields.Boolean(string="Escalated", readonly=True, tracking=True)
+    date_escalated = fields.Datetime(readonly=True)
+    date_closed = fields.Datetime(readonly=True)
+    closing_reason = fields.Text(readonly=True, tracking=True)
+    res_model = fields.Char(string="Related Model", readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Related Record ID", model_field="res_model", readonly=True
+    )
+    mapping_table_code = fields.Char(readonly=True)
+    mapping_code = fields.Char(string="Unmapped Code", readonly=True)
+
+    @api.depends("date_deadline", "state")
+    def _compute_is_overdue(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            exception.is_overdue = bool(
+                exception.state in OPEN_STATES
+                and exception.date_deadline
+                and exception.date_deadline < now
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on overdue exceptions."))
+        overdue = [
+            ("state", "in", OPEN_STATES),
+            ("date_deadline", "<", fields.Datetime.now()),
+        ]
+        positive = (operator == "=") == value
+        return overdue if positive else ["!", "&", *overdue]
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_retention(self):
+        if not self.env.context.get("interop_retention"):
+            raise UserError(
+                self.env._(
+                    "Exceptions cannot be deleted: resolve or dismiss them, with a "
+                    "reason."
+                )
+            )
+
+    # Raising
+
+    @api.model
+    def _raise_for_message(self, message, error):
+        """Open (or update) the exception of ``message`` for a processing ``error``.
+
+        The same message failing again updates its open exception (occurrences, last
+        error) instead of opening a second one with a second activity.
+        """
+        existing = self.sudo().search(
+            [("message_id", "=", message.id), ("state", "in", OPEN_STATES)], limit=1
+        )
+        now = fields.Datetime.now()
+        if existing:
+            existing.write(
+                {
+                    "occurrence_count": existing.occurrence_count + 1,
+                    "date_last": now,
+                    "description": error.summary,
+                    "technical_detail": error.detail,
+                }
+            )
+            existing.message_post(
+                body=self.env._(
+                    "Failed again (attempt %(attempt)s): %(error)s",
+                    attempt=message.attempt_count,
+                    error=error.summary,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return existing
+        return self._open(
+            error,
+            message=message,
+            endpoint=message.endpoint_id,
+            event_type=message.event_type_id,
+        )
+
+    @api.model
+    def _open(self, error, message=None, endpoint=None, event_type=None):
+        """Open an exception for ``error`` and give its owner an activity."""
+        Category = self.env["interop.exception.category"].sudo()
+        category = Category.search([("code", "=", error.category)], limit=1)
+        if not category:
+            category = Category.search([("code", "=", "technical")], limit=1)
+        endpoint = endpoint or self.env["interop.endpoint"]
+        event_type = event_type or self.env["interop.event.type"]
+        company = endpoint.company_id or self.env.company
+        user, team = self._route(error, endpoint, event_type, category, company)
+        now = fields.Datetime.now()
+        record = error.records[:1] if error.records else None
+        table = getattr(error, "table", None)
+        vals = {
+            "name": error.summary[:250],
+            "description": error.summary,
+            "suggested_action": error.suggested_action or category.suggested_action,
+            "technical_detail": error.detail,
+            "category_id": category.id,
+            "severity": error.severity or category.severity,
+            "message_id": message.id if message else False,
+            "endpoint_id": endpoint.id,
+            "event_type_id": event_type.id,
+            "company_id": company.id,
+            "user_id": user.id,
+            "team_id": team.id,
+            "date_first": now,
+            "date_last": now,
+            "date_deadline": now + timedelta(hours=category.sla_hours),
+            "res_model": record._name if record else (table._name if table else False),
+            "res_id": record.id if record else (table.id if table else False),
+            "mapping_table_code": getattr(table, "code", False) or False,
+            "mapping_code": getattr(error, "code", False) or False,
+        }
+        exception = self.sudo().with_context(mail_create_nolog=True).create([vals])
+        exception._schedule_owner_activity()
+        return exception
+
+    @api.model
+    def _route(self, error, endpoint, event_type, category, company):
+        """(user, team) owning an exception: the error's own owner (e.g. a mapping
+        table's), then the routing rules, then the event type's owner, then the
+        endpoint's."""
+        Users = self.env["res.users"]
+        Team = self.env["interop.team"]
+        owner = error.owner
+        if owner and owner._name == "res.users":
+            return owner, Team
+        if owner and owner._name == "interop.team":
+            return owner.lead_id, owner
+        rule = self.env["interop.exception.rule"]._match(
+            endpoint, event_type, category, company
+        )
+        if rule:
+            return rule.user_id or rule.team_id.lead_id, rule.team_id
+        if event_type.business_owner_id or event_type.team_id:
+            return (
+                event_type.business_owner_id or event_type.team_id.lead_id,
+                event_type.team_id,
+            )
+        if endpoint.business_owner_id or endpoint.team_id:
+            return (
+                endpoint.business_owner_id or endpoint.team_id.lead_id,
+                endpoint.team_id,
+            )
+        return Users, Team
+
+    def _schedule_owner_activity(self):
+        for exception in self.filtered("user_id"):
+            exception.activity_schedule(
+                ACTIVITY_TYPE,
+                date_deadline=fields.Date.to_date(exception.date_deadline),
+                user_id=exception.user_id.id,
+                summary=exception.name[:120],
+                note=exception.suggested_action or "",
+            )
+
+    # Working the queue
+
+    def action_start(self):
+        for exception in self.filtered(lambda e: e.state == "open"):
+            vals = {"state": "in_progress"}
+            if not exception.user_id:
+                vals["user_id"] = self.env.uid
+            exception.write(vals)
+        return True
+
+    def action_retry(self):
+        """Replay the failed messages of these exceptions (e.g. after a fix)."""
+        # whoever may work these exceptions may replay their messages
+        self.check_access("write")
+        messages = self.filtered(lambda e: e.state in OPEN_STATES).message_id
+        failed = messages.filtered(lambda m: m.state == "failed")
+        if not failed:
+            raise UserError(
+                self.env._("None of these exceptions has a failed message to retry.")
+            )
+        self.filtered(lambda e: e.state == "open").write({"state": "in_progress"})
+        failed._replay()
+        return True
+
+    def action_resolve(self):
+        self._close(
+            "resolved", self.env._("Resolved by %(user)s", user=self.env.user.name)
+        )
+        return True
+
+    def action_open_dismiss_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Dismiss Exceptions"),
+            "res_model": "interop.exception.dismiss",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def _dismiss(self, reason):
+        if not (reason or "").strip():
+            raise UserError(self.env._("Dismissing an exception needs a reason."))
+        self._close("dismissed", reason)
+        audit = self.env.get("interop.audit.entry")
+        if audit is not None:
+            for exception in self:
+                audit._log(
+                    "exception_dismissed",
+                    record=exception,
+                    summary=self.env._("Exception dismissed"),
+                    details={"reason": reason},
+                )
+
+    def _close(self, state, reason):
+        to_close = self.filtered(lambda e: e.state in OPEN_STATES)
+        if not to_close:
+            return
+        to_close.write(
+            {
+                "state": state,
+                "closing_reason": reason,
+                "date_closed": fields.Datetime.now(),
+            }
+        )
+        for exception in to_close:
+            exception.activity_feedback(
+                [ACTIVITY_TYPE, ESCALATION_TYPE], feedback=reason
+            )
+
+    def _resolve_by_success(self):
+        """A replay succeeded: its open exceptions are resolved."""
+        self.filtered(lambda e: e.state in OPEN_STATES)._close(
+            "resolved", self.env._("The message was processed successfully.")
+        )
+
+    def action_open_message(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "interop.message",
+            "res_id": self.message_id.id,
+            "view_mode": "form",
+        }
+
+    def action_open_related(self):
+        """Open the record to fix (e.g. the mapping table missing a code)."""
+        self.ensure_one()
+        if not self.res_model or not self.res_id:
+            raise UserError(self.env._("This exception has no related record."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
+
+    # Escalation
+
+    @api.model
+    def _cron_escalate(self, batch_size=200):
+        """Escalate exceptions past their deadline to the team lead or a manager."""
+        overdue = self.search(
+            [
+                ("state", "in", OPEN_STATES),
+                ("is_escalated", "=", False),
+                ("date_deadline", "<", fields.Datetime.now()),
+            ],
+            limit=batch_size,
+        )
+        managers = self.env.ref("interop.group_interop_manager").users
+        for exception in overdue:
+            escalate_to = exception.team_id.lead_id
+            if not escalate_to or escalate_to == exception.user_id:
+                escalate_to = (managers - exception.user_id).filtered(
+                    lambda u, c=exception.company_id: c in u.company_ids
+                )[:1]
+            exception.write(
+                {"is_escalated": True, "date_escalated": fields.Datetime.now()}
+            )
+            if escalate_to:
+                exception.activity_schedule(
+                    ESCALATION_TYPE,
+                    date_deadline=fields.Date.context_today(exception),
+                    user_id=escalate_to.id,
+                    summary=self.env._("Overdue: %(name)s", name=exception.name[:100]),
+                    note=self.env._(
+                        "%(owner)s has not resolved this exception within its SLA.",
+                        owner=exception.user_id.name or self.env._("Nobody"),
+                    ),
+                )
+            exception.message_post(
+                body=self.env._(
+                    "Escalated to %(user)s: the deadline has passed.",
+                    user=escalate_to.name or self.env._("nobody (no manager found)"),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        self.env["ir.cron"]._notify_progress(
+            done=len(overdue), remaining=1 if len(overdue) >= batch_size else 0
+        )
+        return overdue

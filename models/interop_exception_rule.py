@@ -1,0 +1,61 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class InteropExceptionRule(models.Model):
+    """Who works which exceptions: the first matching rule (by sequence) wins."""
+
+    _name = "interop.exception.rule"
+    _description = "Exception Routing Rule"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company",
+        help="Leave empty to apply the rule in every company.",
+        tracking=True,
+    )
+    endpoint_id = fields.Many2one(
+        "interop.endpoint", check_company=True, tracking=True, help="Any when empty."
+    )
+    event_type_id = fields.Many2one(
+        "interop.event.type", tracking=True, help="Any when empty."
+    )
+    category_id = fields.Many2one(
+        "interop.exception.category", tracking=True, help="Any when empty."
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        tracking=True,
+        domain="[('share', '=', False)]",
+    )
+    team_id = fields.Many2one("interop.team", string="Owning Team", tracking=True)
+
+    @api.constrains("user_id", "team_id")
+    def _check_owner(self):
+        for rule in self:
+            if not rule.user_id and not rule.team_id:
+                raise ValidationError(
+                    self.env._(
+                        "Routing rule %(rule)s must name an owner or a team.",
+                        rule=rule.name,
+                    )
+                )
+
+    @api.model
+    def _match(self, endpoint, event_type, category, company):
+        """The first active rule matching the exception's context, if any."""
+        domain = [
+            ("company_id", "in", (False, company.id)),
+            ("endpoint_id", "in", (False, endpoint.id)),
+            ("event_type_id", "in", (False, event_type.id)),
+            ("category_id", "in", (False, category.id)),
+        ]
+        return self.sudo().search(domain, limit=1)

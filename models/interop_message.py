@@ -1,0 +1,619 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from psycopg2 import OperationalError
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from ..errors import InteropProcessingError, TransportError
+
+_logger = logging.getLogger(__name__)
+
+RECEIVED = "received"
+VALIDATED = "validated"
+QUEUED = "queued"
+PROCESSING = "processing"
+DONE = "done"
+REJECTED = "rejected"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+STATES = [
+    (RECEIVED, "Received"),
+    (VALIDATED, "Validated"),
+    (QUEUED, "Queued"),
+    (PROCESSING, "Processing"),
+    (DONE, "Done"),
+    (REJECTED, "Rejected"),
+    (FAILED, "Failed"),
+    (CANCELLED, "Cancelled"),
+]
+
+# The only moves a message can make. processing -> queued is a transient fault being
+# retried; failed -> queued is a replay.
+TRANSITIONS = {
+    RECEIVED: {VALIDATED, REJECTED, CANCELLED},
+    VALIDATED: {QUEUED, PROCESSING, CANCELLED},
+    QUEUED: {PROCESSING, CANCELLED},
+    PROCESSING: {DONE, FAILED, QUEUED},
+    FAILED: {QUEUED, CANCELLED},
+    REJECTED: {CANCELLED},
+    DONE: set(),
+    CANCELLED: set(),
+}
+FINAL_STATES = (DONE, REJECTED, FAILED, CANCELLED)
+
+
+class InteropMessage(models.Model):
+    """One message in or out: what it was, where it went, and what became of it.
+
+    Rows are written only by the methods of this model (the ACL gives nobody write,
+    create or unlink): the log is the evidence of every exchange.
+    """
+
+    _name = "interop.message"
+    _description = "Integration Message"
+    _order = "date_received desc, id desc"
+    _rec_names_search = ["business_key", "correlation_id", "idempotency_key"]
+    _interop_encrypted_fields = ["payload_enc"]
+
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    endpoint_id = fields.Many2one(
+        "interop.endpoint",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+    )
+    event_type_id = fields.Many2one(
+        "interop.event.type", readonly=True, index=True, ondelete="restrict"
+    )
+    event_version = fields.Integer(
+        readonly=True,
+        help="Version of the event type the payload was validated against.",
+    )
+    company_id = fields.Many2one(
+        related="endpoint_id.company_id", store=True, index=True, readonly=True
+    )
+    state = fields.Selection(
+        STATES, required=True, default=RECEIVED, readonly=True, index=True
+    )
+    business_key = fields.Char(readonly=True, index=True)
+    idempotency_key = fields.Char(readonly=True)
+    correlation_id = fields.Char(
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: str(uuid.uuid4()),
+        help="Assigned on entry and carried by every job, message and outbound call "
+        "derived from this one.",
+    )
+    parent_id = fields.Many2one(
+        "interop.message", readonly=True, index="btree_not_null"
+    )
+    child_ids = fields.One2many("interop.message", "parent_id", readonly=True)
+    content_type = fields.Char(readonly=True, default="application/json")
+    payload_size = fields.Integer(string="Size (bytes)", readonly=True)
+    payload_hash = fields.Char(readonly=True)
+    # Never readable through the UI or RPC: the ciphertext is useless without the key,
+    # and payload_display is the governed way to read it.
+    payload_enc = fields.Text(readonly=True, prefetch=False, groups="base.group_system")
+    payload_key_id = fields.Char(string="Encryption Key", readonly=True)
+    payload_display = fields.Text(
+        string="Payload", compute="_compute_payload_display", compute_sudo=False
+    )
+    is_payload_masked = fields.Boolean(compute="_compute_payload_display")
+    is_payload_pruned = fields.Boolean(string="Content Pruned", readonly=True)
+    date_received = fields.Datetime(
+        default=fields.Datetime.now, required=True, readonly=True, index=True
+    )
+    date_started = fields.Datetime(readonly=True)
+    date_finished = fields.Datetime(readonly=True)
+    date_pruned = fields.Datetime(readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    last_error = fields.Text(
+        readonly=True, help="What went wrong last, in words. No technical trace."
+    )
+    rejection_reasons = fields.Text(readonly=True)
+    job_uuid = fields.Char(string="Last Job", readonly=True)
+    attempt_ids = fields.One2many(
+        "interop.message.attempt", "message_id", readonly=True
+    )
+    link_ids = fields.One2many("interop.message.link", "message_id", readonly=True)
+    exception_ids = fields.One2many("interop.exception", "message_id", readonly=True)
+    open_exception_count = fields.Integer(compute="_compute_open_exception_count")
+    active = fields.Boolean(default=True, readonly=True)
+
+    _sql_constraints = [
+        (
+            "idempotency_uniq",
+            "unique(endpoint_id, direction, idempotency_key)",
+            "This endpoint already sent a message with this idempotency key.",
+        ),
+    ]
+
+    @api.depends("direction", "event_type_id", "business_key")
+    def _compute_display_name(self):
+        for message in self:
+            label = message.event_type_id.code or message.direction or ""
+            key = message.business_key or (message.id and f"#{message.id}") or ""
+            message.display_name = f"{label} {key}".strip()
+
+    def _compute_open_exception_count(self):
+        counts = dict(
+            self.env["interop.exception"]._read_group(
+                [
+                    ("message_id", "in", self.ids),
+                    ("state", "in", ("open", "in_progress")),
+                ],
+                ["message_id"],
+                ["__count"],
+            )
+        )
+        for message in self:
+            message.open_exception_count = counts.get(message, 0)
+
+    @api.depends_context("uid")
+    def _compute_payload_display(self):
+        can_see_phi = self.env.user.has_group("interop.group_interop_phi")
+        for message in self:
+            message.is_payload_masked = False
+            if message.is_payload_pruned:
+                message.payload_display = self.env._(
+                    "(content pruned by the retention policy)"
+                )
+                continue
+            payload = message._get_payload()
+            if payload is None:
+                message.payload_display = False
+                continue
+            if not can_see_phi and message.event_type_id and isinstance(payload, dict):
+                payload = message.event_type_id._mask_payload(payload)
+                message.is_payload_masked = True
+            elif not can_see_phi:
+                payload = "***"
+                message.is_payload_masked = True
+            else:
+                message._log_phi_view()
+            message.payload_display = json.dumps(
+                payload, indent=2, ensure_ascii=False, sort_keys=True
+            )
+
+    @api.model_create_multi
+    @api.private
+    def create(self, vals_list):
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_retention(self):
+        # The log is evidence: only the retention policy removes rows.
+        if not self.env.context.get("interop_retention"):
+            raise UserError(
+                self.env._(
+                    "Messages cannot be deleted: the retention policy removes them "
+                    "when their time has come."
+                )
+            )
+
+    # Payload
+
+    def _get_payload(self):
+        """The decrypted payload (parsed JSON), for processing code only."""
+        self.ensure_one()
+        token = self.sudo().payload_enc
+        if not token:
+            return None
+        text = self.env["interop.crypto"]._decrypt(token)
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def _log_phi_view(self):
+        """Record that the current user saw this message unmasked."""
+        audit = self.env.get("interop.audit.entry")
+        if audit is not None:
+            audit._log(
+                "phi_viewed",
+                record=self,
+                summary=self.env._("Unmasked payload viewed"),
+            )
+        else:  # pragma: no cover - the audit trail is part of the core module
+            _logger.info(
+                "PHI payload of message %s viewed by uid %s", self.id, self.env.uid
+            )
+
+    @api.model
+    def _prepare_payload_vals(self, body):
+        """Encryption and fingerprint values of a raw body (bytes or str)."""
+        if isinstance(body, str):
+            body = body.encode()
+        crypto = self.env["interop.crypto"]
+        token = crypto._encrypt(body)
+        return {
+            "payload_enc": token,
+            "payload_key_id": crypto._key_id_of(token),
+            "payload_size": len(body),
+            "payload_hash": hashlib.sha256(body).hexdigest(),
+        }
+
+    # Logging entry points
+
+    @api.model
+    def _log_message(
+        self, endpoint, event_type, body, direction="inbound", **extra_vals
+    ):
+        """Store a message and its encrypted payload; return it (state received).
+
+        ``body`` is the raw payload (bytes/str) or a JSON-serialisable object.
+        """
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        vals = {
+            "direction": direction,
+            "endpoint_id": endpoint.id,
+            "event_type_id": event_type.id if event_type else False,
+            "event_version": event_type.version if event_type else 0,
+            **self._prepare_payload_vals(body),
+            **extra_vals,
+        }
+        return self.sudo().create([vals])
+
+    @api.model
+    def _receive(self, endpoint, event_type, payload, **extra_vals):
+        """Log an inbound ``payload`` (parsed JSON), validate it, and queue it.
+
+        Returns the message: queued when valid, rejected (with the reasons) when not.
+        """
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        extra_vals.setdefault("business_key", event_type._extract_business_key(payload))
+        message = self._log_message(endpoint, event_type, body, **extra_vals)
+        message._validate(payload)
+        if message.state == VALIDATED:
+            message._enqueue()
+        return message
+
+    # State machine
+
+    def _set_state(self, new_state, **vals):
+        labels = dict(STATES)
+        for message in self:
+            if new_state not in TRANSITIONS[message.state]:
+                raise UserError(
+                    self.env._(
+                        "Message %(message)s cannot go from %(from)s to %(to)s.",
+                        message=message.display_name,
+                        **{"from": labels[message.state], "to": labels[new_state]},
+                    )
+                )
+        self.sudo().write(dict(vals, state=new_state))
+
+    def _validate(self, payload=None):
+        """Check the payload against its event type: validated or rejected."""
+        for message in self:
+            if payload is None:
+                payload = message._get_payload()
+            violations = (
+                message.event_type_id._validate_payload(payload)
+                if message.event_type_id
+                else []
+            )
+            if violations:
+                message._set_state(
+                    REJECTED,
+                    rejection_reasons="\n".join(violations),
+                    last_error=self.env._(
+                        "The payload does not match the contract of %(event)s "
+                        "(%(count)s violation(s)).",
+                        event=message.event_type_id.display_name,
+                        count=len(violations),
+                    ),
+                    date_finished=fields.Datetime.now(),
+                )
+            else:
+                message._set_state(VALIDATED)
+            payload = None
+        return self.filtered(lambda m: m.state == VALIDATED)
+
+    def _enqueue(self):
+        """Queue processing jobs, one per message, on the event type's channel."""
+        for message in self:
+            message._set_state(QUEUED)
+            job = message.with_delay(
+                channel=message.event_type_id.channel or "root.interop",
+                identity_key=identity_exact,
+                description=self.env._(
+                    "Process %(message)s (correlation %(correlation)s)",
+                    message=message.display_name,
+                    correlation=message.correlation_id,
+                ),
+            )._job_process()
+            if job is not None and getattr(job, "uuid", None):
+                message.sudo().job_uuid = job.uuid
+        return True
+
+    # Processing
+
+    def _job_process(self):
+        """queue_job entry point: process one message, as a new attempt."""
+        self.ensure_one()
+        if self.state != QUEUED:
+            # a job already ran for it (replayed or cancelled meanwhile): nothing to do
+            return self.env._("Skipped: message is %(state)s", state=self.state)
+        return self._process()
+
+    def _process(self):
+        self.ensure_one()
+        start = time.monotonic()
+        now = fields.Datetime.now()
+        attempt_no = self.attempt_count + 1
+        self._set_state(
+            PROCESSING, date_started=now, attempt_count=attempt_no, last_error=False
+        )
+        attempt = (
+            self.env["interop.message.attempt"]
+            .sudo()
+            .create({"message_id": self.id, "number": attempt_no, "date_started": now})
+        )
+        error = None
+        records = None
+        try:
+            with self.env.cr.savepoint():
+                records = self._call_handler()
+        except InteropProcessingError as processing_error:
+            error = processing_error
+        except (RetryableJobError, OperationalError):
+            raise  # transient: queue_job retries the job, the transaction rolls back
+        except (UserError, AccessError, ValueError, KeyError, TypeError) as unexpected:
+            error = TransportError(
+                self.env._(
+                    "Processing stopped on an unexpected error (%(error_type)s).",
+                    error_type=type(unexpected).__name__,
+                ),
+                detail=str(unexpected)[:2000],
+                suggested_action=self.env._(
+                    "Ask the integration team to look at the technical detail, then "
+                    "retry."
+                ),
+            )
+        duration = int((time.monotonic() - start) * 1000)
+        finished = fields.Datetime.now()
+        if error is None:
+            self._set_state(DONE, date_finished=finished, duration_ms=duration)
+            attempt.write(
+                {"date_finished": finished, "duration_ms": duration, "result": DONE}
+            )
+            self._link_records(records)
+            self.exception_ids._resolve_by_success()
+            return self.env._("Done")
+        self._set_state(
+            FAILED,
+            date_finished=finished,
+            duration_ms=duration,
+            last_error=error.summary,
+        )
+        attempt.write(
+            {
+                "date_finished": finished,
+                "duration_ms": duration,
+                "result": FAILED,
+                "error": error.summary,
+                "category_code": error.category,
+            }
+        )
+        self.env["interop.exception"]._raise_for_message(self, error)
+        return self.env._("Failed: %(error)s", error=error.summary)
+
+    def _call_handler(self):
+        event_type = self.event_type_id
+        if not event_type.handler_model or not event_type.handler_method:
+            raise TransportError(
+                self.env._(
+                    "Event type %(event)s has no handler: nothing can process it.",
+                    event=event_type.display_name,
+                ),
+                suggested_action=self.env._(
+                    "Configure the handler of the event type, then retry."
+                ),
+            )
+        service_user = self.endpoint_id.service_user_id
+        if not service_user:
+            raise TransportError(
+                self.env._(
+                    "Endpoint %(endpoint)s has no service user to process messages.",
+                    endpoint=self.endpoint_id.display_name,
+                ),
+                suggested_action=self.env._(
+                    "Set the service user of the endpoint, then retry."
+                ),
+            )
+        # never as the user who replays or the superuser: as the endpoint's
+        # least-privilege service user
+        handler = self.env[event_type.handler_model].with_user(service_user)
+        method = getattr(handler, event_type.handler_method)
+        return method(self.with_user(service_user), self._get_payload())
+
+    def _link_records(self, records):
+        if not records:
+            return
+        if isinstance(records, models.BaseModel):
+            records = [records]
+        vals_list = []
+        for recordset in records:
+            for record in recordset:
+                vals_list.append(
+                    {
+                        "message_id": self.id,
+                        "res_model": record._name,
+                        "res_id": record.id,
+                    }
+                )
+        self.env["interop.message.link"].sudo().create(vals_list)
+
+    def _job_on_fail(self, exc_info=None, exc_name=None, exc_message=None, **kwargs):
+        """Called by queue_job when the retries of the processing job are spent."""
+        for message in self.filtered(lambda m: m.state in (QUEUED, PROCESSING)):
+            if message.state == QUEUED:
+                message._set_state(PROCESSING)
+            error = TransportError(
+                self.env._(
+                    "Processing failed after every retry (%(error)s).",
+                    error=exc_name or "error",
+                ),
+                detail=(exc_message or "")[:2000],
+                suggested_action=self.env._(
+                    "Check that the systems involved are reachable, then retry."
+                ),
+            )
+            message._set_state(
+                FAILED, date_finished=fields.Datetime.now(), last_error=error.summary
+            )
+            self.env["interop.exception"]._raise_for_message(message, error)
+
+    # Actions
+
+    def _check_operator(self):
+        if not self.env.user.has_group("interop.group_interop_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only Interop managers replay or cancel messages directly; owners "
+                    "retry them from their exception."
+                )
+            )
+
+    def action_replay(self):
+        """Process the stored payload again, as a new attempt, same correlation id."""
+        self._check_operator()
+        return self._replay()
+
+    def _replay(self):
+        replayable = self.filtered(lambda m: m.state == FAILED)
+        if not replayable:
+            raise UserError(self.env._("Only failed messages can be replayed."))
+        audit = self.env.get("interop.audit.entry")
+        for message in replayable:
+            message._enqueue()
+            if audit is not None:
+                audit._log(
+                    "message_replayed",
+                    record=message,
+                    summary=self.env._("Message replayed"),
+                )
+        return True
+
+    def action_cancel(self):
+        self._check_operator()
+        cancellable = self.filtered(lambda m: CANCELLED in TRANSITIONS[m.state])
+        if not cancellable:
+            raise UserError(self.env._("These messages can no longer be cancelled."))
+        cancellable._set_state(CANCELLED, date_finished=fields.Datetime.now())
+        cancellable.exception_ids.filtered(
+            lambda e: e.state in ("open", "in_progress")
+        )._close("dismissed", self.env._("The message was cancelled."))
+        audit = self.env.get("interop.audit.entry")
+        if audit is not None:
+            for message in cancellable:
+                audit._log(
+                    "message_cancelled",
+                    record=message,
+                    summary=self.env._("Message cancelled"),
+                )
+        return True
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_exception_action"
+        )
+        action["domain"] = [("message_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # Retention
+
+    @api.model
+    def _retention_cutoffs(self):
+        """{endpoint id: cutoff datetime} of every endpoint with messages."""
+        now = fields.Datetime.now()
+        endpoints = self.env["interop.endpoint"].sudo().with_context(active_test=False)
+        return {
+            endpoint.id: now - timedelta(days=endpoint._get_retention_days())
+            for endpoint in endpoints.search([])
+        }
+
+    @api.model
+    def _cron_apply_retention(self, batch_size=1000):
+        """Prune the content of expired messages, then delete their rows after grace.
+
+        Bounded work per run (Odoo reruns the cron while work remains); messages
+        with an unresolved exception are never touched.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        grace = int(params.get_param("interop.retention_row_grace_days", 30))
+        now = fields.Datetime.now()
+        Message = self.sudo().with_context(active_test=False, interop_retention=True)
+        unresolved = (
+            "exception_ids",
+            "any",
+            [("state", "in", ("open", "in_progress"))],
+        )
+        pruned = 0
+        for endpoint_id, cutoff in self._retention_cutoffs().items():
+            to_prune = Message.search(
+                [
+                    ("endpoint_id", "=", endpoint_id),
+                    ("date_received", "<", cutoff),
+                    ("is_payload_pruned", "=", False),
+                    ("state", "in", FINAL_STATES),
+                    "!",
+                    unresolved,
+                ],
+                limit=batch_size - pruned,
+            )
+            to_prune.write(
+                {
+                    "payload_enc": False,
+                    "is_payload_pruned": True,
+                    "date_pruned": now,
+                    "active": False,
+                }
+            )
+            pruned += len(to_prune)
+            if pruned >= batch_size:
+                break
+        to_delete = Message.search(
+            [
+                ("is_payload_pruned", "=", True),
+                ("date_pruned", "<", now - timedelta(days=grace)),
+                "!",
+                unresolved,
+            ],
+            limit=batch_size,
+        )
+        deleted = len(to_delete)
+        to_delete.attempt_ids.unlink()
+        to_delete.link_ids.unlink()
+        to_delete.exception_ids.unlink()
+        to_delete.unlink()
+        _logger.info("Interop retention: %s pruned, %s deleted", pruned, deleted)
+        more = pruned >= batch_size or deleted >= batch_size
+        self.env["ir.cron"]._notify_progress(
+            done=pruned + deleted, remaining=1 if more else 0
+        )
+        return pruned, deleted

@@ -1,0 +1,29 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class InteropMessageAttempt(models.Model):
+    """One processing attempt of a message: the timeline operators read."""
+
+    _name = "interop.message.attempt"
+    _description = "Message Processing Attempt"
+    _order = "message_id, number desc"
+
+    message_id = fields.Many2one(
+        "interop.message", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    number = fields.Integer(required=True, readonly=True)
+    date_started = fields.Datetime(readonly=True)
+    date_finished = fields.Datetime(readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    result = fields.Selection(
+        [("processing", "Processing"), ("done", "Done"), ("failed", "Failed")],
+        default="processing",
+        readonly=True,
+    )
+    error = fields.Text(readonly=True)
+    category_code = fields.Char(string="Failure Category", readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Run As", default=lambda self: self.env.user, readonly=True
+    )

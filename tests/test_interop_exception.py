@@ -1,0 +1,236 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import freeze_time, new_test_user, tagged
+
+from odoo.addons.interop.errors import BusinessRuleError
+
+from .common import InteropMessageCase
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionQueue(InteropMessageCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.activity_type = cls.env.ref("interop.mail_act_interop_exception")
+        cls.sor = cls.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": cls.env.ref("base.model_res_partner").id,
+                "field_ids": [
+                    (6, 0, cls.env.ref("base.field_res_partner__email").ids),
+                ],
+                "source": "odoo",
+            }
+        )
+
+    def _failing_message(self, ref="P-9"):
+        return self._receive(self._payload(ref=ref) | {"event_id": f"e-{ref}"})
+
+    def test_system_of_record_refusal_becomes_an_exception(self):
+        message = self._failing_message()
+        exception = message.exception_ids
+        self.assertEqual(message.state, "failed")
+        self.assertRecordValues(
+            exception,
+            [
+                {
+                    "state": "open",
+                    "category_id": self.env.ref(
+                        "interop.exception_category_system_of_record"
+                    ).id,
+                    "severity": "high",
+                    "user_id": self.user.id,  # the endpoint's business owner
+                    "team_id": self.team.id,
+                    "endpoint_id": self.endpoint.id,
+                    "business_key": "P-9",
+                    "occurrence_count": 1,
+                }
+            ],
+        )
+        self.assertIn("owned by Odoo", exception.description)
+        self.assertIn("email", exception.description)
+        self.assertNotIn("Jane", exception.description)
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "P-9")]))
+
+    def test_owner_gets_one_activity_with_the_sla_deadline(self):
+        with freeze_time("2026-11-25 09:00:00"):
+            exception = self._failing_message().exception_ids
+        activity = exception.activity_ids
+        self.assertRecordValues(
+            activity,
+            [
+                {
+                    "activity_type_id": self.activity_type.id,
+                    "user_id": self.user.id,
+                    "date_deadline": fields.Date.to_date("2026-11-26"),
+                }
+            ],
+        )
+        self.assertEqual(
+            exception.date_deadline, fields.Datetime.to_datetime("2026-11-26 09:00:00")
+        )
+
+    def test_failing_again_updates_the_open_exception(self):
+        message = self._failing_message()
+        message.with_user(self.manager).action_replay()
+        message.with_user(self.manager).action_replay()
+        self.assertEqual(message.attempt_count, 3)
+        self.assertEqual(len(message.exception_ids), 1)
+        self.assertEqual(message.exception_ids.occurrence_count, 3)
+        self.assertEqual(len(message.exception_ids.activity_ids), 1)
+
+    def test_fix_and_replay_resolves_the_exception(self):
+        message = self._failing_message()
+        exception = message.exception_ids
+        self.sor.field_ids = [(5, 0, 0)]
+        self.sor.source = "endpoint"
+        self.sor.endpoint_id = self.endpoint
+        exception.with_user(self.user).action_retry()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(exception.state, "resolved")
+        self.assertFalse(exception.activity_ids)
+        self.assertTrue(self.env["res.partner"].search([("ref", "=", "P-9")]))
+
+    def test_routing_rule_overrides_the_default_owner(self):
+        other = new_test_user(
+            self.env, login="billing", groups="interop.group_interop_user"
+        )
+        self.env["interop.exception.rule"].create(
+            {
+                "name": "System-of-record conflicts to billing",
+                "category_id": self.env.ref(
+                    "interop.exception_category_system_of_record"
+                ).id,
+                "user_id": other.id,
+            }
+        )
+        exception = self._failing_message().exception_ids
+        self.assertEqual(exception.user_id, other)
+        self.assertEqual(exception.activity_ids.user_id, other)
+
+    def test_event_type_owner_comes_before_the_endpoint_owner(self):
+        self.event_type.business_owner_id = self.phi_user
+        exception = self._failing_message().exception_ids
+        self.assertEqual(exception.user_id, self.phi_user)
+
+    def test_error_owner_comes_first(self):
+        exception = self.env["interop.exception"]._open(
+            BusinessRuleError("No price", owner=self.team),
+            endpoint=self.endpoint,
+        )
+        self.assertEqual(exception.user_id, self.manager)  # the team lead
+        self.assertEqual(exception.team_id, self.team)
+
+    def test_dismiss_needs_a_reason(self):
+        exception = self._failing_message().exception_ids
+        wizard = self.env["interop.exception.dismiss"].with_context(
+            active_model="interop.exception", active_ids=exception.ids
+        )
+        with self.assertRaises(UserError):
+            wizard.create({"reason": "  "}).action_dismiss()
+        wizard.create({"reason": "Test patient, ignore"}).action_dismiss()
+        self.assertRecordValues(
+            exception,
+            [{"state": "dismissed", "closing_reason": "Test patient, ignore"}],
+        )
+        self.assertFalse(exception.activity_ids)
+
+    def test_bulk_dismiss_from_the_list(self):
+        exceptions = (
+            self._failing_message("A").exception_ids
+            | self._failing_message("B").exception_ids
+        )
+        action = exceptions.action_open_dismiss_wizard()
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(**action["context"])
+            .create({"reason": "Duplicate feed"})
+        )
+        wizard.action_dismiss()
+        self.assertEqual(set(exceptions.mapped("state")), {"dismissed"})
+
+    def test_user_works_only_exceptions_routed_to_them_or_their_team(self):
+        exception = self._failing_message().exception_ids
+        outsider = new_test_user(
+            self.env, login="outsider", groups="interop.group_interop_user"
+        )
+        self.assertEqual(exception.with_user(outsider).name, exception.name)
+        with self.assertRaises(AccessError):
+            exception.with_user(outsider).action_retry()
+        exception.with_user(self.user).action_start()
+        self.assertEqual(exception.state, "in_progress")
+
+    def test_auditor_reads_but_cannot_work_exceptions(self):
+        exception = self._failing_message().exception_ids
+        self.assertTrue(exception.with_user(self.auditor).name)
+        with self.assertRaises(AccessError):
+            exception.with_user(self.auditor).action_start()
+
+    def test_exceptions_cannot_be_deleted(self):
+        exception = self._failing_message().exception_ids
+        with self.assertRaises(AccessError):
+            exception.with_user(self.manager).unlink()
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            exception.unlink()
+
+    def test_technical_detail_is_for_managers(self):
+        exception = self._failing_message().exception_ids
+        with self.assertRaises(AccessError):
+            exception.with_user(self.user).read(["technical_detail"])
+
+    def test_endpoint_smart_buttons_count_messages_and_exceptions(self):
+        self._receive({"event_id": "ok", "contact": {"ref": "OK", "name": "Ok"}})
+        self._failing_message()
+        self.endpoint.invalidate_recordset()
+        self.assertRecordValues(
+            self.endpoint,
+            [
+                {
+                    "message_today_count": 2,
+                    "message_failed_count": 1,
+                    "message_queued_count": 0,
+                    "exception_open_count": 1,
+                }
+            ],
+        )
+        action = self.endpoint.action_view_messages_failed()
+        self.assertEqual(self.env["interop.message"].search_count(action["domain"]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestEscalation(InteropMessageCase):
+    def test_overdue_exception_is_escalated_once_to_the_team_lead(self):
+        self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "source": "odoo",
+            }
+        )
+        with freeze_time("2026-11-25 09:00:00"):
+            exception = self._receive().exception_ids
+        escalation = self.env.ref("interop.mail_act_interop_escalation")
+        with freeze_time("2026-11-26 08:00:00"):
+            self.env["interop.exception"]._cron_escalate()
+            self.assertFalse(exception.is_escalated)
+        with freeze_time("2026-11-26 10:00:00"):
+            self.assertTrue(exception.is_overdue)
+            self.env["interop.exception"]._cron_escalate()
+            self.env["interop.exception"]._cron_escalate()
+        self.assertTrue(exception.is_escalated)
+        escalations = exception.activity_ids.filtered(
+            lambda a: a.activity_type_id == escalation
+        )
+        self.assertEqual(escalations.user_id, self.manager)  # the team's lead
+        self.assertEqual(len(escalations), 1)
+        self.assertEqual(
+            exception.date_escalated, fields.Datetime.to_datetime("2026-11-26 10:00:00")
+        )
+        self.assertLess(
+            exception.date_deadline, exception.date_escalated + timedelta(0)
+        )

@@ -1,0 +1,256 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import threading
+
+import psycopg2
+
+from odoo import api
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import InteropMessageCase
+
+
+@tagged("post_install", "-at_install")
+class TestMessageFlow(InteropMessageCase):
+    def test_valid_message_is_processed_into_a_record(self):
+        message = self._receive()
+        partner = self.env["res.partner"].search([("ref", "=", "P-1001")])
+        self.assertRecordValues(
+            message,
+            [
+                {
+                    "state": "done",
+                    "direction": "inbound",
+                    "business_key": "P-1001",
+                    "event_version": 1,
+                    "attempt_count": 1,
+                    "last_error": False,
+                }
+            ],
+        )
+        self.assertEqual(partner.name, "Jane Roe")
+        self.assertEqual(message.link_ids.res_ref, partner)
+        self.assertEqual(message.attempt_ids.result, "done")
+        self.assertTrue(message.correlation_id)
+        self.assertTrue(message.date_finished >= message.date_started)
+
+    def test_second_message_updates_the_same_record(self):
+        self._receive()
+        self._receive(self._payload(name="Jane Roe-Smith") | {"event_id": "evt-2"})
+        partners = self.env["res.partner"].search([("ref", "=", "P-1001")])
+        self.assertEqual(len(partners), 1)
+        self.assertEqual(partners.name, "Jane Roe-Smith")
+
+    def test_invalid_payload_is_rejected_with_every_violation(self):
+        payload = {"event_id": 7, "contact": {"name": ""}}
+        message = self._receive(payload)
+        self.assertEqual(message.state, "rejected")
+        reasons = message.rejection_reasons.splitlines()
+        self.assertEqual(len(reasons), 3, reasons)
+        self.assertTrue(any(r.startswith("event_id:") for r in reasons))
+        self.assertTrue(any("'ref' is a required property" in r for r in reasons))
+        self.assertTrue(any(r.startswith("contact/name:") for r in reasons))
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "")]))
+
+    def test_message_records_the_schema_version_it_was_validated_against(self):
+        first = self._receive()
+        v2 = self.event_type.copy({"version": 2})
+        self.assertEqual(first.event_version, 1)
+        message = self.env["interop.message"]._receive(
+            self.endpoint, v2, self._payload(ref="P-2") | {"event_id": "e2"}
+        )
+        self.assertEqual((message.event_type_id, message.event_version), (v2, 2))
+
+    def test_correlation_id_is_kept_across_a_replay(self):
+        self.event_type.record_field_map = json.dumps(
+            {"ref": "contact.ref", "name": "contact.name", "website": "contact.website"}
+        )
+        message = self._receive(self._payload() | {"event_id": "corr"})
+        self.assertEqual(message.state, "done")  # website is absent: not written
+        self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "source": "odoo",
+            }
+        )
+        failing = self._receive(self._payload(ref="P-3") | {"event_id": "e3"})
+        self.assertEqual(failing.state, "failed")
+        correlation = failing.correlation_id
+        self.env["interop.system.of.record"].search([]).unlink()
+        failing.with_user(self.manager).action_replay()
+        self.assertRecordValues(
+            failing,
+            [{"state": "done", "attempt_count": 2, "correlation_id": correlation}],
+        )
+        self.assertEqual(failing.attempt_ids.mapped("result"), ["done", "failed"])
+
+
+@tagged("post_install", "-at_install")
+class TestMessageStateMachine(InteropMessageCase):
+    def _logged(self):
+        return self.env["interop.message"]._log_message(
+            self.endpoint, self.event_type, self._payload()
+        )
+
+    def test_allowed_path_to_done(self):
+        message = self._logged()
+        for state in ("validated", "queued", "processing", "done"):
+            message._set_state(state)
+            self.assertEqual(message.state, state)
+
+    def test_refused_transitions_raise_a_clear_error(self):
+        message = self._logged()
+        with self.assertRaisesRegex(UserError, "cannot go from Received to Done"):
+            message._set_state("done")
+        message._set_state("cancelled")
+        for state in ("received", "queued", "done"):
+            with self.subTest(state=state), self.assertRaises(UserError):
+                message._set_state(state)
+
+    def test_only_failed_messages_can_be_replayed(self):
+        message = self._receive()
+        with self.assertRaisesRegex(UserError, "Only failed messages"):
+            message.with_user(self.manager).action_replay()
+
+    def test_cancel_a_failed_message_dismisses_its_exception(self):
+        self.event_type.write({"handler_model": False, "handler_method": False})
+        message = self._receive()
+        self.assertEqual(message.state, "failed")
+        exception = message.exception_ids
+        message.with_user(self.manager).action_cancel()
+        self.assertEqual(message.state, "cancelled")
+        self.assertEqual(exception.state, "dismissed")
+
+    def test_users_and_auditors_cannot_replay_or_cancel(self):
+        message = self._receive()
+        for user in (self.user, self.auditor):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                message.with_user(user).action_cancel()
+
+    def test_nobody_edits_or_deletes_messages(self):
+        message = self._receive()
+        for user in (self.user, self.manager, self.auditor):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    message.with_user(user).write({"business_key": "forged"})
+                with self.assertRaises(AccessError):
+                    message.with_user(user).unlink()
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            message.unlink()
+
+    def test_messages_cannot_be_created_through_rpc(self):
+        with self.assertRaises(AccessError):
+            self.env["interop.message"].with_user(self.manager).create(
+                {"direction": "inbound", "endpoint_id": self.endpoint.id}
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestMessagePayload(InteropMessageCase):
+    def test_payload_is_encrypted_at_rest(self):
+        message = self._receive()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT payload_enc, payload_key_id FROM interop_message WHERE id = %s",
+            [message.id],
+        )
+        stored, key_id = self.env.cr.fetchone()
+        self.assertNotIn("Jane", stored)
+        self.assertNotIn("P-1001", stored)
+        self.assertTrue(stored.startswith(f"{key_id}$"))
+        self.assertEqual(message._get_payload(), self._payload())
+
+    def test_raw_ciphertext_is_not_readable_by_interop_users(self):
+        message = self._receive()
+        with self.assertRaises(AccessError):
+            message.with_user(self.manager).read(["payload_enc"])
+
+    def test_users_without_phi_access_see_a_masked_payload(self):
+        message = self._receive()
+        for user in (self.user, self.manager, self.auditor):
+            with self.subTest(user=user.login):
+                shown = message.with_user(user).payload_display
+                self.assertNotIn("Jane", shown)
+                self.assertNotIn("jane@example.com", shown)
+                self.assertIn('"P-1001"', shown)  # not a PHI path
+                self.assertTrue(message.with_user(user).is_payload_masked)
+
+    def test_phi_access_shows_the_payload(self):
+        message = self._receive()
+        shown = message.with_user(self.phi_user).payload_display
+        self.assertIn("Jane Roe", shown)
+        self.assertFalse(message.with_user(self.phi_user).is_payload_masked)
+
+    def test_phi_event_without_paths_is_masked_entirely(self):
+        self.event_type.phi_paths = False
+        message = self._receive()
+        shown = json.loads(message.with_user(self.user).payload_display)
+        self.assertEqual(shown["contact"], {k: "***" for k in shown["contact"]})
+        self.assertEqual(shown["event_id"], "***")
+
+
+@tagged("post_install", "-at_install")
+class TestIdempotencyKey(InteropMessageCase):
+    @mute_logger("odoo.sql_db")
+    def test_same_key_twice_in_one_transaction_is_refused(self):
+        self._receive(idempotency_key="dup-1")
+        with self.assertRaises(psycopg2.IntegrityError), self.env.cr.savepoint():
+            self._receive(idempotency_key="dup-1")
+
+    def test_same_key_from_another_endpoint_is_accepted(self):
+        other = self.env["interop.endpoint"].create(self._endpoint_vals(code="other"))
+        other.action_activate()
+        self._receive(idempotency_key="shared-key")
+        message = self.env["interop.message"]._receive(
+            other, self.event_type, self._payload(), idempotency_key="shared-key"
+        )
+        self.assertRecordValues(
+            message, [{"endpoint_id": other.id, "idempotency_key": "shared-key"}]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestIdempotencyConcurrency(InteropMessageCase):
+    """Two transactions racing with one key: the database lets exactly one win."""
+
+    def test_two_concurrent_transactions_store_one_message(self):
+        endpoint = self.env.ref("interop.endpoint_scheduling_platform")
+        key = "race-key-1"
+        barrier = threading.Barrier(2)
+        outcomes = []
+
+        def insert():
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {})
+                barrier.wait(timeout=10)
+                try:
+                    env["interop.message"]._log_message(
+                        endpoint.with_env(env),
+                        env["interop.event.type"],
+                        {"n": 1},
+                        idempotency_key=key,
+                    )
+                    # pylint: disable=invalid-commit
+                    cr.commit()  # the race is between committed transactions
+                    outcomes.append("stored")
+                except psycopg2.IntegrityError:
+                    cr.rollback()
+                    outcomes.append("refused")
+
+        threads = [threading.Thread(target=insert) for _ in range(2)]
+        with mute_logger("odoo.sql_db"):  # the loser's refused INSERT
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        try:
+            self.assertEqual(sorted(outcomes), ["refused", "stored"])
+        finally:
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "DELETE FROM interop_message WHERE idempotency_key = %s", [key]
+                )

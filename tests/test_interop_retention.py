@@ -1,0 +1,89 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import freeze_time, tagged
+
+from .common import InteropMessageCase
+
+
+@tagged("post_install", "-at_install")
+class TestRetention(InteropMessageCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.endpoint.retention_days = 10
+        cls.env["ir.config_parameter"].set_param("interop.retention_row_grace_days", 5)
+        with freeze_time("2026-01-01 08:00:00"):
+            cls.done = cls._receive_cls(ref="OLD-DONE")
+            cls.env["interop.system.of.record"].create(
+                {
+                    "entity": "responsible_party",
+                    "model_id": cls.env.ref("base.model_res_partner").id,
+                    "source": "odoo",
+                }
+            )
+            cls.failed = cls._receive_cls(ref="OLD-FAILED")
+        with freeze_time("2026-01-09 08:00:00"):
+            cls.recent = cls._receive_cls(ref="RECENT")
+
+    @classmethod
+    def _receive_cls(cls, ref):
+        return cls.env["interop.message"]._receive(
+            cls.endpoint, cls.event_type, cls._payload(ref=ref) | {"event_id": ref}
+        )
+
+    def _message_ids(self):
+        return set(
+            self.env["interop.message"]
+            .with_context(active_test=False)
+            .search([("endpoint_id", "=", self.endpoint.id)])
+            .ids
+        )
+
+    def test_expired_content_is_pruned_and_the_row_archived(self):
+        with freeze_time("2026-01-15 08:00:00"):
+            pruned, deleted = self.env["interop.message"]._cron_apply_retention()
+        self.assertEqual((pruned, deleted), (1, 0))
+        self.assertRecordValues(
+            self.done, [{"is_payload_pruned": True, "active": False}]
+        )
+        self.assertIsNone(self.done._get_payload())
+        self.assertIn("pruned", self.done.with_user(self.phi_user).payload_display)
+        self.assertFalse(self.recent.is_payload_pruned)
+
+    def test_messages_with_unresolved_exceptions_are_kept(self):
+        self.assertEqual(self.failed.state, "failed")
+        with freeze_time("2026-03-01 08:00:00"):
+            self.env["interop.message"]._cron_apply_retention()
+            self.env["interop.message"]._cron_apply_retention()
+        self.assertFalse(self.failed.is_payload_pruned)
+        self.assertTrue(self.failed._get_payload())
+        self.assertIn(self.failed.id, self._message_ids())
+
+    def test_rows_go_after_the_grace_period_and_resolved_ones_too(self):
+        self.failed.exception_ids._dismiss("Not needed")
+        with freeze_time("2026-01-15 08:00:00"):
+            self.env["interop.message"]._cron_apply_retention()
+        with freeze_time("2026-01-19 08:00:00"):
+            self.assertEqual(
+                self.env["interop.message"]._cron_apply_retention(), (0, 0)
+            )
+        with freeze_time("2026-01-21 08:00:00"):
+            self.env["interop.message"]._cron_apply_retention()
+        remaining = self._message_ids()
+        self.assertNotIn(self.done.id, remaining)
+        self.assertNotIn(self.failed.id, remaining)
+        self.assertIn(self.recent.id, remaining)
+
+    def test_classification_default_applies_without_endpoint_days(self):
+        self.endpoint.retention_days = 0
+        self.env["ir.config_parameter"].set_param("interop.retention_days_phi", 45)
+        self.assertEqual(self.endpoint._get_retention_days(), 45)
+        self.endpoint.data_classification = "internal"
+        self.assertEqual(self.endpoint._get_retention_days(), 180)
+
+    def test_work_is_bounded_per_run(self):
+        with freeze_time("2026-01-25 08:00:00"):
+            pruned, _deleted = self.env["interop.message"]._cron_apply_retention(
+                batch_size=1
+            )
+        self.assertEqual(pruned, 1)
