@@ -23,6 +23,8 @@
         "views/interop_team_views.xml",
         "views/interop_endpoint_views.xml",
         "views/res_config_settings_views.xml",
+        "views/interop_audit_entry_views.xml",
+        "wizards/interop_audit_verify_views.xml",
         "views/interop_menus.xml",
     ],
     "demo": [
