@@ -32,6 +32,8 @@
         "views/interop_exception_views.xml",
         "views/interop_governance_config_views.xml",
         "views/res_config_settings_views.xml",
+        "views/interop_audit_entry_views.xml",
+        "wizards/interop_audit_verify_views.xml",
         "views/interop_menus.xml",
     ],
     "demo": [

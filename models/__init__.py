@@ -1,4 +1,5 @@
 from . import interop_crypto
+from . import interop_audit_entry
 from . import interop_team
 from . import interop_endpoint
 from . import interop_event_type

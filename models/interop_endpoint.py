@@ -301,8 +301,10 @@ class InteropEndpoint(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        previous_states = {}
         if "state" in vals:
             self._check_state_transition(vals["state"])
+            previous_states = {endpoint: endpoint.state for endpoint in self}
         governed = GOVERNED_FIELDS.intersection(vals)
         if governed:
             retired = self.filtered(lambda e: e.state == STATE_RETIRED)
@@ -326,7 +328,11 @@ class InteropEndpoint(models.Model):
                         endpoints=", ".join(frozen.mapped("display_name")),
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        for endpoint, previous_state in previous_states.items():
+            if endpoint.state != previous_state:
+                endpoint._log_state_change(previous_state)
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
@@ -358,6 +364,20 @@ class InteropEndpoint(models.Model):
                 )
             if new_state == STATE_ACTIVE:
                 endpoint._check_ready_for_activation()
+
+    def _log_state_change(self, previous_state):
+        self.ensure_one()
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        self.env["interop.audit.entry"]._log(
+            "endpoint_state",
+            record=self,
+            summary=self.env._(
+                "Endpoint %(endpoint)s: %(from)s → %(to)s",
+                endpoint=self.display_name,
+                **{"from": labels[previous_state], "to": labels[self.state]},
+            ),
+            details={"field": "state", "from": previous_state, "to": self.state},
+        )
 
     def _check_ready_for_activation(self):
         self.ensure_one()

@@ -1,3 +1,4 @@
+from . import test_interop_audit
 from . import test_interop_crypto
 from . import test_interop_endpoint
 from . import test_interop_endpoint_security

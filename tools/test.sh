@@ -14,6 +14,7 @@ interop_bootstrap "${INTEROP_TEST_HTTP_PORT:-8069}"
 modules=$(suite_modules)
 install_log=$INTEROP_BUILD/install.log
 
+rm -f "$install_log"
 log "installing $modules into a fresh database $TEST_DB"
 python "$INTEROP_ROOT/tools/pgdb.py" "$ODOO_CONF" drop "$TEST_DB"
 if ! python "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$TEST_DB" -i "$modules" \

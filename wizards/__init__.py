@@ -1,1 +1,2 @@
 from . import interop_exception_dismiss
+from . import interop_audit_verify
