@@ -23,11 +23,14 @@
         "views/interop_team_views.xml",
         "views/interop_endpoint_views.xml",
         "views/res_config_settings_views.xml",
+        "views/interop_mapping_table_views.xml",
+        "views/interop_mapping_line_views.xml",
         "views/interop_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
         "demo/interop_team_demo.xml",
         "demo/interop_endpoint_demo.xml",
+        "demo/interop_mapping_demo.xml",
     ],
 }
