@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools.sql import create_unique_index
 
 from ..errors import MappingError
-from .interop_endpoint import CODE_PATTERN
+from .interop_endpoint import check_code_format
 
 TARGET_RECORD = "record"
 TARGET_VALUE = "value"
@@ -124,15 +124,7 @@ class InteropMappingTable(models.Model):
     @api.constrains("code")
     def _check_code(self):
         for table in self:
-            if not CODE_PATTERN.match(table.code or ""):
-                raise ValidationError(
-                    self.env._(
-                        "The code %(code)r is not valid: use lower-case letters and "
-                        "digits, separated by single hyphens or underscores "
-                        "(e.g. 'service-codes').",
-                        code=table.code,
-                    )
-                )
+            check_code_format(self.env, table.code, "service-codes")
 
     @api.constrains("target_type", "target_model_id")
     def _check_target_model(self):
