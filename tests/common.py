@@ -28,6 +28,30 @@ class InteropCase(TransactionCase):
         )
 
     @classmethod
+    def _setup_other_company(cls):
+        """A second company and an Interop manager who works only there."""
+        cls.other_company = cls.env["res.company"].create({"name": "Meridian West"})
+        cls.other_manager = new_test_user(
+            cls.env,
+            login="west_manager",
+            groups="interop.group_interop_manager",
+            company_id=cls.other_company.id,
+            company_ids=[cls.other_company.id],
+        )
+
+    @classmethod
+    def _enable_tracking(cls):
+        """Switch tracking back on, for the tests of what the chatter records."""
+        cls.env = cls.env(
+            context=dict(
+                cls.env.context,
+                tracking_disable=False,
+                mail_notrack=False,
+                mail_create_nolog=False,
+            )
+        )
+
+    @classmethod
     def _endpoint_vals(cls, **overrides):
         vals = {
             "code": "test-endpoint",

@@ -502,14 +502,7 @@ class TestMappingMultiCompany(InteropMappingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.other_company = cls.env["res.company"].create({"name": "Meridian West"})
-        cls.other_manager = new_test_user(
-            cls.env,
-            login="west_manager",
-            groups="interop.group_interop_manager",
-            company_id=cls.other_company.id,
-            company_ids=[cls.other_company.id],
-        )
+        cls._setup_other_company()
         cls.other_table = (
             cls.env["interop.mapping.table"]
             .with_company(cls.other_company)
@@ -570,15 +563,7 @@ class TestMappingTracking(InteropMappingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # tracking is what is under test here: switch it back on
-        cls.env = cls.env(
-            context=dict(
-                cls.env.context,
-                tracking_disable=False,
-                mail_notrack=False,
-                mail_create_nolog=False,
-            )
-        )
+        cls._enable_tracking()  # tracking is what is under test here
         cls.table = cls.env["interop.mapping.table"].create(
             cls._mapping_table_vals(
                 code="tracked-payer-codes",
