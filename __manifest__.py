@@ -34,11 +34,14 @@
         "views/res_config_settings_views.xml",
         "views/interop_audit_entry_views.xml",
         "wizards/interop_audit_verify_views.xml",
+        "views/interop_mapping_table_views.xml",
+        "views/interop_mapping_line_views.xml",
         "views/interop_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
         "demo/interop_team_demo.xml",
         "demo/interop_endpoint_demo.xml",
+        "demo/interop_mapping_demo.xml",
     ],
 }

@@ -12,3 +12,5 @@ from . import interop_exception_rule
 from . import interop_exception
 from . import interop_handler_record
 from . import res_config_settings
+from . import interop_mapping_table
+from . import interop_mapping_line

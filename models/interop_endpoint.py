@@ -9,6 +9,20 @@ from odoo.exceptions import UserError, ValidationError
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
+
+def check_code_format(env, code, example):
+    """Raise unless ``code`` is a lower-case slug, the form of Interop's codes."""
+    if not CODE_PATTERN.match(code or ""):
+        raise ValidationError(
+            env._(
+                "The code %(code)r is not valid: use lower-case letters and digits, "
+                "separated by single hyphens or underscores (e.g. %(example)r).",
+                code=code,
+                example=example,
+            )
+        )
+
+
 STATE_DRAFT = "draft"
 STATE_ACTIVE = "active"
 STATE_SUSPENDED = "suspended"
@@ -250,15 +264,7 @@ class InteropEndpoint(models.Model):
     @api.constrains("code")
     def _check_code(self):
         for endpoint in self:
-            if not CODE_PATTERN.match(endpoint.code or ""):
-                raise ValidationError(
-                    self.env._(
-                        "The code %(code)r is not valid: use lower-case letters and "
-                        "digits, separated by single hyphens or underscores "
-                        "(e.g. 'scheduling-platform').",
-                        code=endpoint.code,
-                    )
-                )
+            check_code_format(self.env, endpoint.code, "scheduling-platform")
 
     @api.constrains("base_url", "environment")
     def _check_base_url(self):

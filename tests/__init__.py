@@ -7,3 +7,4 @@ from . import test_interop_exception
 from . import test_interop_message
 from . import test_interop_retention
 from . import test_res_config_settings
+from . import test_interop_mapping

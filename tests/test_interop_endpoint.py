@@ -193,15 +193,7 @@ class TestEndpointTracking(InteropCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # tracking is what is under test here: switch it back on
-        cls.env = cls.env(
-            context=dict(
-                cls.env.context,
-                tracking_disable=False,
-                mail_notrack=False,
-                mail_create_nolog=False,
-            )
-        )
+        cls._enable_tracking()  # tracking is what is under test here
         cls.endpoint = cls.env["interop.endpoint"].create(
             cls._endpoint_vals(code="tracked-scheduling")
         )

@@ -57,14 +57,7 @@ class TestEndpointMultiCompany(InteropCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.other_company = cls.env["res.company"].create({"name": "Meridian West"})
-        cls.other_manager = new_test_user(
-            cls.env,
-            login="west_manager",
-            groups="interop.group_interop_manager",
-            company_id=cls.other_company.id,
-            company_ids=[cls.other_company.id],
-        )
+        cls._setup_other_company()
         cls.other_endpoint = (
             cls.env["interop.endpoint"]
             .with_company(cls.other_company)
