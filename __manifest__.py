@@ -43,5 +43,6 @@
         "demo/interop_team_demo.xml",
         "demo/interop_endpoint_demo.xml",
         "demo/interop_mapping_demo.xml",
+        "demo/interop_message_demo.xml",
     ],
 }

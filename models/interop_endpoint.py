@@ -502,6 +502,23 @@ class InteropEndpoint(models.Model):
         )
         return action
 
+    def _receive_event(self, event_code, payload, **message_vals):
+        """Log, validate and queue an inbound ``payload`` of event ``event_code``.
+
+        For server-side producers (imports, demo data, tests); external systems go
+        through the gateway, which authenticates them first.
+        """
+        self.ensure_one()
+        self._check_can_exchange()
+        event_type = self.env["interop.event.type"]._find(event_code)
+        if not event_type:
+            raise UserError(
+                self.env._("No active inbound event type %(code)r.", code=event_code)
+            )
+        return self.env["interop.message"]._receive(
+            self, event_type, payload, **message_vals
+        )
+
     def _check_can_exchange(self):
         """Raise unless each endpoint of ``self`` is active: only those exchange."""
         inactive = self.filtered(lambda e: e.state != STATE_ACTIVE)

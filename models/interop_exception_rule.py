@@ -18,6 +18,7 @@ class InteropExceptionRule(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one(
         "res.company",
+        default=lambda self: self.env.company,
         help="Leave empty to apply the rule in every company.",
         tracking=True,
     )

@@ -96,6 +96,8 @@ class InteropMessageCase(InteropCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=True))
+        # the tests say which system owns what, whatever the demo data configured
+        cls.env["interop.system.of.record"].search([]).unlink()
         cls.phi_user = new_test_user(
             cls.env,
             login="interop_phi",

@@ -234,3 +234,105 @@ class TestEscalation(InteropMessageCase):
         self.assertLess(
             exception.date_deadline, exception.date_escalated + timedelta(0)
         )
+
+
+@tagged("post_install", "-at_install")
+class TestMappingFixAndReplay(InteropMessageCase):
+    """An unmapped code stops a message; its table's owner adds the line; replay."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.table_owner = new_test_user(
+            cls.env, login="table_owner", groups="interop.group_interop_user"
+        )
+        cls.countries = cls.env["interop.mapping.table"].create(
+            {
+                "name": "Test Countries",
+                "code": "test-countries",
+                "target_type": "record",
+                "target_model_id": cls.env.ref("base.model_res_country").id,
+                "owner_id": cls.table_owner.id,
+                "line_ids": [
+                    (
+                        0,
+                        0,
+                        {"external_code": "USA", "res_id": cls.env.ref("base.us").id},
+                    )
+                ],
+            }
+        )
+        cls.event_type.record_field_map = (
+            '{"ref": "contact.ref", "name": "contact.name", '
+            '"country_id": {"path": "contact.country", "mapping": "test-countries"}}'
+        )
+
+    def test_mapped_code_is_translated(self):
+        message = self._receive(self._payload(ref="P-US", country="USA"))
+        partner = message.link_ids.res_ref
+        self.assertEqual(partner.country_id, self.env.ref("base.us"))
+
+    def test_unmapped_code_goes_to_the_table_owner_then_replays(self):
+        message = self._receive(self._payload(ref="P-MX", country="MEX"))
+        exception = message.exception_ids
+        self.assertEqual(message.state, "failed")
+        self.assertRecordValues(
+            exception,
+            [
+                {
+                    "category_id": self.env.ref(
+                        "interop.exception_category_mapping"
+                    ).id,
+                    "user_id": self.table_owner.id,
+                    "mapping_table_code": "test-countries",
+                    "mapping_code": "MEX",
+                    "res_model": "interop.mapping.table",
+                    "res_id": self.countries.id,
+                }
+            ],
+        )
+        self.assertIn("MEX", exception.name)
+        self.assertEqual(exception.activity_ids.user_id, self.table_owner)
+        fix = exception.with_user(self.table_owner).action_open_related()
+        self.assertEqual(
+            (fix["res_model"], fix["res_id"]), (self.countries._name, self.countries.id)
+        )
+        self.countries.write(
+            {
+                "line_ids": [
+                    (
+                        0,
+                        0,
+                        {"external_code": "MEX", "res_id": self.env.ref("base.mx").id},
+                    )
+                ]
+            }
+        )
+        exception.with_user(self.table_owner).action_retry()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(message.link_ids.res_ref.country_id, self.env.ref("base.mx"))
+
+
+@tagged("post_install", "-at_install")
+class TestPhiViewIsAudited(InteropMessageCase):
+    def test_each_unmasked_view_writes_an_audit_entry(self):
+        message = self._receive()
+        Audit = self.env["interop.audit.entry"]
+        before = Audit.search_count([("event", "=", "phi_viewed")])
+        self.assertTrue(message.with_user(self.phi_user).payload_display)
+        self.assertTrue(
+            message.with_user(self.user).payload_display
+        )  # masked: no entry
+        entries = Audit.search([("event", "=", "phi_viewed")], order="id desc")
+        self.assertEqual(len(entries) - before, 1)
+        self.assertRecordValues(
+            entries[:1],
+            [
+                {
+                    "user_id": self.phi_user.id,
+                    "res_model": "interop.message",
+                    "res_id": message.id,
+                }
+            ],
+        )
