@@ -333,6 +333,21 @@ class InteropException(models.Model):
         self.ensure_one()
         if not self.res_model or not self.res_id:
             raise UserError(self.env._("This exception has no related record."))
+        if self.res_model == "interop.mapping.table":
+            # the owner adds the missing line, its code filled in, then retries
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "interop.interop_mapping_line_action"
+            )
+            code = (self.mapping_code or "").split(",")[0].strip()
+            action.update(
+                domain=[("table_id", "=", self.res_id)],
+                context={
+                    "default_table_id": self.res_id,
+                    "default_external_code": code,
+                    "search_default_table_id": self.res_id,
+                },
+            )
+            return action
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,

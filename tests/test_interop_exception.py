@@ -294,20 +294,12 @@ class TestMappingFixAndReplay(InteropMessageCase):
         self.assertIn("MEX", exception.name)
         self.assertEqual(exception.activity_ids.user_id, self.table_owner)
         fix = exception.with_user(self.table_owner).action_open_related()
-        self.assertEqual(
-            (fix["res_model"], fix["res_id"]), (self.countries._name, self.countries.id)
-        )
-        self.countries.write(
-            {
-                "line_ids": [
-                    (
-                        0,
-                        0,
-                        {"external_code": "MEX", "res_id": self.env.ref("base.mx").id},
-                    )
-                ]
-            }
-        )
+        self.assertEqual(fix["res_model"], "interop.mapping.line")
+        self.assertEqual(fix["context"]["default_external_code"], "MEX")
+        # the table's owner, an Interop user, adds the line
+        self.env["interop.mapping.line"].with_user(self.table_owner).with_context(
+            **fix["context"]
+        ).create({"res_id": self.env.ref("base.mx").id})
         exception.with_user(self.table_owner).action_retry()
         self.assertEqual(message.state, "done")
         self.assertEqual(exception.state, "resolved")

@@ -418,15 +418,36 @@ class TestMappingTableConstraints(InteropMappingCase):
 
 @tagged("post_install", "-at_install")
 class TestMappingAccess(InteropMappingCase):
-    def test_user_reads_but_cannot_write(self):
-        table = self.payer_table.with_user(self.user)
+    def test_table_owner_maintains_its_lines_but_not_the_table(self):
+        table = self.location_table.with_user(self.user)  # self.user owns it
+        line = (
+            self.env["interop.mapping.line"]
+            .with_user(self.user)
+            .create(
+                {
+                    "table_id": table.id,
+                    "external_code": "MD-S02",
+                    "target_value": "WH-S",
+                }
+            )
+        )
+        line.target_value = "WH-SOUTH"
+        self.assertEqual(line.target_value, "WH-SOUTH")
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):
+            table.name = "Renamed"
+
+    def test_user_reads_but_cannot_write_tables_of_others(self):
+        other = new_test_user(
+            self.env, login="other", groups="interop.group_interop_user"
+        )
+        table = self.payer_table.with_user(other)
         self.assertEqual(table.line_ids.mapped("external_code"), ["BMI-220", "NWH-001"])
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
             table.name = "Renamed"
         with self.assertRaises(AccessError), mute_logger("odoo.models"):
             table.line_ids[0].external_code = "XR-77"
         with self.assertRaises(AccessError):
-            self.env["interop.mapping.line"].with_user(self.user).create(
+            self.env["interop.mapping.line"].with_user(other).create(
                 {
                     "table_id": self.location_table.id,
                     "external_code": "MD-S02",
