@@ -283,6 +283,9 @@ class InteropMessage(models.Model):
         """
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         extra_vals.setdefault("business_key", event_type._extract_business_key(payload))
+        extra_vals.setdefault(
+            "idempotency_key", event_type._extract_idempotency_key(payload)
+        )
         message = self._log_message(endpoint, event_type, body, **extra_vals)
         message._validate(payload)
         if message.state == VALIDATED:
