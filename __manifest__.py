@@ -25,6 +25,7 @@
         "data/mail_activity_type_data.xml",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
+        "data/interop_change_request_data.xml",
         "views/interop_team_views.xml",
         "views/interop_endpoint_views.xml",
         "views/interop_event_type_views.xml",
@@ -36,6 +37,7 @@
         "wizards/interop_audit_verify_views.xml",
         "views/interop_mapping_table_views.xml",
         "views/interop_mapping_line_views.xml",
+        "views/interop_change_request_views.xml",
         "views/interop_menus.xml",
     ],
     "demo": [

@@ -1,5 +1,6 @@
 from . import interop_crypto
 from . import interop_audit_entry
+from . import interop_governed_mixin
 from . import interop_team
 from . import interop_endpoint
 from . import interop_event_type
@@ -11,6 +12,8 @@ from . import interop_exception_category
 from . import interop_exception_rule
 from . import interop_exception
 from . import interop_handler_record
+from . import interop_change_request
+from . import interop_config_version
 from . import res_config_settings
 from . import interop_mapping_table
 from . import interop_mapping_line

@@ -252,7 +252,7 @@ class InteropAuditEntry(models.Model):
             record_name = record_sudo.display_name
             company_field = record._fields.get("company_id")
             if company_field and company_field.comodel_name == "res.company":
-                company_id = record_sudo.company_id.id
+                company_id = record_sudo.company_id.id or None
         ip_address = None
         if request and getattr(request, "httprequest", None):
             ip_address = request.httprequest.remote_addr

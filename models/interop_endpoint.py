@@ -92,7 +92,21 @@ class InteropEndpoint(models.Model):
 
     _name = "interop.endpoint"
     _description = "Connector Endpoint"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "interop.governed.mixin"]
+    # changes of an active endpoint need an approved change request
+    _interop_governed_fields = (
+        "name",
+        "system_kind",
+        "direction",
+        "base_url",
+        "environment",
+        "data_classification",
+        "business_owner_id",
+        "technical_owner_id",
+        "team_id",
+        "service_user_id",
+        "retention_days",
+    )
     _order = "name, id"
     _rec_names_search = ["name", "code"]
     _check_company_auto = True
@@ -518,6 +532,10 @@ class InteropEndpoint(models.Model):
         return self.env["interop.message"]._receive(
             self, event_type, payload, **message_vals
         )
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.state == STATE_ACTIVE
 
     def _check_can_exchange(self):
         """Raise unless each endpoint of ``self`` is active: only those exchange."""

@@ -73,7 +73,24 @@ class InteropEventType(models.Model):
 
     _name = "interop.event.type"
     _description = "Event Type"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.governed.mixin"]
+    # once messages were validated against it, its contract changes only through an
+    # approved change request (and a breaking schema change needs a new version)
+    _interop_governed_fields = (
+        "schema",
+        "phi_paths",
+        "id_field",
+        "business_key_field",
+        "data_classification",
+        "business_owner_id",
+        "team_id",
+        "handler_model",
+        "handler_method",
+        "channel",
+        "record_model_id",
+        "record_match_field",
+        "record_field_map",
+    )
     _order = "code, version desc"
     _rec_names_search = ["code", "name"]
 
@@ -299,14 +316,18 @@ class InteropEventType(models.Model):
                     )
                 )
 
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return bool(self.message_count)
+
     def write(self, vals):
-        if "schema" in vals or "version" in vals or "code" in vals:
+        if "version" in vals or "code" in vals:
             used = self.filtered(
                 lambda e: (
                     e.message_count
                     and any(
                         vals.get(f, e[f]) != e[f]
-                        for f in ("schema", "version", "code")
+                        for f in ("version", "code")
                         if f in vals
                     )
                 )
@@ -314,8 +335,8 @@ class InteropEventType(models.Model):
             if used:
                 raise UserError(
                     self.env._(
-                        "%(events)s already validated messages: its code, version and "
-                        "schema cannot change. Create a new version instead.",
+                        "%(events)s already validated messages: its code and version "
+                        "cannot change. Create a new version instead.",
                         events=", ".join(used.mapped("display_name")),
                     )
                 )

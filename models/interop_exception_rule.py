@@ -9,7 +9,16 @@ class InteropExceptionRule(models.Model):
 
     _name = "interop.exception.rule"
     _description = "Exception Routing Rule"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.governed.mixin"]
+    _interop_governed_fields = (
+        "sequence",
+        "company_id",
+        "endpoint_id",
+        "event_type_id",
+        "category_id",
+        "user_id",
+        "team_id",
+    )
     _order = "sequence, id"
     _check_company_auto = True
 
@@ -49,6 +58,10 @@ class InteropExceptionRule(models.Model):
                         rule=rule.name,
                     )
                 )
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.active
 
     @api.model
     def _match(self, endpoint, event_type, category, company):

@@ -21,7 +21,16 @@ class InteropMappingTable(models.Model):
 
     _name = "interop.mapping.table"
     _description = "Mapping Table"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.governed.mixin"]
+    # once it maps codes, what a table means changes only through a change request
+    _interop_governed_fields = (
+        "code",
+        "endpoint_id",
+        "target_type",
+        "target_model_id",
+        "owner_id",
+        "team_id",
+    )
     _order = "name, id"
     _rec_names_search = ["name", "code"]
     _check_company_auto = True
@@ -156,6 +165,10 @@ class InteropMappingTable(models.Model):
             table.display_name = (
                 f"{table.name} ({table.code})" if table.code else table.name
             )
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.active and bool(self.line_ids)
 
     def write(self, vals):
         if {"target_type", "target_model_id"}.intersection(vals):

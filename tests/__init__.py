@@ -1,4 +1,5 @@
 from . import test_interop_audit
+from . import test_interop_change_request
 from . import test_interop_crypto
 from . import test_interop_endpoint
 from . import test_interop_endpoint_security

@@ -30,8 +30,10 @@ class TestEventType(InteropMessageCase):
 
     def test_used_schema_cannot_change_in_place(self):
         self._receive()
-        with self.assertRaisesRegex(UserError, "Create a new version"):
+        with self.assertRaisesRegex(UserError, "approved change request"):
             self.event_type.schema = json.dumps({"type": "object"})
+        with self.assertRaisesRegex(UserError, "Create a new version"):
+            self.event_type.version = 7
         self.event_type.description = "Descriptions may change"
 
     def test_new_version_is_the_next_number(self):

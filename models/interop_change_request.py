@@ -1,0 +1,455 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .interop_governed_mixin import APPLY_KEY
+
+ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
+
+
+def schema_breaking_changes(old, new, path="(root)"):
+    """Reasons why JSON Schema ``new`` would break payloads valid under ``old``.
+
+    Breaking: a property removed, a property newly required, a type changed.
+    Adding an optional property or loosening a constraint is compatible.
+    """
+    reasons = []
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return reasons
+    if old.get("type") != new.get("type"):
+        reasons.append(f"{path}: type {old.get('type')!r} became {new.get('type')!r}")
+    newly_required = set(new.get("required", [])) - set(old.get("required", []))
+    for name in sorted(newly_required):
+        reasons.append(f"{path}: '{name}' became required")
+    old_props = old.get("properties") or {}
+    new_props = new.get("properties") or {}
+    for name in sorted(set(old_props) - set(new_props)):
+        reasons.append(f"{path}: property '{name}' was removed")
+    for name in sorted(set(old_props) & set(new_props)):
+        reasons += schema_breaking_changes(
+            old_props[name], new_props[name], f"{path}/{name}"
+        )
+    if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
+        reasons += schema_breaking_changes(old["items"], new["items"], f"{path}[]")
+    return reasons
+
+
+class InteropChangeRequest(models.Model):
+    """A change of governed configuration: drafted, reviewed, approved, applied."""
+
+    _name = "interop.change.request"
+    _description = "Interface Change Request"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(default="/", readonly=True, copy=False)
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("submitted", "Submitted"),
+            ("applied", "Approved and Applied"),
+            ("rejected", "Rejected"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    kind = fields.Selection(
+        [("update", "Update"), ("rollback", "Rollback")],
+        default="update",
+        required=True,
+        readonly=True,
+    )
+    res_model = fields.Char(string="Object Model", required=True, readonly=True)
+    res_id = fields.Many2oneReference(
+        string="Object ID", model_field="res_model", required=True, readonly=True
+    )
+    res_name = fields.Char(string="Object", readonly=True)
+    values_json = fields.Text(string="New Values", required=True, readonly=True)
+    old_values_json = fields.Text(string="Values When Requested", readonly=True)
+    diff_html = fields.Html(
+        string="Changes", compute="_compute_diff_html", sanitize=False
+    )
+    reason = fields.Text(string="Why", tracking=True)
+    risk_notes = fields.Text(string="Risk and Impact", tracking=True)
+    author_id = fields.Many2one(
+        "res.users", default=lambda self: self.env.user, required=True, readonly=True
+    )
+    approver_id = fields.Many2one("res.users", readonly=True, tracking=True)
+    date_submitted = fields.Datetime(readonly=True)
+    date_decided = fields.Datetime(readonly=True)
+    decision_note = fields.Text(readonly=True, tracking=True)
+    version_id = fields.Many2one("interop.config.version", readonly=True)
+    rollback_version_id = fields.Many2one("interop.config.version", readonly=True)
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, readonly=True
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code("interop.change.request")
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    # Diff
+
+    def _target(self):
+        self.ensure_one()
+        return self.env[self.res_model].browse(self.res_id).exists()
+
+    def _values(self):
+        return json.loads(self.values_json or "{}")
+
+    def _old_values(self):
+        return json.loads(self.old_values_json or "{}")
+
+    @api.depends("values_json", "old_values_json")
+    def _compute_diff_html(self):
+        for request in self:
+            request.diff_html = request._render_diff() if request.res_model else False
+
+    def _display_value(self, Model, fname, value):
+        field = Model._fields[fname]
+        if value in (False, None, ""):
+            return ""
+        if field.type == "many2one":
+            return self.env[field.comodel_name].browse(
+                value
+            ).exists().display_name or str(value)
+        if field.type == "selection":
+            return dict(field._description_selection(self.env)).get(value, value)
+        return str(value)
+
+    def _render_diff(self):
+        Model = self.env[self.res_model]
+        old, new = self._old_values(), self._values()
+        rows = []
+        for fname, value in new.items():
+            if fname not in Model._fields:
+                continue
+            label = Model._fields[fname].get_description(self.env)["string"]
+            before = old.get(fname)
+            if fname == "schema":
+                detail = self._schema_diff(before, value)
+                rows.append(
+                    Markup("<tr><td>%s</td><td colspan='2'><pre>%s</pre></td></tr>")
+                    % (label, detail)
+                )
+                continue
+            rows.append(
+                Markup(
+                    "<tr><td>%s</td><td><del>%s</del></td><td><ins>%s</ins></td></tr>"
+                )
+                % (
+                    label,
+                    self._display_value(Model, fname, before),
+                    self._display_value(Model, fname, value),
+                )
+            )
+        head = Markup(
+            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
+            "<th>%s</th></tr></thead><tbody>"
+        ) % (self.env._("Field"), self.env._("Before"), self.env._("After"))
+        return head + Markup("").join(rows) + Markup("</tbody></table>")
+
+    @api.model
+    def _schema_diff(self, before, after):
+        """Readable JSON diff of two schemas: a line per added/removed/changed path."""
+
+        def flatten(node, prefix=""):
+            if isinstance(node, dict):
+                items = {}
+                for key, value in node.items():
+                    items.update(flatten(value, f"{prefix}/{key}"))
+                return items
+            return {prefix or "/": json.dumps(node, sort_keys=True)}
+
+        try:
+            old = flatten(json.loads(before or "{}"))
+            new = flatten(json.loads(after or "{}"))
+        except ValueError:
+            return escape(after or "")
+        lines = []
+        for path in sorted(set(old) | set(new)):
+            if path not in new:
+                lines.append(f"- {path}: {old[path]}")
+            elif path not in old:
+                lines.append(f"+ {path}: {new[path]}")
+            elif old[path] != new[path]:
+                lines.append(f"~ {path}: {old[path]} -> {new[path]}")
+        return escape("\n".join(lines) or self.env._("(no change)"))
+
+    # Drafting
+
+    @api.model
+    def _draft_from_edit(self, record, vals, kind="update", version=None, reason=None):
+        """A draft request to write ``vals`` (governed fields) on ``record``."""
+        new = {f: record._normalise(f, v) for f, v in vals.items()}
+        snapshot = record._interop_snapshot()
+        request = self.create(
+            {
+                "kind": kind,
+                "res_model": record._name,
+                "res_id": record.id,
+                "res_name": record.display_name,
+                "values_json": json.dumps(new, sort_keys=True),
+                "old_values_json": json.dumps(
+                    {f: snapshot.get(f) for f in new}, sort_keys=True
+                ),
+                "reason": reason,
+                "rollback_version_id": version.id if version else False,
+                "company_id": getattr(record, "company_id", self.env.company).id
+                or self.env.company.id,
+            }
+        )
+        record.message_post(
+            body=self.env._(
+                "Change request %(name)s drafted: %(fields)s. Applies once approved.",
+                name=request.name,
+                fields=", ".join(sorted(new)),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.env["interop.audit.entry"]._log(
+            "change_request",
+            record=record,
+            summary=self.env._("Change request %(name)s drafted", name=request.name),
+            details={"change_request": request.name, "fields": sorted(new)},
+        )
+        return request
+
+    # Workflow
+
+    @api.model
+    def _approver_group(self):
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("interop.change_approver_group_id")
+        )
+        group = self.env["res.groups"].browse(int(param)).exists() if param else None
+        return group or self.env.ref("interop.group_interop_manager")
+
+    def action_submit(self):
+        for request in self:
+            if request.state != "draft":
+                raise UserError(self.env._("Only draft change requests are submitted."))
+            if not (request.reason or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Say why %(name)s is needed before submitting it.",
+                        name=request.name,
+                    )
+                )
+            request._check_governance()
+            request.write(
+                {"state": "submitted", "date_submitted": fields.Datetime.now()}
+            )
+            approvers = request._approver_group().users - request.author_id
+            for approver in approvers.filtered(lambda u: not u.share and u.active):
+                request.activity_schedule(
+                    ACTIVITY_TYPE,
+                    user_id=approver.id,
+                    summary=self.env._("Review %(name)s", name=request.name),
+                    note=request.reason,
+                )
+            request.message_post(
+                body=self.env._("Submitted for approval."), subtype_xmlid="mail.mt_note"
+            )
+        return True
+
+    def action_approve(self):
+        for request in self:
+            request._check_can_decide()
+            request._check_governance()
+            request._apply()
+        return True
+
+    def action_reject(self):
+        for request in self:
+            request._check_can_decide()
+            request.write(
+                {
+                    "state": "rejected",
+                    "approver_id": self.env.uid,
+                    "date_decided": fields.Datetime.now(),
+                    "decision_note": self.env.context.get("interop_decision_note"),
+                }
+            )
+            request.activity_unlink([ACTIVITY_TYPE])
+            request.message_post(
+                body=self.env._("Rejected by %(user)s.", user=self.env.user.name),
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=request.author_id.partner_id.ids,
+            )
+            self.env["interop.audit.entry"]._log(
+                "change_rejected",
+                record=request,
+                summary=self.env._(
+                    "Change request %(name)s rejected", name=request.name
+                ),
+            )
+        return True
+
+    def action_cancel(self):
+        for request in self.filtered(lambda r: r.state in ("draft", "submitted")):
+            if request.author_id != self.env.user and not self.env.user.has_group(
+                "interop.group_interop_manager"
+            ):
+                raise AccessError(
+                    self.env._("Only its author cancels a change request.")
+                )
+            request.state = "cancelled"
+            request.activity_unlink([ACTIVITY_TYPE])
+        return True
+
+    def _check_can_decide(self):
+        self.ensure_one()
+        if self.state != "submitted":
+            raise UserError(
+                self.env._("%(name)s is not waiting for a decision.", name=self.name)
+            )
+        if self.author_id == self.env.user:
+            raise AccessError(
+                self.env._(
+                    "%(name)s was requested by you: another approver must decide.",
+                    name=self.name,
+                )
+            )
+        if self.env.user not in self._approver_group().users:
+            raise AccessError(
+                self.env._(
+                    "Only members of %(group)s approve or reject change requests.",
+                    group=self._approver_group().full_name,
+                )
+            )
+
+    def _check_governance(self):
+        """Checks before approval: the reviewed diff still applies, and the result
+        meets the governance rules (owners, classification, https, schema)."""
+        self.ensure_one()
+        record = self._target()
+        if not record:
+            raise UserError(
+                self.env._("The object of %(name)s no longer exists.", name=self.name)
+            )
+        current = record._interop_snapshot()
+        stale = [f for f, v in self._old_values().items() if current.get(f) != v]
+        if stale:
+            raise UserError(
+                self.env._(
+                    "%(object)s changed since %(name)s was drafted (%(fields)s): "
+                    "draft a new request, so that what is approved is what was "
+                    "reviewed.",
+                    object=record.display_name,
+                    name=self.name,
+                    fields=", ".join(stale),
+                )
+            )
+        new = self._values()
+        after = {**current, **new}
+        problems = []
+        if "code" in new and not after.get("code"):
+            problems.append(self.env._("a code"))
+        if "business_owner_id" in new and not after.get("business_owner_id"):
+            problems.append(self.env._("a business owner"))
+        if "data_classification" in new and not after.get("data_classification"):
+            problems.append(self.env._("a data classification"))
+        if problems:
+            raise ValidationError(
+                self.env._(
+                    "%(name)s would leave %(object)s without %(missing)s.",
+                    name=self.name,
+                    object=record.display_name,
+                    missing=", ".join(problems),
+                )
+            )
+        if "schema" in new and record._name == "interop.event.type":
+            reasons = schema_breaking_changes(
+                json.loads(current.get("schema") or "{}"), json.loads(new["schema"])
+            )
+            if reasons:
+                raise ValidationError(
+                    self.env._(
+                        "This schema change breaks senders, so it needs a new version "
+                        "of the event type, not an edit in place: %(reasons)s",
+                        reasons="; ".join(reasons),
+                    )
+                )
+        # the record's own constraints (code format, https in production...): dry run
+        savepoint = self.env.cr.savepoint(flush=True)
+        try:
+            record.with_context(**{APPLY_KEY: True}).write(new)
+            record.flush_recordset()
+        finally:
+            savepoint.close(rollback=True)  # a dry run: nothing stays
+            self.env.invalidate_all()
+
+    def _apply(self):
+        self.ensure_one()
+        record = self._target()
+        record.with_context(**{APPLY_KEY: True}).write(self._values())
+        version = self.env["interop.config.version"]._record_version(record, self)
+        self.write(
+            {
+                "state": "applied",
+                "approver_id": self.env.uid,
+                "date_decided": fields.Datetime.now(),
+                "version_id": version.id,
+            }
+        )
+        self.activity_unlink([ACTIVITY_TYPE])
+        self.message_post(
+            body=self.env._(
+                "Approved by %(user)s and applied: version %(number)s.",
+                user=self.env.user.name,
+                number=version.number,
+            ),
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.author_id.partner_id.ids,
+        )
+        record.message_post(
+            body=self.env._(
+                "Change request %(name)s applied (version %(number)s).",
+                name=self.name,
+                number=version.number,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        audit = self.env["interop.audit.entry"]
+        audit._log(
+            "change_approved",
+            record=self,
+            summary=self.env._("Change request %(name)s approved", name=self.name),
+        )
+        audit._log(
+            "change_applied",
+            record=record,
+            summary=self.env._(
+                "Change request %(name)s applied as version %(number)s",
+                name=self.name,
+                number=version.number,
+            ),
+            details={"fields": sorted(self._values())},
+        )
+
+    def action_open_object(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }

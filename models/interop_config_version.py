@@ -1,0 +1,111 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class InteropConfigVersion(models.Model):
+    """A numbered snapshot of governed configuration, kept when a change applies."""
+
+    _name = "interop.config.version"
+    _description = "Configuration Version"
+    _order = "res_model, res_id, number desc"
+
+    res_model = fields.Char(
+        string="Object Model", required=True, readonly=True, index=True
+    )
+    res_id = fields.Many2oneReference(
+        string="Object ID",
+        model_field="res_model",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    res_name = fields.Char(string="Object", readonly=True)
+    number = fields.Integer(required=True, readonly=True)
+    snapshot_json = fields.Text(string="Values", required=True, readonly=True)
+    change_request_id = fields.Many2one("interop.change.request", readonly=True)
+    diff_html = fields.Html(
+        string="Compared With Now", compute="_compute_diff_html", sanitize=False
+    )
+
+    _sql_constraints = [
+        (
+            "number_uniq",
+            "unique(res_model, res_id, number)",
+            "This version number already exists for this object.",
+        )
+    ]
+
+    @api.model
+    def _record_version(self, record, change_request=None):
+        """Keep the current governed values of ``record`` as its next version."""
+        last = self.search(
+            [("res_model", "=", record._name), ("res_id", "=", record.id)],
+            order="number desc",
+            limit=1,
+        )
+        return self.sudo().create(
+            {
+                "res_model": record._name,
+                "res_id": record.id,
+                "res_name": record.display_name,
+                "number": last.number + 1,
+                "snapshot_json": json.dumps(record._interop_snapshot(), sort_keys=True),
+                "change_request_id": change_request.id if change_request else False,
+            }
+        )
+
+    def _target(self):
+        self.ensure_one()
+        return self.env[self.res_model].browse(self.res_id).exists()
+
+    def _changed_values(self):
+        """The snapshot's values that differ from the object's current ones."""
+        record = self._target()
+        current = record._interop_snapshot()
+        return {
+            f: v
+            for f, v in json.loads(self.snapshot_json).items()
+            if current.get(f) != v
+        }
+
+    @api.depends("snapshot_json")
+    def _compute_diff_html(self):
+        Request = self.env["interop.change.request"]
+        for version in self:
+            record = version._target()
+            if not record:
+                version.diff_html = False
+                continue
+            preview = Request.new(
+                {
+                    "res_model": version.res_model,
+                    "res_id": version.res_id,
+                    "values_json": json.dumps(version._changed_values()),
+                    "old_values_json": json.dumps(record._interop_snapshot()),
+                }
+            )
+            version.diff_html = preview._render_diff()
+
+    def action_rollback(self):
+        """Draft a change request restoring this version (it needs approval too)."""
+        self.ensure_one()
+        changes = self._changed_values()
+        if not changes:
+            raise UserError(self.env._("The object already has these values."))
+        request = self.env["interop.change.request"]._draft_from_edit(
+            self._target(),
+            changes,
+            kind="rollback",
+            version=self,
+            reason=self.env._("Roll back to version %(number)s", number=self.number),
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": request._name,
+            "res_id": request.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,115 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, models
+from odoo.exceptions import UserError
+
+# Context keys: the change request applying an approved change, and a form asking that
+# an edit of a change-controlled record become a change request.
+APPLY_KEY = "interop_change_apply"
+REQUEST_KEY = "interop_request_change"
+
+
+class InteropGovernedMixin(models.AbstractModel):
+    """Configuration whose governed fields change only through approved requests.
+
+    Once a record is change-controlled (e.g. an active endpoint), writing one of its
+    ``_interop_governed_fields`` is refused, unless the write comes from an approved
+    change request, or from a form that asks for a change request (context
+    ``interop_request_change``): the edit is then drafted as a change request and the
+    record stays as it was until the request is approved.
+    """
+
+    _name = "interop.governed.mixin"
+    _description = "Change-Controlled Configuration"
+
+    _interop_governed_fields = ()
+
+    def _interop_is_change_controlled(self):
+        """Whether edits of governed fields need an approved change request now."""
+        self.ensure_one()
+        return False
+
+    def _interop_snapshot(self):
+        """Governed values of the record, JSON-serialisable, as ``write`` takes them."""
+        self.ensure_one()
+        snapshot = {}
+        for fname in self._interop_governed_fields:
+            field = self._fields[fname]
+            value = self[fname]
+            if field.type == "many2one":
+                value = value.id or False
+            elif field.type in ("date", "datetime"):
+                value = field.to_string(value) if value else False
+            snapshot[fname] = value
+        return snapshot
+
+    def write(self, vals):
+        if self.env.context.get(APPLY_KEY):
+            return super().write(vals)
+        governed = set(self._interop_governed_fields).intersection(vals)
+        if not governed:
+            return super().write(vals)
+        controlled = self.filtered(
+            lambda r: (
+                r._interop_is_change_controlled()
+                and any(
+                    r._interop_snapshot()[f] != self._normalise(f, vals[f])
+                    for f in governed
+                )
+            )
+        )
+        if not controlled:
+            return super().write(vals)
+        if not self.env.context.get(REQUEST_KEY):
+            raise UserError(
+                self.env._(
+                    "%(records)s is in use: its %(fields)s change only through an "
+                    "approved change request (Request Change on the form).",
+                    records=", ".join(controlled.mapped("display_name")),
+                    fields=", ".join(
+                        self._fields[f].get_description(self.env)["string"]
+                        for f in sorted(governed)
+                    ),
+                )
+            )
+        ChangeRequest = self.env["interop.change.request"]
+        for record in controlled:
+            ChangeRequest._draft_from_edit(record, {f: vals[f] for f in governed})
+        rest = {k: v for k, v in vals.items() if k not in governed}
+        if rest:
+            super(InteropGovernedMixin, controlled).write(rest)
+        uncontrolled = self - controlled
+        if uncontrolled:
+            super(InteropGovernedMixin, uncontrolled).write(vals)
+        return True
+
+    @api.model
+    def _normalise(self, fname, value):
+        field = self._fields[fname]
+        if field.type == "many2one" and isinstance(value, models.BaseModel):
+            return value.id
+        if value is None:
+            return False
+        return value
+
+    def action_view_change_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_change_request_action"
+        )
+        action.update(
+            domain=[("res_model", "=", self._name), ("res_id", "=", self.id)],
+            context={"create": False},
+        )
+        return action
+
+    def action_view_versions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_config_version_action"
+        )
+        action.update(
+            domain=[("res_model", "=", self._name), ("res_id", "=", self.id)],
+            context={"create": False},
+        )
+        return action

@@ -1,0 +1,190 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.interop.models.interop_change_request import schema_breaking_changes
+
+from .common import InteropMessageCase
+
+
+@tagged("post_install", "-at_install")
+class TestChangeControl(InteropMessageCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.approver = new_test_user(
+            cls.env, login="approver", groups="interop.group_interop_manager"
+        )
+        cls.Audit = cls.env["interop.audit.entry"]
+
+    def _request(self, record, vals, user=None):
+        user = user or self.manager
+        record.with_user(user).with_context(interop_request_change=True).write(vals)
+        return self.env["interop.change.request"].search(
+            [("res_model", "=", record._name), ("res_id", "=", record.id)],
+            order="id desc",
+            limit=1,
+        )
+
+    def test_manager_cannot_change_an_active_endpoint_directly(self):
+        with self.assertRaisesRegex(UserError, "approved change request"):
+            self.endpoint.with_user(self.manager).base_url = "https://new.example"
+        self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+
+    def test_an_edit_becomes_a_draft_request_and_nothing_changes(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        self.assertRecordValues(
+            request,
+            [{"state": "draft", "author_id": self.manager.id, "kind": "update"}],
+        )
+        self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+        self.assertIn("https://v2.example/api", request.diff_html)
+        self.assertIn("https://scheduling.example/api", request.diff_html)
+
+    def test_author_cannot_approve_their_own_change(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        request.reason = "New API version"
+        request.with_user(self.manager).action_submit()
+        with self.assertRaisesRegex(AccessError, "another approver"):
+            request.with_user(self.manager).action_approve()
+        with self.assertRaises(AccessError):
+            request.with_user(self.user).action_approve()
+
+    def test_approval_applies_exactly_the_reviewed_diff(self):
+        request = self._request(
+            self.endpoint, {"base_url": "https://v2.example/api", "retention_days": 60}
+        )
+        request.reason = "New API version"
+        request.with_user(self.manager).action_submit()
+        self.assertTrue(
+            request.activity_ids.filtered(lambda a: a.user_id == self.approver)
+        )
+        before = self.Audit.search_count([])
+        request.with_user(self.approver).action_approve()
+        self.assertRecordValues(
+            self.endpoint,
+            [{"base_url": "https://v2.example/api", "retention_days": 60}],
+        )
+        self.assertRecordValues(
+            request, [{"state": "applied", "approver_id": self.approver.id}]
+        )
+        self.assertEqual(request.version_id.number, 1)
+        events = self.Audit.search(
+            [], order="id desc", limit=self.Audit.search_count([]) - before
+        )
+        self.assertEqual(
+            sorted(events.mapped("event")), ["change_applied", "change_approved"]
+        )
+
+    def test_a_request_that_no_longer_matches_is_refused(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        request.reason = "New API"
+        request.action_submit()
+        other = self._request(self.endpoint, {"base_url": "https://v3.example/api"})
+        other.reason = "Other"
+        other.action_submit()
+        other.with_user(self.approver).action_approve()
+        with self.assertRaisesRegex(UserError, "changed since"):
+            request.with_user(self.approver).action_approve()
+
+    def test_governance_checks_refuse_a_missing_owner_and_http_in_production(self):
+        request = self._request(self.endpoint, {"business_owner_id": False})
+        request.reason = "Owner left"
+        with self.assertRaisesRegex(ValidationError, "without a business owner"):
+            request.action_submit()
+        request = self._request(self.endpoint, {"base_url": "http://plain.example"})
+        request.reason = "Cheaper"
+        with self.assertRaisesRegex(ValidationError, "must use https"):
+            request.action_submit()
+        self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+
+    def test_rejection_is_recorded_and_changes_nothing(self):
+        request = self._request(self.endpoint, {"environment": "staging"})
+        request.reason = "Move to staging"
+        request.action_submit()
+        request.with_user(self.approver).action_reject()
+        self.assertEqual(request.state, "rejected")
+        self.assertEqual(self.endpoint.environment, "production")
+        self.assertEqual(
+            self.Audit.search([], order="id desc", limit=1).event, "change_rejected"
+        )
+
+    def test_rollback_restores_an_earlier_version(self):
+        first = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        first.reason = "v2"
+        first.action_submit()
+        first.with_user(self.approver).action_approve()
+        second = self._request(self.endpoint, {"base_url": "https://v3.example/api"})
+        second.reason = "v3"
+        second.action_submit()
+        second.with_user(self.approver).action_approve()
+        self.assertEqual(second.version_id.number, 2)
+        action = first.version_id.with_user(self.manager).action_rollback()
+        rollback = self.env["interop.change.request"].browse(action["res_id"])
+        self.assertEqual(rollback.kind, "rollback")
+        rollback.action_submit()
+        rollback.with_user(self.approver).action_approve()
+        self.assertEqual(self.endpoint.base_url, "https://v2.example/api")
+        self.assertEqual(rollback.version_id.number, 3)
+
+    def test_breaking_schema_edit_is_refused_with_the_reason(self):
+        self._receive()  # the event type is now in use
+        schema = json.loads(self.event_type.schema)
+        schema["properties"]["contact"]["required"].append("email")
+        request = self._request(self.event_type, {"schema": json.dumps(schema)})
+        request.reason = "Email is mandatory now"
+        with self.assertRaisesRegex(ValidationError, "'email' became required"):
+            request.action_submit()
+
+    def test_compatible_schema_edit_applies_after_approval(self):
+        self._receive()
+        schema = json.loads(self.event_type.schema)
+        schema["properties"]["contact"]["properties"]["nickname"] = {"type": "string"}
+        request = self._request(self.event_type, {"schema": json.dumps(schema)})
+        self.assertIn("nickname", request.diff_html)
+        request.reason = "Optional nickname"
+        request.action_submit()
+        request.with_user(self.approver).action_approve()
+        self.assertIn("nickname", self.event_type.schema)
+        self.assertEqual(self.event_type.version, 1)
+
+    def test_draft_endpoints_are_edited_directly(self):
+        draft = self.env["interop.endpoint"].create(
+            self._endpoint_vals(code="draft-one")
+        )
+        draft.with_user(self.manager).base_url = "https://draft.example"
+        self.assertEqual(draft.base_url, "https://draft.example")
+
+
+@tagged("post_install", "-at_install")
+class TestSchemaCompatibility(InteropMessageCase):
+    def test_breaking_changes_are_named(self):
+        old = {
+            "type": "object",
+            "required": ["a"],
+            "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        }
+        new = {
+            "type": "object",
+            "required": ["a", "c"],
+            "properties": {"a": {"type": "number"}, "c": {"type": "string"}},
+        }
+        self.assertEqual(
+            schema_breaking_changes(old, new),
+            [
+                "(root): 'c' became required",
+                "(root): property 'b' was removed",
+                "(root)/a: type 'string' became 'number'",
+            ],
+        )
+
+    def test_an_optional_property_is_compatible(self):
+        old = {"type": "object", "properties": {"a": {"type": "string"}}}
+        new = {
+            "type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+        }
+        self.assertEqual(schema_breaking_changes(old, new), [])
