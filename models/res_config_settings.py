@@ -48,3 +48,10 @@ class ResConfigSettings(models.TransientModel):
         default=30,
         help="After its content is pruned, a message row stays this long, then goes.",
     )
+    interop_change_approver_group_id = fields.Many2one(
+        "res.groups",
+        string="Change Approvers",
+        config_parameter="interop.change_approver_group_id",
+        help="Members approve interface change requests (never their own). "
+        "Default: Interop Manager.",
+    )
