@@ -1,4 +1,5 @@
-"""Tiny database helper for tools/*.sh: `exists NAME` (exit 0/1) and `drop NAME`.
+"""Database helper for tools/*.sh: `exists NAME` (exit 0/1), `drop NAME`, and
+`installed NAME MODULES` (which of the comma-separated MODULES NAME has installed).
 
 Runs in the suite's virtualenv (psycopg2 comes with Odoo); the connection settings
 come from the generated Odoo configuration file given as first argument.
@@ -11,13 +12,13 @@ import psycopg2
 from psycopg2 import sql
 
 
-def connect(conf_path):
+def connect(conf_path, dbname="postgres"):
     parser = configparser.ConfigParser()
     parser.read(conf_path)
     opts = parser["options"]
     password = opts.get("db_password")
     conn = psycopg2.connect(
-        dbname="postgres",
+        dbname=dbname,
         host=opts.get("db_host"),
         port=opts.get("db_port"),
         user=opts.get("db_user"),
@@ -33,6 +34,19 @@ def main(conf_path, command, name):
         if command == "exists":
             cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             return 0 if cr.fetchone() else 1
+        if command == "installed":
+            # the names among the given comma-separated modules installed in NAME
+            wanted = sys.argv[4].split(",")
+            dbconn = connect(conf_path, dbname=name)
+            with dbconn.cursor() as dbcr:
+                dbcr.execute(
+                    "SELECT name FROM ir_module_module"
+                    " WHERE state = 'installed' AND name = ANY(%s)",
+                    (wanted,),
+                )
+                print(",".join(sorted(row[0] for row in dbcr.fetchall())))
+            dbconn.close()
+            return 0
         if command == "drop":
             cr.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

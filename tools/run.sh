@@ -11,8 +11,15 @@ modules=$(suite_modules)
 odoo=(python "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DEMO_DB")
 
 if python "$INTEROP_ROOT/tools/pgdb.py" "$ODOO_CONF" exists "$DEMO_DB"; then
-    log "updating $modules in the existing database $DEMO_DB"
-    "${odoo[@]}" -i "$modules" -u "$modules" --stop-after-init --no-http
+    installed=$(python "$INTEROP_ROOT/tools/pgdb.py" "$ODOO_CONF" installed "$DEMO_DB" "$modules")
+    missing=$(comm -23 <(tr , '\n' <<<"$modules" | sort) <(tr , '\n' <<<"$installed" | sort) | paste -sd,)
+    log "updating ${installed:-nothing} in the existing database $DEMO_DB${missing:+, installing $missing}"
+    # update what is installed, install only what is new: -i on an installed module would
+    # reload its noupdate data (demo endpoints already retired, messages already logged)
+    args=()
+    [[ -n $installed ]] && args+=(-u "$installed")
+    [[ -n $missing ]] && args+=(-i "$missing")
+    "${odoo[@]}" "${args[@]}" --stop-after-init --no-http
 else
     log "creating $DEMO_DB with $modules and demo data (a minute or two)"
     "${odoo[@]}" -i "$modules" --stop-after-init --no-http
