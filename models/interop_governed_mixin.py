@@ -1,6 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 # Context keys: the change request applying an approved change, and a form asking that
@@ -23,6 +23,30 @@ class InteropGovernedMixin(models.AbstractModel):
     _description = "Change-Controlled Configuration"
 
     _interop_governed_fields = ()
+
+    interop_pending_change_count = fields.Integer(
+        string="Pending Changes", compute="_compute_interop_pending_change_count"
+    )
+    interop_is_change_controlled = fields.Boolean(
+        string="Change Controlled", compute="_compute_interop_pending_change_count"
+    )
+
+    def _compute_interop_pending_change_count(self):
+        groups = self.env["interop.change.request"]._read_group(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("state", "in", ("draft", "submitted")),
+            ],
+            ["res_id"],
+            ["__count"],
+        )
+        counts = dict(groups)
+        for record in self:
+            record.interop_pending_change_count = counts.get(record.id, 0)
+            record.interop_is_change_controlled = bool(
+                record.id and record._interop_is_change_controlled()
+            )
 
     def _interop_is_change_controlled(self):
         """Whether edits of governed fields need an approved change request now."""

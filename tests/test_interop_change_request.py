@@ -41,6 +41,10 @@ class TestChangeControl(InteropMessageCase):
             [{"state": "draft", "author_id": self.manager.id, "kind": "update"}],
         )
         self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+        self.assertRecordValues(
+            self.endpoint,
+            [{"interop_is_change_controlled": True, "interop_pending_change_count": 1}],
+        )
         self.assertIn("https://v2.example/api", request.diff_html)
         self.assertIn("https://scheduling.example/api", request.diff_html)
 
