@@ -40,6 +40,9 @@
         "views/interop_change_request_views.xml",
         "views/interop_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["interop/static/tests/tours/*.js"],
+    },
     "demo": [
         "demo/res_users_demo.xml",
         "demo/interop_team_demo.xml",

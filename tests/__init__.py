@@ -7,5 +7,6 @@ from . import test_interop_event_type
 from . import test_interop_exception
 from . import test_interop_message
 from . import test_interop_retention
+from . import test_interop_ui
 from . import test_res_config_settings
 from . import test_interop_mapping

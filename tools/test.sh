@@ -11,6 +11,8 @@ TEST_DB=${INTEROP_TEST_DB:-interop_test}
 ensure_odoo_src # first, so that a machine without Odoo fails at once, with the message
 bash "$INTEROP_ROOT/tools/lint.sh"
 interop_bootstrap "${INTEROP_TEST_HTTP_PORT:-8069}"
+# the browser tests (tours) drive Debian's Chromium
+command -v chromium >/dev/null || apt_install chromium
 modules=$(suite_modules)
 install_log=$INTEROP_BUILD/install.log
 
