@@ -2,12 +2,13 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint help
+.PHONY: run test lint bench-log help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
+	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
 
 run:
 	@bash tools/run.sh
@@ -17,3 +18,6 @@ test:
 
 lint:
 	@bash tools/lint.sh
+
+bench-log:
+	@bash tools/bench_log.sh $(BENCH_ARGS)

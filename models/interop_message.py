@@ -11,6 +11,7 @@ from psycopg2 import OperationalError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, create_index
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -147,6 +148,30 @@ class InteropMessage(models.Model):
             "This endpoint already sent a message with this idempotency key.",
         ),
     ]
+
+    def init(self):
+        # the endpoint's smart buttons: messages of today, and the few not yet done
+        create_index(
+            self.env.cr,
+            "interop_message_endpoint_date_idx",
+            self._table,
+            ["endpoint_id", "date_received"],
+        )
+        create_index(
+            self.env.cr,
+            "interop_message_endpoint_open_state_idx",
+            self._table,
+            ["endpoint_id", "state"],
+            where="state IN ('received','validated','queued','processing','failed')",
+        )
+        # retention walks the messages not pruned yet, oldest first
+        create_index(
+            self.env.cr,
+            "interop_message_unpruned_date_idx",
+            self._table,
+            ["endpoint_id", "date_received"],
+            where="is_payload_pruned IS NOT TRUE",
+        )
 
     @api.depends("direction", "event_type_id", "business_key")
     def _compute_display_name(self):
@@ -561,59 +586,84 @@ class InteropMessage(models.Model):
         }
 
     @api.model
-    def _cron_apply_retention(self, batch_size=1000):
+    def _cron_apply_retention(self, batch_size=10000):
         """Prune the content of expired messages, then delete their rows after grace.
 
-        Bounded work per run (Odoo reruns the cron while work remains); messages
-        with an unresolved exception are never touched.
+        Bounded work per run, in set-based SQL (measured: the ORM path cannot prune a
+        million rows in a minute); Odoo reruns the cron while work remains. Messages
+        with an unresolved exception are never touched, nor rows another transaction
+        holds (SKIP LOCKED): the batches never wait on the gateway or the jobs.
         """
         params = self.env["ir.config_parameter"].sudo()
         grace = int(params.get_param("interop.retention_row_grace_days", 30))
         now = fields.Datetime.now()
-        Message = self.sudo().with_context(active_test=False, interop_retention=True)
-        unresolved = (
-            "exception_ids",
-            "any",
-            [("state", "in", ("open", "in_progress"))],
+        cr = self.env.cr
+        self.env.flush_all()
+        unresolved = SQL(
+            "EXISTS (SELECT 1 FROM interop_exception e WHERE e.message_id = m.id"
+            " AND e.state IN ('open', 'in_progress'))"
         )
         pruned = 0
         for endpoint_id, cutoff in self._retention_cutoffs().items():
-            to_prune = Message.search(
-                [
-                    ("endpoint_id", "=", endpoint_id),
-                    ("date_received", "<", cutoff),
-                    ("is_payload_pruned", "=", False),
-                    ("state", "in", FINAL_STATES),
-                    "!",
-                    unresolved,
-                ],
-                limit=batch_size - pruned,
+            cr.execute(
+                SQL(
+                    """
+                    WITH batch AS (
+                        SELECT m.id FROM interop_message m
+                         WHERE m.endpoint_id = %(endpoint)s
+                           AND m.date_received < %(cutoff)s
+                           AND m.is_payload_pruned IS NOT TRUE
+                           AND m.state IN %(final)s
+                           AND NOT %(unresolved)s
+                         LIMIT %(limit)s
+                           FOR UPDATE SKIP LOCKED
+                    )
+                    UPDATE interop_message m
+                       SET payload_enc = NULL, is_payload_pruned = TRUE,
+                           date_pruned = %(now)s, active = FALSE
+                      FROM batch WHERE m.id = batch.id
+                    """,
+                    endpoint=endpoint_id,
+                    cutoff=cutoff,
+                    final=FINAL_STATES,
+                    unresolved=unresolved,
+                    limit=batch_size - pruned,
+                    now=now,
+                )
             )
-            to_prune.write(
-                {
-                    "payload_enc": False,
-                    "is_payload_pruned": True,
-                    "date_pruned": now,
-                    "active": False,
-                }
-            )
-            pruned += len(to_prune)
+            pruned += cr.rowcount
             if pruned >= batch_size:
                 break
-        to_delete = Message.search(
-            [
-                ("is_payload_pruned", "=", True),
-                ("date_pruned", "<", now - timedelta(days=grace)),
-                "!",
-                unresolved,
-            ],
-            limit=batch_size,
+        cr.execute(
+            SQL(
+                """
+                SELECT m.id FROM interop_message m
+                 WHERE m.is_payload_pruned AND m.date_pruned < %(limit_date)s
+                   AND NOT %(unresolved)s
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                limit_date=now - timedelta(days=grace),
+                unresolved=unresolved,
+                limit=batch_size,
+            )
         )
-        deleted = len(to_delete)
-        to_delete.attempt_ids.unlink()
-        to_delete.link_ids.unlink()
-        to_delete.exception_ids.unlink()
-        to_delete.unlink()
+        ids = [row[0] for row in cr.fetchall()]
+        if ids:
+            # their exceptions are resolved or dismissed; attempts and links cascade
+            cr.execute(
+                SQL("DELETE FROM interop_exception WHERE message_id = ANY(%s)", ids)
+            )
+            cr.execute(
+                SQL(
+                    "UPDATE interop_message SET parent_id = NULL"
+                    " WHERE parent_id = ANY(%s)",
+                    ids,
+                )
+            )
+            cr.execute(SQL("DELETE FROM interop_message WHERE id = ANY(%s)", ids))
+        deleted = len(ids)
+        self.env.invalidate_all()
         _logger.info("Interop retention: %s pruned, %s deleted", pruned, deleted)
         more = pruned >= batch_size or deleted >= batch_size
         self.env["ir.cron"]._notify_progress(
