@@ -1,0 +1,8 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import interop_endpoint
+from . import interop_message
+from . import interop_visit
+from . import interop_visit_line
+from . import interop_visit_payment
+from . import res_partner

@@ -1,0 +1,753 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools import SQL, float_compare
+
+from odoo.addons.interop.errors import BusinessRuleError
+
+from ..errors import ProbableDuplicateParty
+
+RECEIVED = "received"
+VALIDATED = "validated"
+BILLING_READY = "billing_ready"
+INVOICED = "invoiced"
+PAID = "paid"
+RECONCILED = "reconciled"
+CANCELLED = "cancelled"
+
+STATES = [
+    (RECEIVED, "Received"),
+    (VALIDATED, "Validated"),
+    (BILLING_READY, "Billing Ready"),
+    (INVOICED, "Invoiced"),
+    (PAID, "Paid"),
+    (RECONCILED, "Reconciled"),
+    (CANCELLED, "Cancelled"),
+]
+#: the milestone each state is reached with, in order
+MILESTONES = [
+    (RECEIVED, "date_received"),
+    (VALIDATED, "date_validated"),
+    (BILLING_READY, "date_billing_ready"),
+    (INVOICED, "date_invoiced"),
+    (PAID, "date_paid"),
+    (RECONCILED, "date_reconciled"),
+]
+#: states a visit can be stuck in (not invoiced yet)
+OPEN_STATES = (RECEIVED, VALIDATED, BILLING_READY)
+PAID_STATES = ("paid", "in_payment")
+STUCK_HOURS_PARAM = "interop_revenue.stuck_hours"
+AUTO_POST_PARAM = "interop_revenue.invoice_auto_post"
+OUTBOUND_EVENT = "visit.billing_updated"
+
+
+def _hours_between(start, end):
+    if not start or not end:
+        return 0.0
+    return round((end - start).total_seconds() / 3600.0, 2)
+
+
+class InteropVisit(models.Model):
+    """A completed visit reported by a scheduling platform, on its way to cash.
+
+    Its milestones say when it was received, validated, ready to bill, invoiced,
+    paid and reconciled with the gateway's settlement; the lags between them show
+    where the revenue cycle waits.
+    """
+
+    _name = "interop.visit"
+    _description = "Visit"
+    _inherit = ["mail.thread"]
+    _order = "date_received desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Visit ID",
+        required=True,
+        readonly=True,
+        index=True,
+        help="The visit (encounter) id of the scheduling platform.",
+    )
+    endpoint_id = fields.Many2one(
+        "interop.endpoint", required=True, readonly=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    state = fields.Selection(
+        STATES, required=True, default=RECEIVED, readonly=True, tracking=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Responsible Party", readonly=True, tracking=True
+    )
+    payer_id = fields.Many2one("res.partner", readonly=True)
+    plan_ref = fields.Char(string="Contract / Plan", readonly=True)
+    pricelist_id = fields.Many2one(
+        "product.pricelist", string="Contract Pricelist", readonly=True
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    location_code = fields.Char(readonly=True)
+    location_value = fields.Char(string="Location", readonly=True)
+    provider_ref = fields.Char(string="Performing Provider", readonly=True)
+    date_completed = fields.Datetime(string="Completed On", readonly=True)
+    line_ids = fields.One2many("interop.visit.line", "visit_id", readonly=True)
+    amount_total = fields.Monetary(compute="_compute_amounts", store=True)
+    # Milestones: the first time the visit reached each one
+    date_received = fields.Datetime(string="Received", readonly=True)
+    date_validated = fields.Datetime(string="Validated", readonly=True)
+    date_billing_ready = fields.Datetime(string="Billing Ready", readonly=True)
+    date_invoiced = fields.Datetime(string="Invoiced", readonly=True)
+    date_paid = fields.Datetime(string="Paid", readonly=True)
+    date_reconciled = fields.Datetime(string="Reconciled", readonly=True)
+    date_cancelled = fields.Datetime(string="Cancelled", readonly=True)
+    lag_validation_hours = fields.Float(
+        string="Received → Validated (h)", compute="_compute_lags", store=True
+    )
+    lag_billing_hours = fields.Float(
+        string="Validated → Invoiced (h)", compute="_compute_lags", store=True
+    )
+    lag_payment_hours = fields.Float(
+        string="Invoiced → Paid (h)", compute="_compute_lags", store=True
+    )
+    lag_reconciliation_hours = fields.Float(
+        string="Paid → Reconciled (h)", compute="_compute_lags", store=True
+    )
+    lag_total_hours = fields.Float(
+        string="Received → Paid (h)", compute="_compute_lags", store=True
+    )
+    is_stuck = fields.Boolean(
+        compute="_compute_is_stuck",
+        search="_search_is_stuck",
+        help="Completed but not invoiced for longer than the configured delay.",
+    )
+    # Accounting documents, for the users who may read them
+    invoice_id = fields.Many2one(
+        "account.move",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+    )
+    invoice_ids = fields.Many2many(
+        "account.move",
+        string="Invoices and Credit Notes",
+        readonly=True,
+        copy=False,
+        groups="account.group_account_invoice",
+    )
+    invoice_name = fields.Char(related="invoice_id.name", string="Invoice Number")
+    amount_residual = fields.Monetary(
+        related="invoice_id.amount_residual", string="Amount Due"
+    )
+    payment_state = fields.Selection(related="invoice_id.payment_state")
+    payment_ids = fields.One2many(
+        "interop.visit.payment", "visit_id", string="Gateway Payments", readonly=True
+    )
+    payment_count = fields.Integer(compute="_compute_counts")
+    interop_message_count = fields.Integer(compute="_compute_counts")
+    interop_exception_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        (
+            "name_company_uniq",
+            "unique(company_id, name)",
+            "A visit with this id already exists in this company.",
+        ),
+    ]
+
+    @api.depends("line_ids.price_subtotal")
+    def _compute_amounts(self):
+        for visit in self:
+            visit.amount_total = sum(visit.line_ids.mapped("price_subtotal"))
+
+    @api.depends(
+        "date_received",
+        "date_validated",
+        "date_invoiced",
+        "date_paid",
+        "date_reconciled",
+    )
+    def _compute_lags(self):
+        for visit in self:
+            visit.lag_validation_hours = _hours_between(
+                visit.date_received, visit.date_validated
+            )
+            visit.lag_billing_hours = _hours_between(
+                visit.date_validated, visit.date_invoiced
+            )
+            visit.lag_payment_hours = _hours_between(
+                visit.date_invoiced, visit.date_paid
+            )
+            visit.lag_reconciliation_hours = _hours_between(
+                visit.date_paid, visit.date_reconciled
+            )
+            visit.lag_total_hours = _hours_between(visit.date_received, visit.date_paid)
+
+    @api.model
+    def _stuck_cutoff(self):
+        params = self.env["ir.config_parameter"].sudo()
+        hours = float(params.get_param(STUCK_HOURS_PARAM, 24) or 24)
+        return fields.Datetime.now() - timedelta(hours=hours)
+
+    def _compute_is_stuck(self):
+        cutoff = self._stuck_cutoff()
+        for visit in self:
+            visit.is_stuck = bool(
+                visit.state in OPEN_STATES
+                and visit.date_received
+                and visit.date_received < cutoff
+            )
+
+    def _search_is_stuck(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on stuck visits."))
+        stuck = [
+            ("state", "in", OPEN_STATES),
+            ("date_received", "<", self._stuck_cutoff()),
+        ]
+        return stuck if (operator == "=") == value else ["!", "&", *stuck]
+
+    def _compute_counts(self):
+        Message = self.env["interop.message"]
+        Exception_ = self.env["interop.exception"]
+        for visit in self:
+            visit.payment_count = len(visit.payment_ids)
+            visit.interop_message_count = Message.search_count(visit._message_domain())
+            visit.interop_exception_count = Exception_.search_count(
+                [
+                    ("business_key", "=", visit.name),
+                    ("company_id", "=", visit.company_id.id),
+                ]
+            )
+
+    def _message_domain(self):
+        self.ensure_one()
+        return [
+            ("business_key", "=", self.name),
+            ("company_id", "=", self.company_id.id),
+        ]
+
+    # Actions
+
+    def action_view_interop_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_message_action"
+        )
+        action.update(domain=self._message_domain(), context={})
+        return action
+
+    def action_view_interop_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_exception_action"
+        )
+        action.update(domain=self._message_domain(), context={})
+        return action
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(domain=[("id", "in", self.invoice_ids.ids)], context={})
+        return action
+
+    def action_view_payments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop_revenue.interop_visit_payment_action"
+        )
+        action.update(domain=[("visit_id", "=", self.id)], context={})
+        return action
+
+    # Milestones
+
+    def _reach(self, state):
+        """Move to ``state``, stamping the milestones reached on the way (once)."""
+        now = fields.Datetime.now()
+        order = [name for name, _field in MILESTONES]
+        for visit in self:
+            vals = {"state": state}
+            for milestone, date_field in MILESTONES[: order.index(state) + 1]:
+                if not visit[date_field]:
+                    vals[date_field] = now
+                if milestone == state:
+                    break
+            visit.write(vals)
+
+    def _update_payment_milestone(self):
+        """Paid once the invoice is; back to invoiced when a payment is reversed."""
+        for visit in self.filtered(lambda v: v.state in (INVOICED, PAID)):
+            invoice = visit.sudo().invoice_id
+            if invoice.payment_state in PAID_STATES and visit.state == INVOICED:
+                visit._reach(PAID)
+                visit._notify_scheduling_platform(visit, "paid")
+            elif invoice.payment_state not in PAID_STATES and visit.state == PAID:
+                visit.write({"state": INVOICED})
+
+    def _update_reconciled_milestone(self):
+        """Reconciled once paid and every captured payment is settled."""
+        for visit in self.filtered(lambda v: v.state == PAID):
+            captured = visit.payment_ids.filtered(lambda p: p.status == "captured")
+            if captured and all(captured.mapped("date_settled")):
+                visit._reach(RECONCILED)
+
+    # Intake and lookups
+
+    @api.model
+    def _register_from_message(self, message):
+        """Register the visit of a service.completed message (state received).
+
+        Only its id and endpoint: what the payload says is applied by the handler.
+        """
+        service_user = message.endpoint_id.service_user_id
+        visit_id = message.business_key
+        if not service_user or not visit_id:
+            return self.browse()
+        Visit = self.with_user(service_user).with_company(message.company_id)
+        visit = Visit._find_visit(message.endpoint_id, visit_id)
+        if not visit:
+            visit = Visit.create(
+                {
+                    "name": visit_id,
+                    "endpoint_id": message.endpoint_id.id,
+                    "company_id": message.company_id.id,
+                    "date_received": message.date_received,
+                }
+            )
+        return visit
+
+    @api.model
+    def _find_visit(self, endpoint, visit_id):
+        return self.search(
+            [("name", "=", visit_id), ("company_id", "=", endpoint.company_id.id)],
+            limit=1,
+        )
+
+    def _lock(self):
+        """Serialize the processing of one visit: two deliveries never bill twice."""
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM interop_visit WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset()
+
+    # Handlers
+
+    @api.model
+    def _interop_handle_service_completed(self, message, payload):
+        """Bill a completed visit: map, price, then invoice it exactly once."""
+        visit = self._find_visit(message.endpoint_id, payload["visit"]["id"])
+        if not visit:
+            visit = self._register_from_message(message).with_env(self.env)
+        visit._lock()
+        if visit.state == CANCELLED:
+            raise BusinessRuleError(
+                self.env._(
+                    "Visit %(visit)s was cancelled: its completion cannot be billed.",
+                    visit=visit.name,
+                ),
+                suggested_action=self.env._(
+                    "Check with the scheduling platform which event is right; dismiss "
+                    "this exception if the cancellation stands."
+                ),
+                records=visit,
+            )
+        if visit.sudo().invoice_id:
+            # a duplicate delivery: the visit is billed already, never twice
+            visit._message_log(
+                body=self.env._(
+                    "Completion received again: already invoiced, nothing changed."
+                )
+            )
+            return visit
+        visit._apply_payload(message, payload)
+        visit._bill()
+        return [visit, visit.sudo().invoice_id]
+
+    @api.model
+    def _interop_handle_service_amended(self, message, payload):
+        """Re-price an amended visit and correct its invoice."""
+        visit = self._get_known_visit(message, payload)
+        visit._lock()
+        invoice = visit.sudo().invoice_id
+        if invoice and invoice.state == "posted":
+            visit._check_not_paid()
+        visit._apply_payload(message, payload)
+        if not invoice:
+            visit._bill()
+        elif invoice.state == "draft":
+            invoice.write(
+                {
+                    "invoice_line_ids": [Command.clear()]
+                    + visit._prepare_invoice_line_commands()
+                }
+            )
+        else:
+            visit._reverse_invoice()
+            visit.write({"invoice_id": False})
+            visit._bill()
+        visit._message_log(body=self.env._("Visit amended by the scheduling platform."))
+        return [visit, visit.sudo().invoice_ids]
+
+    @api.model
+    def _interop_handle_service_cancelled(self, message, payload):
+        """Cancel a visit: cancel its draft invoice or credit its posted one."""
+        visit = self._get_known_visit(message, payload)
+        visit._lock()
+        invoice = visit.sudo().invoice_id
+        if invoice.state == "posted":
+            visit._check_not_paid()
+            visit._reverse_invoice()
+        elif invoice.state == "draft":
+            invoice.button_cancel()
+        visit.write({"state": CANCELLED, "date_cancelled": fields.Datetime.now()})
+        visit._notify_scheduling_platform(visit, "cancelled")
+        return [visit, visit.sudo().invoice_ids]
+
+    def _get_known_visit(self, message, payload):
+        visit = self._find_visit(message.endpoint_id, payload["visit"]["id"])
+        if not visit:
+            raise BusinessRuleError(
+                self.env._(
+                    "Visit %(visit)s is unknown: it was never reported completed.",
+                    visit=payload["visit"]["id"],
+                ),
+                suggested_action=self.env._(
+                    "Replay the visit's completion first (or ask the scheduling "
+                    "platform to send it), then retry."
+                ),
+            )
+        if visit.state == CANCELLED:
+            raise BusinessRuleError(
+                self.env._("Visit %(visit)s is already cancelled.", visit=visit.name),
+                suggested_action=self.env._(
+                    "Nothing to change in Odoo: dismiss this exception."
+                ),
+                records=visit,
+            )
+        return visit
+
+    def _check_not_paid(self):
+        self.ensure_one()
+        invoice = self.sudo().invoice_id
+        if invoice.payment_state != "not_paid":
+            raise BusinessRuleError(
+                self.env._(
+                    "Visit %(visit)s has payments on invoice %(invoice)s: it cannot be "
+                    "changed before they are refunded.",
+                    visit=self.name,
+                    invoice=invoice.name,
+                ),
+                suggested_action=self.env._(
+                    "Refund the payments through the payment gateway, then retry."
+                ),
+                records=self,
+            )
+
+    # Processing rules
+
+    def _apply_payload(self, message, payload):
+        """Map, find the party, price: the visit is validated, or an error says why."""
+        self.ensure_one()
+        endpoint = message.endpoint_id
+        visit_data = payload["visit"]
+        completed = fields.Datetime.to_datetime(
+            visit_data["completed_at"].replace("T", " ").rstrip("Z")[:19]
+        )
+        on_date = completed.date()
+        Mapping = self.env["interop.mapping.table"]
+        lines = payload["lines"]
+        products = Mapping._resolve_many(
+            "service-codes",
+            [line["service_code"] for line in lines],
+            on_date=on_date,
+            endpoint=endpoint,
+        )
+        coverage = payload["coverage"]
+        payer = Mapping._resolve(
+            "payer-codes", coverage["payer_code"], on_date=on_date, endpoint=endpoint
+        )
+        pricelist = Mapping._resolve(
+            "payer-pricelists",
+            coverage["payer_code"],
+            on_date=on_date,
+            endpoint=endpoint,
+        )
+        location = Mapping._resolve(
+            "location-codes", visit_data["location"], on_date=on_date, endpoint=endpoint
+        )
+        line_vals = self._price_lines(lines, products, pricelist)
+        partner = self._find_or_create_party(payload["responsible_party"])
+        provider = visit_data.get("provider") or {}
+        self.write(
+            {
+                "partner_id": partner.id,
+                "payer_id": payer.id,
+                "plan_ref": coverage.get("plan_ref"),
+                "pricelist_id": pricelist.id,
+                "currency_id": pricelist.currency_id.id,
+                "location_code": visit_data["location"],
+                "location_value": location,
+                "provider_ref": provider.get("id"),
+                "date_completed": completed,
+                "line_ids": [Command.clear()]
+                + [Command.create(vals) for vals in line_vals],
+            }
+        )
+        if self.state == RECEIVED:
+            self._reach(VALIDATED)
+
+    def _price_lines(self, lines, products, pricelist):
+        """Line values priced by the payer's contract; no line is ever priced 0."""
+        vals_list = []
+        unpriced = []
+        for line in lines:
+            code = line["service_code"].strip()
+            product = products[code]
+            quantity = line.get("quantity", 1)
+            date = fields.Date.to_date(line.get("date")) if line.get("date") else None
+            price, rule_id = pricelist._get_product_price_rule(
+                product, quantity, currency=pricelist.currency_id, date=date
+            )
+            if (
+                not rule_id
+                or float_compare(
+                    price, 0.0, precision_rounding=pricelist.currency_id.rounding
+                )
+                <= 0
+            ):
+                unpriced.append(code)
+                continue
+            vals_list.append(
+                {
+                    "service_code": code,
+                    "product_id": product.id,
+                    "quantity": quantity,
+                    "date_service": date,
+                    "modifiers": ",".join(line.get("modifiers") or []),
+                    "price_unit": price,
+                }
+            )
+        if unpriced:
+            raise BusinessRuleError(
+                self.env._(
+                    "Contract pricelist %(pricelist)s has no price for service code(s) "
+                    "%(codes)s of visit %(visit)s.",
+                    pricelist=pricelist.name,
+                    codes=", ".join(sorted(set(unpriced))),
+                    visit=self.name,
+                ),
+                suggested_action=self.env._(
+                    "Add the contract price of these services to the pricelist, then "
+                    "retry. A visit is never invoiced at zero."
+                ),
+                records=pricelist,
+            )
+        return vals_list
+
+    @api.model
+    def _find_or_create_party(self, party):
+        """The contact of the responsible party, found by its external id.
+
+        A new party that looks like another contact (same email, same name and
+        birth date, or same tax id) is not created: a person decides.
+        """
+        Partner = self.env["res.partner"]
+        partner = Partner.search([("ref", "=", party["id"])], limit=1)
+        if partner:
+            return partner
+        duplicates, reason = self._probable_duplicates(party)
+        if duplicates:
+            raise ProbableDuplicateParty(
+                self.env._(
+                    "The responsible party %(ref)s looks like existing contact "
+                    "#%(contact)s (%(reason)s): contacts are not merged automatically.",
+                    ref=party["id"],
+                    contact=duplicates[0].id,
+                    reason=reason,
+                ),
+                suggested_action=self.env._(
+                    "If it is the same person, set %(ref)s as the reference of the "
+                    "existing contact; otherwise correct the contact that is wrong. "
+                    "Then retry.",
+                    ref=party["id"],
+                ),
+                records=duplicates,
+            )
+        address = party.get("address") or {}
+        country = self.env["res.country"]
+        if address.get("country"):
+            country = country.search([("code", "=", address["country"].upper())])
+        return Partner.create(
+            {
+                "name": party["name"],
+                "ref": party["id"],
+                "email": party.get("email"),
+                "phone": party.get("phone"),
+                "street": address.get("street"),
+                "city": address.get("city"),
+                "zip": address.get("zip"),
+                "country_id": country[:1].id,
+                "vat": party.get("tax_id"),
+                "interop_birth_date": party.get("birth_date"),
+            }
+        )
+
+    @api.model
+    def _probable_duplicates(self, party):
+        """(contacts, reason) that may be the same person as ``party``."""
+        Partner = self.env["res.partner"]
+        checks = []
+        if party.get("email"):
+            checks.append(
+                (
+                    [("email", "=ilike", party["email"].strip())],
+                    self.env._("same email"),
+                )
+            )
+        if party.get("birth_date"):
+            checks.append(
+                (
+                    [
+                        ("name", "=ilike", party["name"].strip()),
+                        ("interop_birth_date", "=", party["birth_date"]),
+                    ],
+                    self.env._("same name and birth date"),
+                )
+            )
+        if party.get("tax_id"):
+            checks.append(
+                ([("vat", "=", party["tax_id"].strip())], self.env._("same tax id"))
+            )
+        for domain, reason in checks:
+            found = Partner.search(
+                expression.AND([domain, [("ref", "!=", party["id"])]]), limit=5
+            )
+            if found:
+                return found, reason
+        return Partner, None
+
+    # Billing
+
+    def _bill(self):
+        """Billing ready, then invoiced: exactly one customer invoice per visit."""
+        self.ensure_one()
+        # invoiced: an amendment credited the invoice and bills the visit again
+        billable = (VALIDATED, BILLING_READY, INVOICED)
+        if self.state not in billable or self.invoice_id or not self.line_ids:
+            raise BusinessRuleError(
+                self.env._(
+                    "Visit %(visit)s is not validated: it cannot be invoiced.",
+                    visit=self.name,
+                ),
+                records=self,
+            )
+        self._reach(BILLING_READY)
+        invoice = self.env["account.move"].create(self._prepare_invoice_vals())
+        params = self.env["ir.config_parameter"].sudo()
+        if params.get_param(AUTO_POST_PARAM, "True") not in ("False", "0", ""):
+            invoice.action_post()
+        self.write(
+            {"invoice_id": invoice.id, "invoice_ids": [Command.link(invoice.id)]}
+        )
+        self._reach(INVOICED)
+        self._notify_scheduling_platform(self, "invoiced")
+        return invoice
+
+    def _prepare_invoice_vals(self):
+        self.ensure_one()
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": (self.date_completed or fields.Datetime.now()).date(),
+            "invoice_origin": self.name,
+            "ref": self.name,
+            "invoice_line_ids": self._prepare_invoice_line_commands(),
+        }
+
+    def _prepare_invoice_line_commands(self):
+        self.ensure_one()
+        return [
+            Command.create(
+                {
+                    "product_id": line.product_id.id,
+                    "name": line._invoice_label(),
+                    "quantity": line.quantity,
+                    "price_unit": line.price_unit,
+                    "tax_ids": [Command.set(line.product_id.taxes_id.ids)],
+                }
+            )
+            for line in self.line_ids
+        ]
+
+    def _reverse_invoice(self):
+        """Credit the posted invoice in full (reversal reconciled with it)."""
+        self.ensure_one()
+        invoice = self.sudo().invoice_id.with_env(self.env)
+        credit_note = invoice._reverse_moves(
+            default_values_list=[
+                {
+                    "ref": self.env._(
+                        "Reversal of %(invoice)s (visit %(visit)s)",
+                        invoice=invoice.name,
+                        visit=self.name,
+                    ),
+                    "invoice_origin": self.name,
+                }
+            ],
+            cancel=True,
+        )
+        self.write({"invoice_ids": [Command.link(credit_note.id)]})
+        return credit_note
+
+    # Outbound
+
+    @api.model
+    def _notify_scheduling_platform(self, visit, event):
+        """Record the billing status update owed to the scheduling platform.
+
+        Only logs the outbound message (state received): its delivery comes with
+        the outbound module, which sends the received outbound messages.
+        """
+        event_type = (
+            self.env["interop.event.type"]
+            .sudo()
+            ._find(OUTBOUND_EVENT, direction="outbound")
+        )
+        if not event_type or not visit.endpoint_id:
+            return self.env["interop.message"]
+        invoice = visit.sudo().invoice_id
+        payload = {
+            "visit_id": visit.name,
+            "event": event,
+            "state": visit.state,
+            "invoice_number": invoice.name or None,
+            "amount_total": invoice.amount_total if invoice else None,
+            "amount_due": invoice.amount_residual if invoice else None,
+            "currency": visit.currency_id.name,
+        }
+        return self.env["interop.message"]._log_message(
+            visit.endpoint_id,
+            event_type,
+            payload,
+            direction="outbound",
+            business_key=visit.name,
+        )

@@ -1,0 +1,63 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import RevenueCase
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementReconciliation(RevenueCase):
+    def setUp(self):
+        super().setUp()
+        self._complete()
+        self._pay()
+        self.today = fields.Date.to_string(fields.Date.today())
+
+    def _row(self, payment_id="pay-V-T1", amount=850.0, currency=None):
+        return {
+            "id": payment_id,
+            "amount": amount,
+            "currency": currency or self.currency.name,
+            "date": self.today,
+        }
+
+    def test_matching_settlement_reconciles_the_visit(self):
+        exceptions = self.gateway._reconcile_settlement([self._row()])
+        self.assertFalse(exceptions)
+        visit = self._visit()
+        self.assertTrue(visit.payment_ids.date_settled)
+        self.assertEqual(visit.state, "reconciled")
+        self.assertTrue(visit.date_reconciled)
+
+    def test_each_mismatch_is_one_exception_for_finance(self):
+        exceptions = self.gateway._reconcile_settlement(
+            [self._row(amount=840.0), self._row(payment_id="pay-ghost", amount=10.0)]
+        )
+        self.assertEqual(len(exceptions), 2)
+        self.assertEqual(exceptions.user_id, self.finance_owner)
+        self.assertEqual(
+            exceptions.category_id,
+            self.env.ref("interop.exception_category_business_rule"),
+        )
+        self.assertEqual(exceptions.activity_ids.user_id, self.finance_owner)
+        self.assertEqual(self._visit().state, "paid")
+        # the same report again does not open the same exceptions twice
+        again = self.gateway._reconcile_settlement(
+            [self._row(amount=840.0), self._row(payment_id="pay-ghost", amount=10.0)]
+        )
+        self.assertEqual(again, exceptions)
+
+    def test_payment_missing_from_the_report_is_an_exception(self):
+        exceptions = self.gateway._reconcile_settlement(
+            [self._row(payment_id="pay-other", amount=5.0)]
+        )
+        self.assertEqual(len(exceptions), 2)
+        self.assertTrue(any("missing" in name for name in exceptions.mapped("name")))
+
+    def test_currency_mismatch_is_an_exception(self):
+        exceptions = self.gateway._reconcile_settlement([self._row(currency="XXX")])
+        self.assertEqual(len(exceptions), 1)
+
+    def test_cron_reads_the_report_hook(self):
+        self.assertTrue(self.env["interop.visit.payment"]._cron_reconcile_settlement())
