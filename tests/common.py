@@ -114,7 +114,7 @@ class InteropMessageCase(InteropCase):
         ]
         cls.event_type = cls.env["interop.event.type"].create(
             {
-                "code": "contact.updated",
+                "code": "test.contact.updated",
                 "name": "Contact Updated",
                 "schema": json.dumps(PARTNER_SCHEMA),
                 "data_classification": "phi",

@@ -39,10 +39,12 @@ class TestEventType(InteropMessageCase):
     def test_new_version_is_the_next_number(self):
         action = self.event_type.action_new_version()
         v2 = self.env["interop.event.type"].browse(action["res_id"])
-        self.assertEqual((v2.code, v2.version), ("contact.updated", 2))
-        self.assertEqual(self.env["interop.event.type"]._find("contact.updated"), v2)
+        self.assertEqual((v2.code, v2.version), ("test.contact.updated", 2))
         self.assertEqual(
-            self.env["interop.event.type"]._find("contact.updated", version=1),
+            self.env["interop.event.type"]._find("test.contact.updated"), v2
+        )
+        self.assertEqual(
+            self.env["interop.event.type"]._find("test.contact.updated", version=1),
             self.event_type,
         )
 

@@ -1,0 +1,117 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from psycopg2 import Error as PsycopgError
+from psycopg2 import OperationalError
+
+from odoo import http
+from odoo.http import request
+
+from ..errors import PROBLEM_CONTENT_TYPE, GatewayError, problem_from_exception
+
+_logger = logging.getLogger(__name__)
+
+# Partner systems have no session: never create or send one.
+ROUTE_OPTIONS = {"type": "http", "csrf": False, "save_session": False}
+
+
+class InteropGatewayController(http.Controller):
+    """The gateway's HTTP surface: parse, call the gateway service, answer.
+
+    Every refusal is an ``application/problem+json`` answer built by
+    :func:`~odoo.addons.interop_gateway.errors.problem_from_exception`.
+    """
+
+    @http.route(
+        "/interop/v1/inbound/<string:endpoint_code>/<string:event_type_code>",
+        auth="public",
+        methods=["POST"],
+        **ROUTE_OPTIONS,
+    )
+    def inbound(self, endpoint_code, event_type_code, **_params):
+        """Receive one event of ``event_type_code`` from the endpoint
+        ``endpoint_code``: 202 when queued, 200 for a repeat, a problem otherwise."""
+        httprequest = request.httprequest
+        try:
+            answer = request.env["interop.gateway"]._accept(
+                endpoint_code,
+                event_type_code,
+                httprequest.headers,
+                # The announced length was checked against the limit first; a
+                # chunked body (no length) is read whole, then measured.
+                lambda: httprequest.get_data(cache=False),
+                length=httprequest.content_length,
+            )
+        except Exception as error:  # noqa: BLE001 - every error becomes a problem
+            return self._problem(error)
+        return request.make_json_response(
+            answer.body, headers=list(answer.headers.items()), status=answer.status
+        )
+
+    @http.route(
+        "/interop/v1/messages/<int:message_id>",
+        auth="public",
+        methods=["GET"],
+        **ROUTE_OPTIONS,
+    )
+    def message_status(self, message_id, **_params):
+        """Status of a message sent with a key of the same endpoint."""
+        try:
+            answer = request.env["interop.gateway"]._message_status(
+                message_id, request.httprequest.headers
+            )
+        except Exception as error:  # noqa: BLE001 - every error becomes a problem
+            return self._problem(error)
+        return request.make_json_response(answer.body, status=answer.status)
+
+    @http.route(
+        "/interop/v1/openapi.json",
+        auth="public",
+        methods=["GET"],
+        readonly=True,
+        **ROUTE_OPTIONS,
+    )
+    def openapi(self, **_params):
+        """The OpenAPI 3.1 document of the gateway's active inbound event types."""
+        try:
+            document = request.env["interop.gateway.openapi"]._document(
+                server_url=request.httprequest.url_root.rstrip("/")
+            )
+        except Exception as error:  # noqa: BLE001 - every error becomes a problem
+            return self._problem(error)
+        return request.make_json_response(document)
+
+    @http.route(
+        "/interop/v1/health",
+        auth="none",
+        methods=["GET"],
+        readonly=True,
+        **ROUTE_OPTIONS,
+    )
+    def health(self, **_params):
+        """Whether the database answers; nothing more."""
+        try:
+            request.env.cr.execute("SELECT 1")
+        except PsycopgError:
+            request.env.cr.rollback()
+            return request.make_json_response(
+                {"status": "unavailable", "database": "unreachable"}, status=503
+            )
+        return request.make_json_response({"status": "ok", "database": "reachable"})
+
+    def _problem(self, error):
+        status, problem, headers = problem_from_exception(error)
+        if status >= 500:
+            # nothing of a failed request is kept
+            request.env.cr.rollback()
+            if isinstance(error, OperationalError):
+                _logger.warning(
+                    "Interop gateway: database unavailable (%s)", type(error).__name__
+                )
+            elif not isinstance(error, GatewayError):
+                _logger.exception("Interop gateway: unexpected error")
+        headers["Content-Type"] = PROBLEM_CONTENT_TYPE
+        return request.make_json_response(
+            problem, headers=list(headers.items()), status=status
+        )

@@ -1,0 +1,152 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: no endpoint may accept more than this in one request
+MAX_BODY_BYTES_CAP = 16 * 1024 * 1024
+DEFAULT_RATE_LIMIT = 600
+MIN_SECRET_SIZE = 16
+
+
+class InteropEndpoint(models.Model):
+    _inherit = "interop.endpoint"
+    # re-encrypted by interop.crypto._rotate with the other encrypted columns
+    _interop_encrypted_fields = ["gateway_hmac_secret_enc"]
+
+    gateway_api_key_ids = fields.One2many(
+        "interop.api.key", "endpoint_id", string="API Keys"
+    )
+    gateway_require_signature = fields.Boolean(
+        string="Require Signature",
+        tracking=True,
+        help="Refuse inbound requests without a valid X-Interop-Signature (HMAC-SHA256 "
+        "of '<timestamp>.<body>' with the signing secret).",
+    )
+    # Never readable through the UI or RPC; set with the Set Signing Secret wizard.
+    gateway_hmac_secret_enc = fields.Text(
+        copy=False, prefetch=False, groups="base.group_system"
+    )
+    gateway_hmac_secret_date = fields.Datetime(
+        string="Signing Secret Set On", readonly=True, copy=False
+    )
+    gateway_hmac_secret_user_id = fields.Many2one(
+        "res.users", string="Signing Secret Set By", readonly=True, copy=False
+    )
+    gateway_hmac_secret_info = fields.Char(
+        string="Signing Secret", compute="_compute_gateway_hmac_secret_info"
+    )
+    gateway_max_body_bytes = fields.Integer(
+        string="Max Body Size (bytes)",
+        default=DEFAULT_MAX_BODY_BYTES,
+        tracking=True,
+        help="Larger inbound requests are refused (413).",
+    )
+    gateway_rate_limit = fields.Integer(
+        string="Requests per Minute",
+        default=DEFAULT_RATE_LIMIT,
+        tracking=True,
+        help="Inbound messages accepted per minute, across all Odoo workers; more "
+        "are refused (429) until the next minute. 0: no limit.",
+    )
+
+    @api.depends("gateway_hmac_secret_date", "gateway_hmac_secret_user_id")
+    def _compute_gateway_hmac_secret_info(self):
+        for endpoint in self:
+            if endpoint.gateway_hmac_secret_date:
+                endpoint.gateway_hmac_secret_info = self.env._(
+                    "Set on %(date)s by %(user)s",
+                    date=fields.Datetime.to_string(
+                        fields.Datetime.context_timestamp(
+                            endpoint, endpoint.gateway_hmac_secret_date
+                        )
+                    )[:16],
+                    user=endpoint.gateway_hmac_secret_user_id.name,
+                )
+            else:
+                endpoint.gateway_hmac_secret_info = self.env._("Not set")
+
+    @api.constrains("gateway_max_body_bytes", "gateway_rate_limit")
+    def _check_gateway_limits(self):
+        for endpoint in self:
+            if not 0 < endpoint.gateway_max_body_bytes <= MAX_BODY_BYTES_CAP:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum body size of %(endpoint)s must be between 1 and "
+                        "%(cap)s bytes.",
+                        endpoint=endpoint.display_name,
+                        cap=MAX_BODY_BYTES_CAP,
+                    )
+                )
+            if endpoint.gateway_rate_limit < 0:
+                raise ValidationError(
+                    self.env._("A rate limit cannot be negative (0: no limit).")
+                )
+
+    def _set_gateway_secret(self, secret):
+        """Store ``secret`` encrypted as the HMAC signing secret of the endpoint."""
+        self.ensure_one()
+        if not secret or len(secret) < MIN_SECRET_SIZE:
+            raise UserError(
+                self.env._(
+                    "A signing secret has at least %(size)s characters.",
+                    size=MIN_SECRET_SIZE,
+                )
+            )
+        if self.state == "retired":
+            raise UserError(
+                self.env._(
+                    "%(endpoint)s is retired: its configuration can no longer change.",
+                    endpoint=self.display_name,
+                )
+            )
+        replaced = bool(self.gateway_hmac_secret_date)
+        # sudo: the encrypted column is hidden from everyone (group_system); managers
+        # set it through this method only
+        self.sudo().write(
+            {
+                "gateway_hmac_secret_enc": self.env["interop.crypto"]._encrypt(secret),
+                "gateway_hmac_secret_date": fields.Datetime.now(),
+                "gateway_hmac_secret_user_id": self.env.uid,
+            }
+        )
+        self.env["interop.audit.entry"]._log(
+            "credential_set",
+            record=self,
+            summary=self.env._(
+                "Gateway signing secret of %(endpoint)s %(action)s",
+                endpoint=self.display_name,
+                action=self.env._("replaced") if replaced else self.env._("set"),
+            ),
+            details={"credential": "gateway_hmac_secret", "replaced": replaced},
+        )
+        return True
+
+    def _get_gateway_secret(self):
+        """The decrypted signing secret, or None; for the gateway only."""
+        self.ensure_one()
+        token = self.sudo().gateway_hmac_secret_enc
+        return self.env["interop.crypto"]._decrypt(token) if token else None
+
+    def action_generate_gateway_api_key(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Generate API Key"),
+            "res_model": "interop.api.key.generate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_endpoint_id": self.id},
+        }
+
+    def action_set_gateway_secret(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Set Signing Secret"),
+            "res_model": "interop.gateway.secret.set",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_endpoint_id": self.id},
+        }

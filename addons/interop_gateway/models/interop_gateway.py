@@ -1,0 +1,437 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import hmac
+import json
+import logging
+import math
+import threading
+import time
+from collections import namedtuple
+from contextlib import contextmanager
+from datetime import UTC
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..errors import (
+    BadRequest,
+    Forbidden,
+    IdempotencyConflict,
+    MalformedJson,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+_logger = logging.getLogger(__name__)
+
+#: seconds a signed request's timestamp may be off the server's clock
+SIGNATURE_TOLERANCE = 300
+SIGNATURE_SCHEME = "sha256"
+#: seconds of a rate limit window
+RATE_WINDOW = 60
+#: seconds between two recordings of a key's last use
+LAST_USED_RESOLUTION = 60
+MAX_IDEMPOTENCY_KEY_SIZE = 256
+RATE_TABLE = "interop_gateway_rate"
+MESSAGE_URL = "/interop/v1/messages/%s"
+IDEMPOTENCY_CONSTRAINT = "interop_message_idempotency_uniq"
+MAX_INT4 = 2**31 - 1
+
+#: what the gateway answers when it does not refuse: status, JSON body, headers
+Answer = namedtuple("Answer", "status body headers")
+#: a message already received with an idempotency key
+Received = namedtuple("Received", "id correlation_id state payload_hash")
+
+# When this process last recorded the use of a key: {(db, key id): monotonic time}.
+_LAST_USED = {}
+
+# The expected unique violation of a concurrent duplicate makes odoo.sql_db log the
+# refused INSERT with its values (business key, idempotency key): drop that line in
+# the thread that expects it, and only there.
+_QUIET = threading.local()
+
+
+class _ExpectedSqlErrorFilter(logging.Filter):
+    def filter(self, record):
+        return not getattr(_QUIET, "active", False)
+
+
+logging.getLogger("odoo.sql_db").addFilter(_ExpectedSqlErrorFilter())
+
+
+@contextmanager
+def _expected_sql_error():
+    _QUIET.active = True
+    try:
+        yield
+    finally:
+        _QUIET.active = False
+
+
+class InteropGateway(models.AbstractModel):
+    """The inbound gateway: authenticate, check, log and queue one request.
+
+    Called by the controller as the public user: every read uses ``sudo`` on the
+    one record it needs; the message is logged and queued as the endpoint's service
+    user, whose rights the processing uses. Refusals raise a
+    :class:`~odoo.addons.interop_gateway.errors.GatewayError`.
+    """
+
+    _name = "interop.gateway"
+    _description = "Interop Inbound Gateway"
+
+    def init(self):
+        # One row per endpoint and minute, shared by every worker. UNLOGGED: counts
+        # are worthless after a crash, and cheaper to write without WAL.
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNLOGGED TABLE IF NOT EXISTS %(table)s (
+                    endpoint_id integer NOT NULL,
+                    window_start bigint NOT NULL,
+                    count integer NOT NULL,
+                    PRIMARY KEY (endpoint_id, window_start)
+                )
+                """,
+                table=SQL.identifier(RATE_TABLE),
+            )
+        )
+
+    # Entry points
+
+    @api.model
+    def _accept(self, endpoint_code, event_type_code, headers, read_body, length=None):
+        """Take one inbound message; return the :data:`Answer` (202, or 200 for a
+        repeat).
+
+        :param headers: the request's headers (any mapping)
+        :param read_body: callable returning the body (bytes); called once the
+            request is authenticated and its announced length accepted
+        :param length: the announced Content-Length, if any
+        """
+        headers = {name.lower(): value for name, value in headers.items()}
+        credential = self._authenticate(headers)
+        endpoint = self._get_endpoint(credential, endpoint_code)
+        self._check_rate_limit(endpoint, credential)
+        body = self._read_body(endpoint, headers, read_body, length)
+        self._check_signature(endpoint, headers, body)
+        self._check_open(endpoint)
+        event_type = self._get_event_type(endpoint, credential, event_type_code)
+        payload = self._parse_json(body)
+        idempotency_key = self._get_idempotency_key(headers, event_type, payload)
+        return self._store(endpoint, event_type, body, payload, idempotency_key)
+
+    @api.model
+    def _message_status(self, message_id, headers):
+        """The :data:`Answer` describing an inbound message of the caller's
+        endpoint."""
+        headers = {name.lower(): value for name, value in headers.items()}
+        credential = self._authenticate(headers)
+        # sudo: a partner system reads the status of its own endpoint's messages
+        message_sudo = (
+            self.env["interop.message"]
+            .sudo()
+            .with_context(active_test=False)
+            .browse(message_id if 0 < message_id <= MAX_INT4 else [])
+            .exists()
+        )
+        if (
+            not message_sudo
+            or message_sudo.endpoint_id.id != credential.endpoint_id
+            or message_sudo.direction != "inbound"
+        ):
+            raise NotFound("No such message.")
+        body = self._message_reference(message_sudo)
+        body.update(
+            event_type=message_sudo.event_type_id.code or None,
+            received_at=message_sudo.date_received.replace(tzinfo=UTC).isoformat(),
+            last_error=message_sudo.last_error or None,
+        )
+        return Answer(200, body, {})
+
+    # Steps
+
+    def _authenticate(self, headers):
+        scheme, _sep, key = (headers.get("authorization") or "").partition(" ")
+        credential = None
+        if scheme.lower() == "bearer" and key.strip():
+            credential = self.env["interop.api.key"]._authenticate(key.strip())
+        if not credential:
+            raise Unauthorized()
+        return credential
+
+    def _get_endpoint(self, credential, endpoint_code):
+        # sudo: the endpoint of the authenticated key, for its gateway settings
+        endpoint_sudo = (
+            self.env["interop.endpoint"].sudo().browse(credential.endpoint_id)
+        )
+        if endpoint_sudo.code != endpoint_code:
+            # another endpoint's URL: as if it did not exist
+            raise NotFound("No such endpoint or event type.")
+        return endpoint_sudo
+
+    def _check_rate_limit(self, endpoint, credential):
+        limit = endpoint.gateway_rate_limit
+        now = time.time()
+        count = self._record_usage(endpoint, credential, now, count=bool(limit))
+        if limit and count > limit:
+            window_end = (now // RATE_WINDOW + 1) * RATE_WINDOW
+            raise RateLimited(retry_after=max(1, math.ceil(window_end - now)))
+
+    def _record_usage(self, endpoint, credential, now, count=True):
+        """Count the request in the endpoint's current window; return the count.
+
+        Also notes the key's last use, at most once a minute. In a transaction of
+        its own: the counter row is a hot spot that must not stay locked while the
+        message is logged.
+        """
+        memo_key = (self.env.cr.dbname, credential.key_id)
+        touch = time.monotonic() - _LAST_USED.get(memo_key, -math.inf) >= (
+            LAST_USED_RESOLUTION
+        )
+        if not (count or touch):
+            return 0
+        window = int(now // RATE_WINDOW) * RATE_WINDOW
+        requests = 0
+        with self.env.registry.cursor() as cr:
+            if not self.env.registry.in_test_mode():
+                # concurrent requests wait for the row and add up, instead of
+                # failing as Odoo's REPEATABLE READ would make them
+                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+            if count:
+                cr.execute(
+                    SQL(
+                        """
+                        INSERT INTO %(table)s AS rate (endpoint_id, window_start, count)
+                        VALUES (%(endpoint)s, %(window)s, 1)
+                        ON CONFLICT (endpoint_id, window_start)
+                        DO UPDATE SET count = rate.count + 1
+                        RETURNING count
+                        """,
+                        table=SQL.identifier(RATE_TABLE),
+                        endpoint=endpoint.id,
+                        window=window,
+                    )
+                )
+                requests = cr.fetchone()[0]
+                if requests == 1:  # a new window: forget the endpoint's older ones
+                    cr.execute(
+                        SQL(
+                            "DELETE FROM %s WHERE endpoint_id = %s"
+                            " AND window_start < %s",
+                            SQL.identifier(RATE_TABLE),
+                            endpoint.id,
+                            window,
+                        )
+                    )
+            if touch:
+                cr.execute(
+                    SQL(
+                        """
+                        UPDATE interop_api_key
+                        SET date_last_used = now() AT TIME ZONE 'UTC'
+                        WHERE id = %(key)s AND (
+                            date_last_used IS NULL
+                            OR date_last_used < now() AT TIME ZONE 'UTC'
+                                - make_interval(secs => %(resolution)s)
+                        )
+                        """,
+                        key=credential.key_id,
+                        resolution=LAST_USED_RESOLUTION,
+                    )
+                )
+        if touch:
+            _LAST_USED[memo_key] = time.monotonic()
+        return requests
+
+    def _read_body(self, endpoint, headers, read_body, length):
+        content_type = (headers.get("content-type") or "").lower()
+        mimetype, _sep, params = content_type.partition(";")
+        mimetype = mimetype.strip()
+        charset = params.partition("charset=")[2].strip().strip('"')
+        if not (
+            mimetype == "application/json"
+            or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+        ) or charset not in ("", "utf-8"):
+            raise UnsupportedMediaType()
+        limit = endpoint.gateway_max_body_bytes
+        too_large = PayloadTooLarge(
+            f"The body is larger than this endpoint accepts ({limit} bytes)."
+        )
+        if length and length > limit:
+            raise too_large
+        body = read_body()
+        if len(body) > limit:
+            raise too_large
+        return body
+
+    def _check_signature(self, endpoint, headers, body):
+        if not endpoint.gateway_require_signature:
+            return
+        timestamp = (headers.get("x-interop-timestamp") or "").strip()
+        scheme, _sep, signature = (
+            (headers.get("x-interop-signature") or "").strip().partition("=")
+        )
+        secret = endpoint._get_gateway_secret()
+        if not (secret and timestamp.isdigit() and scheme == SIGNATURE_SCHEME):
+            raise Unauthorized()
+        if abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE:
+            raise Unauthorized()
+        expected = hmac.new(
+            secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(expected, signature.strip().lower()):
+            raise Unauthorized()
+
+    def _check_open(self, endpoint):
+        if endpoint.state != "active":
+            raise Forbidden("The endpoint is not active: it exchanges no data.")
+        if endpoint.direction == "outbound" or not endpoint.service_user_id:
+            raise Forbidden("The endpoint does not receive messages.")
+
+    def _get_event_type(self, endpoint, credential, event_type_code):
+        # sudo: the contract of the message, looked up for a partner system
+        event_type_sudo = self.env["interop.event.type"].sudo()._find(event_type_code)
+        company = event_type_sudo.company_id
+        if not event_type_sudo or (company and company != endpoint.company_id):
+            raise NotFound("No such endpoint or event type.")
+        if credential.scope_ids:
+            allowed = event_type_sudo.browse(credential.scope_ids).mapped("code")
+            if event_type_sudo.code not in allowed:
+                raise Forbidden("This key may not send this event type.")
+        return event_type_sudo
+
+    def _parse_json(self, body):
+        def refuse_constant(name):
+            raise ValueError(f"{name} is not JSON")
+
+        try:
+            return json.loads(body, parse_constant=refuse_constant)
+        except json.JSONDecodeError as error:
+            raise MalformedJson(
+                f"The body is not valid JSON (line {error.lineno}, column "
+                f"{error.colno})."
+            ) from None
+        except ValueError:  # not UTF-8, NaN, Infinity
+            raise MalformedJson("The body is not valid UTF-8 JSON.") from None
+
+    def _get_idempotency_key(self, headers, event_type, payload):
+        key = (headers.get("idempotency-key") or "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY_SIZE:
+            raise BadRequest(
+                f"The Idempotency-Key header is longer than "
+                f"{MAX_IDEMPOTENCY_KEY_SIZE} characters."
+            )
+        return key or event_type._extract_idempotency_key(payload)
+
+    def _store(self, endpoint, event_type, body, payload, idempotency_key):
+        """Log the message and queue its processing, in the request's transaction."""
+        if idempotency_key:
+            received = self._find_received(endpoint, idempotency_key)
+            if received:
+                return self._answer_repeat(received, body)
+        # logged and queued as the endpoint's service user (creator, job user)
+        Message = self.env["interop.message"].with_user(endpoint.service_user_id)
+        business_key = event_type._extract_business_key(payload)
+        violations = event_type._validate_payload(payload)
+        if violations:
+            # A rejected payload does not take the idempotency key: the sender
+            # corrects it and sends it again with the same key.
+            message = Message._log_message(
+                endpoint, event_type, body, business_key=business_key
+            )
+            message._validate(payload)
+            raise ValidationFailed(
+                f"The payload does not match the schema of {event_type.display_name} "
+                f"({len(violations)} violation(s)).",
+                message_id=message.id,
+                violations=violations,
+            )
+        try:
+            with self.env.cr.savepoint(), _expected_sql_error():
+                message = Message._log_message(
+                    endpoint,
+                    event_type,
+                    body,
+                    idempotency_key=idempotency_key or None,
+                    business_key=business_key,
+                )
+        except pg_errors.UniqueViolation as error:
+            if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
+                raise
+            # a concurrent request with the same key committed first
+            return self._answer_repeat(
+                self._find_received(endpoint, idempotency_key, committed=True), body
+            )
+        message._validate(payload)
+        # sudo (already, from _log_message): the job runs the message's own steps;
+        # its handler runs as the service user (interop.message._call_handler)
+        message._enqueue()
+        return Answer(
+            202,
+            self._message_reference(message),
+            {"Location": MESSAGE_URL % message.id},
+        )
+
+    def _find_received(self, endpoint, idempotency_key, committed=False):
+        """The message received with this key, as a :data:`Received`, or None.
+
+        ``committed``: look in a new transaction, which sees what concurrent
+        transactions committed since this one started (REPEATABLE READ).
+        """
+        domain = [
+            ("endpoint_id", "=", endpoint.id),
+            ("direction", "=", "inbound"),
+            ("idempotency_key", "=", idempotency_key),
+        ]
+        if not committed:
+            return self._read_received(self.env, domain)
+        with self.env.registry.cursor() as cr:
+            return self._read_received(self.env(cr=cr), domain)
+
+    @api.model
+    def _read_received(self, env, domain):
+        # sudo: the sender's earlier message, found by the unique index of its key
+        # (pruned messages too: their hash is kept)
+        message_sudo = (
+            env["interop.message"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(domain, limit=1)
+        )
+        if not message_sudo:
+            return None
+        return Received(
+            message_sudo.id,
+            message_sudo.correlation_id,
+            message_sudo.state,
+            message_sudo.payload_hash,
+        )
+
+    def _answer_repeat(self, received, body):
+        if received.payload_hash != hashlib.sha256(body).hexdigest():
+            raise IdempotencyConflict(message_id=received.id)
+        return Answer(
+            200,
+            {
+                "message_id": received.id,
+                "correlation_id": received.correlation_id,
+                "status": received.state,
+            },
+            {"Location": MESSAGE_URL % received.id},
+        )
+
+    @api.model
+    def _message_reference(self, message):
+        return {
+            "message_id": message.id,
+            "correlation_id": message.correlation_id,
+            "status": message.state,
+        }

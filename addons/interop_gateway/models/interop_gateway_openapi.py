@@ -1,0 +1,294 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
+from odoo import api, models
+
+from ..errors import PROBLEM_CONTENT_TYPE
+from .interop_gateway import SIGNATURE_TOLERANCE
+
+API_VERSION = "1"
+
+# status: when the gateway answers it
+PROBLEMS = {
+    "400": "Malformed JSON or header.",
+    "401": "Missing, invalid, expired or revoked key, or a bad signature.",
+    "403": "The endpoint is not active, or the key may not send this event type.",
+    "404": "Unknown endpoint or event type.",
+    "409": "The idempotency key was used before with a different body.",
+    "413": "The body is larger than the endpoint accepts.",
+    "415": "The body is not JSON.",
+    "422": "The payload does not match the schema; every violation is listed.",
+    "429": "The endpoint's rate limit is reached.",
+    "503": "The database cannot take the message now.",
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+class InteropGatewayOpenapi(models.AbstractModel):
+    """The OpenAPI 3.1 description of the gateway, from the event types."""
+
+    _name = "interop.gateway.openapi"
+    _description = "Interop Gateway OpenAPI Document"
+
+    @api.model
+    def _document(self, server_url=None):
+        """The OpenAPI document (a dict): one path per active inbound event type."""
+        # sudo: the contracts are published to partner systems, which have no user
+        event_types_sudo = (
+            self.env["interop.event.type"]
+            .sudo()
+            .search([("direction", "=", "inbound")], order="code, version desc")
+        )
+        latest = {}
+        for event_type in event_types_sudo:
+            latest.setdefault(event_type.code, event_type)
+        schemas = {
+            "Problem": self._problem_schema(),
+            "MessageReference": self._reference_schema(),
+            "MessageStatus": self._status_schema(),
+        }
+        paths = {}
+        for code, event_type in latest.items():
+            schema_name = f"{code}.v{event_type.version}"
+            schemas[schema_name] = json.loads(event_type.schema)
+            paths[f"/interop/v1/inbound/{{endpoint_code}}/{code}"] = {
+                "post": self._inbound_operation(event_type, schema_name)
+            }
+        paths["/interop/v1/messages/{message_id}"] = {"get": self._status_operation()}
+        paths["/interop/v1/health"] = {"get": self._health_operation()}
+        document = {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Interop Inbound Gateway",
+                "version": API_VERSION,
+                "description": (
+                    "Send events to Odoo. Authenticate with an API key of your "
+                    "endpoint as a Bearer token; when the endpoint requires it, sign "
+                    "the request: X-Interop-Timestamp is the Unix time in seconds "
+                    f"(at most {SIGNATURE_TOLERANCE} s off), X-Interop-Signature is "
+                    "'sha256=' and the hex HMAC-SHA256 of '<timestamp>.<raw body>' "
+                    "with the endpoint's signing secret. Errors are RFC 9457 "
+                    "problem details."
+                ),
+            },
+            "paths": paths,
+            "components": {
+                "schemas": schemas,
+                "responses": self._problem_responses(),
+                "securitySchemes": {
+                    "apiKey": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An API key of the endpoint (iop_…).",
+                    },
+                    "signature": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "X-Interop-Signature",
+                        "description": "sha256=<hex HMAC-SHA256 of "
+                        "'<timestamp>.<raw body>'>, for endpoints requiring "
+                        "signatures.",
+                    },
+                    "signatureTimestamp": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "X-Interop-Timestamp",
+                        "description": "Unix time of the signature, in seconds.",
+                    },
+                },
+            },
+        }
+        if server_url:
+            document["servers"] = [{"url": server_url}]
+        return document
+
+    def _inbound_operation(self, event_type, schema_name):
+        problems = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
+        return {
+            "operationId": "send_" + event_type.code.replace(".", "_"),
+            "summary": event_type.name,
+            "description": event_type.description or event_type.name,
+            "tags": ["inbound"],
+            "security": [
+                {"apiKey": [], "signature": [], "signatureTimestamp": []},
+                {"apiKey": []},
+            ],
+            "parameters": [
+                {
+                    "name": "endpoint_code",
+                    "in": "path",
+                    "required": True,
+                    "description": "Code of your endpoint.",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "Identifies the event: a repeat is answered 200 "
+                    "and not processed again."
+                    + (
+                        f" Default: the payload's {event_type.id_field}."
+                        if event_type.id_field
+                        else ""
+                    ),
+                    "schema": {"type": "string", "maxLength": 256},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{schema_name}"}
+                    }
+                },
+            },
+            "responses": {
+                "200": self._reference_response(
+                    "Already received with this idempotency key: nothing was created."
+                ),
+                "202": self._reference_response("Accepted and queued."),
+                **{
+                    status: {"$ref": f"#/components/responses/{status}"}
+                    for status in problems + ("503",)
+                },
+            },
+        }
+
+    def _status_operation(self):
+        return {
+            "operationId": "get_message_status",
+            "summary": "Status of a message your endpoint sent",
+            "tags": ["messages"],
+            "security": [{"apiKey": []}],
+            "parameters": [
+                {
+                    "name": "message_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The message's status.",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/MessageStatus"}
+                        }
+                    },
+                },
+                "401": {"$ref": "#/components/responses/401"},
+                "404": {"$ref": "#/components/responses/404"},
+            },
+        }
+
+    def _health_operation(self):
+        return {
+            "operationId": "get_health",
+            "summary": "Whether the gateway can reach its database",
+            "tags": ["health"],
+            "security": [],
+            "responses": {
+                status: {
+                    "description": description,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"type": "string"},
+                                    "database": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                }
+                for status, description in (
+                    ("200", "The database is reachable."),
+                    ("503", "The database is unreachable."),
+                )
+            },
+        }
+
+    def _reference_response(self, description):
+        return {
+            "description": description,
+            "headers": {
+                "Location": {
+                    "description": "URL of the message's status.",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/MessageReference"}
+                }
+            },
+        }
+
+    def _problem_responses(self):
+        responses = {}
+        for status, description in PROBLEMS.items():
+            response = {
+                "description": description,
+                "content": {
+                    PROBLEM_CONTENT_TYPE: {
+                        "schema": {"$ref": "#/components/schemas/Problem"}
+                    }
+                },
+            }
+            if status in ("429", "503"):
+                response["headers"] = RETRY_AFTER
+            responses[status] = response
+        return responses
+
+    def _problem_schema(self):
+        return {
+            "type": "object",
+            "description": "RFC 9457 problem details.",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "message_id": {
+                    "type": "integer",
+                    "description": "The message logged for the request, if any.",
+                },
+                "violations": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Every schema violation, as 'path: reason'.",
+                },
+            },
+        }
+
+    def _reference_schema(self):
+        return {
+            "type": "object",
+            "required": ["message_id", "correlation_id", "status"],
+            "properties": {
+                "message_id": {"type": "integer"},
+                "correlation_id": {"type": "string"},
+                "status": {"type": "string"},
+            },
+        }
+
+    def _status_schema(self):
+        schema = self._reference_schema()
+        schema["properties"].update(
+            {
+                "event_type": {"type": ["string", "null"]},
+                "received_at": {"type": "string", "format": "date-time"},
+                "last_error": {"type": ["string", "null"]},
+            }
+        )
+        return schema
