@@ -90,3 +90,19 @@ class TestRetention(InteropMessageCase):
                 batch_size=1
             )
         self.assertEqual(pruned, 1)
+
+
+@tagged("post_install", "-at_install")
+class TestCronsRunAsTheSystemUser(InteropMessageCase):
+    """The scheduled actions run as Interop System, not the superuser, and work."""
+
+    def test_retention_and_escalation_run_as_the_system_user(self):
+        system = self.env.ref("interop.user_interop_system")
+        cron_env = self.env(user=system)
+        self.assertEqual(cron_env["interop.message"]._cron_apply_retention(), (0, 0))
+        self.assertFalse(cron_env["interop.exception"]._cron_escalate())
+        for xmlid in (
+            "interop.ir_cron_interop_message_retention",
+            "interop.ir_cron_interop_escalate_exceptions",
+        ):
+            self.assertEqual(self.env.ref(xmlid).user_id, system)
