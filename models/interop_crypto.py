@@ -139,10 +139,19 @@ class InteropCrypto(models.AbstractModel):
                     records = Model.search(domain, limit=batch_size)
                     if not records:
                         break
+                    # a "<name>_enc" column may name its key in "<name>_key_id"
+                    key_field = (
+                        f"{fname[:-4]}_key_id" if fname.endswith("_enc") else None
+                    )
+                    if key_field not in Model._fields:
+                        key_field = None
                     for record in records:
                         plaintext = self._decrypt_bytes(record[fname])
+                        vals = {fname: self._encrypt(plaintext)}
+                        if key_field:
+                            vals[key_field] = current
                         # raw column write: rotation changes no business value
-                        record._write({fname: self._encrypt(plaintext)})
+                        record._write(vals)
                     count += len(records)
                     records.invalidate_recordset([fname])
         _logger.info("Interop key rotation: %s value(s) re-encrypted", count)

@@ -495,7 +495,22 @@ class InteropMessage(models.Model):
         self.env["interop.message.link"].sudo().create(vals_list)
 
     def _job_on_fail(self, exc_info=None, exc_name=None, exc_message=None, **kwargs):
-        """Called by queue_job when the retries of the processing job are spent."""
+        """Called by queue_job when the retries of the processing job are spent.
+
+        queue_job calls it in a new transaction while the failed job's transaction,
+        which may hold this message's row, is still open: writing the row here would
+        wait on ourselves. A follow-up job records the failure instead.
+        """
+        for message in self:
+            message.with_delay(
+                channel=message.event_type_id.channel or "root.interop",
+                description=self.env._(
+                    "Record the failure of %(message)s", message=message.display_name
+                ),
+            )._job_mark_failed(exc_name=exc_name, exc_message=exc_message)
+
+    def _job_mark_failed(self, exc_name=None, exc_message=None):
+        """Fail the message whose processing retries are spent, with an exception."""
         for message in self.filtered(lambda m: m.state in (QUEUED, PROCESSING)):
             if message.state == QUEUED:
                 message._set_state(PROCESSING)

@@ -254,3 +254,43 @@ class TestIdempotencyConcurrency(InteropMessageCase):
                 cr.execute(
                     "DELETE FROM interop_message WHERE idempotency_key = %s", [key]
                 )
+
+
+@tagged("post_install", "-at_install")
+class TestRetriesSpent(InteropMessageCase):
+    def test_spent_retries_fail_the_message_with_a_technical_exception(self):
+        message = self.env["interop.message"]._log_message(
+            self.endpoint, self.event_type, self._payload()
+        )
+        message._validate()
+        message._set_state("queued")
+        message._job_on_fail(
+            exc_name="psycopg2.errors.SerializationFailure", exc_message="could not"
+        )
+        self.assertEqual(message.state, "failed")
+        self.assertRecordValues(
+            message.exception_ids,
+            [
+                {
+                    "category_id": self.env.ref(
+                        "interop.exception_category_technical"
+                    ).id,
+                    "state": "open",
+                }
+            ],
+        )
+        self.assertIn("after every retry", message.last_error)
+
+    def test_the_failure_is_recorded_by_a_follow_up_job(self):
+        message = self.env["interop.message"]._log_message(
+            self.endpoint, self.event_type, self._payload()
+        )
+        message.with_context(queue_job__no_delay=False)._job_on_fail(exc_name="X")
+        job = self.env["queue.job"].search(
+            [
+                ("model_name", "=", "interop.message"),
+                ("method_name", "=", "_job_mark_failed"),
+            ]
+        )
+        self.assertEqual(job.records, message)
+        self.assertEqual(job.channel, "root.interop")
