@@ -134,7 +134,7 @@ class InteropCrypto(models.AbstractModel):
             Model = self.env[model_name].sudo().with_context(active_test=False)
             for fname in fnames:
                 prefix = f"{current}{SEPARATOR}"
-                domain = [(fname, "!=", False), (fname, "not =like", prefix + "%")]
+                domain = [(fname, "!=", False), "!", (fname, "=like", prefix + "%")]
                 while True:
                     records = Model.search(domain, limit=batch_size)
                     if not records:
