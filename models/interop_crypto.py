@@ -134,7 +134,7 @@ class InteropCrypto(models.AbstractModel):
             Model = self.env[model_name].sudo().with_context(active_test=False)
             for fname in fnames:
                 prefix = f"{current}{SEPARATOR}"
-                domain = [(fname, "!=", False), (fname, "not =like", prefix + "%")]
+                domain = [(fname, "!=", False), "!", (fname, "=like", prefix + "%")]
                 while True:
                     records = Model.search(domain, limit=batch_size)
                     if not records:
@@ -143,7 +143,8 @@ class InteropCrypto(models.AbstractModel):
                     key_field = (
                         f"{fname[:-4]}_key_id" if fname.endswith("_enc") else None
                     )
-                    if key_field not in Model._fields:
+                    field = Model._fields.get(key_field)
+                    if not field or not field.store or field.compute:
                         key_field = None
                     for record in records:
                         plaintext = self._decrypt_bytes(record[fname])

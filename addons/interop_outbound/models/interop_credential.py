@@ -1,0 +1,526 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+import requests
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..auth import BearerTokenAuth, HeaderTokenAuth, HmacSignatureAuth
+from ..errors import CredentialError
+from ..transaction import run_in_own_transaction
+
+KINDS = [
+    ("api_key", "API Key"),
+    ("basic_auth", "Basic Authentication"),
+    ("oauth2_client_credentials", "OAuth2 Client Credentials"),
+    ("hmac_secret", "HMAC Signing Secret"),
+    ("bearer_token", "Bearer Token"),
+]
+
+STATE_UNSET = "unset"
+STATE_ACTIVE = "active"
+STATE_REVOKED = "revoked"
+
+#: an access token is refreshed when it expires within this margin
+TOKEN_REFRESH_MARGIN = timedelta(seconds=60)
+#: lifetime assumed when the token endpoint does not say (``expires_in``)
+DEFAULT_TOKEN_LIFETIME = 3600
+#: credential owners are warned this many days before a secret expires
+EXPIRY_WARNING_DAYS = 14
+EXPIRY_ACTIVITY_TYPE = "interop_outbound.mail_act_interop_credential_expiry"
+
+# Only the methods of this model write the encrypted columns: a write that does not
+# carry this object in its context is refused. An object cannot travel through RPC.
+_VAULT_WRITE = object()
+PROTECTED_FIELDS = {"secret_enc", "access_token_enc", "state", "date_set", "set_by_id"}
+
+
+class InteropCredential(models.Model):
+    """A secret an endpoint needs, encrypted at rest and never shown back.
+
+    Managers set or replace the secret through the *Set Secret* wizard and see only
+    when and by whom it was set. The ciphertext is readable by administrators only
+    (useless without the key, which lives outside the database) and appears in no
+    view; code reads the secret through :meth:`_get_secret` alone.
+    """
+
+    _name = "interop.credential"
+    _description = "Integration Credential"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "endpoint_id, name, id"
+    _check_company_auto = True
+    _interop_encrypted_fields = ["secret_enc", "access_token_enc"]
+
+    name = fields.Char(required=True, tracking=True)
+    kind = fields.Selection(KINDS, required=True, default="api_key", tracking=True)
+    endpoint_id = fields.Many2one(
+        "interop.endpoint",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        tracking=True,
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        related="endpoint_id.company_id", store=True, index=True, readonly=True
+    )
+    active = fields.Boolean(default=True, tracking=True)
+    state = fields.Selection(
+        [
+            (STATE_UNSET, "Not Set"),
+            (STATE_ACTIVE, "Active"),
+            (STATE_REVOKED, "Revoked"),
+        ],
+        default=STATE_UNSET,
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    username = fields.Char(
+        tracking=True, help="User name of basic authentication (not secret)."
+    )
+    client_id = fields.Char(
+        string="Client ID", tracking=True, help="OAuth2 client id (not secret)."
+    )
+    header_name = fields.Char(
+        default="X-API-Key",
+        tracking=True,
+        help="Header that carries an API key.",
+    )
+    token_url = fields.Char(
+        string="Token URL",
+        tracking=True,
+        help="OAuth2 token endpoint, called with grant_type=client_credentials.",
+    )
+    scope = fields.Char(tracking=True, help="OAuth2 scope(s) requested, if any.")
+    date_expiry = fields.Date(
+        string="Secret Expires On",
+        tracking=True,
+        help="The technical owner of the endpoint is warned "
+        f"{EXPIRY_WARNING_DAYS} days before.",
+    )
+    # The ciphertexts: administrators only, in no view, written by methods only.
+    secret_enc = fields.Text(
+        readonly=True, copy=False, prefetch=False, groups="base.group_system"
+    )
+    access_token_enc = fields.Text(
+        readonly=True, copy=False, prefetch=False, groups="base.group_system"
+    )
+    date_token_expiry = fields.Datetime(
+        string="Access Token Expires",
+        readonly=True,
+        copy=False,
+        help="Expiry of the cached OAuth2 access token; it is renewed "
+        "automatically shortly before.",
+    )
+    date_set = fields.Datetime(
+        string="Secret Set On", readonly=True, copy=False, tracking=True
+    )
+    set_by_id = fields.Many2one(
+        "res.users", string="Secret Set By", readonly=True, copy=False, tracking=True
+    )
+    secret_status = fields.Char(compute="_compute_secret_status", string="Secret")
+    secret_key_id = fields.Char(
+        compute="_compute_secret_key_id",
+        compute_sudo=True,
+        string="Encryption Key",
+        help="Id of the key the secret is encrypted with (see the key rotation "
+        "command).",
+    )
+    is_expired = fields.Boolean(compute="_compute_is_expired")
+
+    _sql_constraints = [
+        (
+            "name_endpoint_uniq",
+            "unique(endpoint_id, name)",
+            "This endpoint already has a credential with this name.",
+        ),
+    ]
+
+    @api.depends("state", "date_set", "set_by_id")
+    def _compute_secret_status(self):
+        for credential in self:
+            if credential.state == STATE_ACTIVE and credential.date_set:
+                credential.secret_status = self.env._(
+                    "Set on %(date)s by %(user)s",
+                    date=fields.Date.to_string(credential.date_set.date()),
+                    user=credential.set_by_id.name or "?",
+                )
+            elif credential.state == STATE_REVOKED:
+                credential.secret_status = self.env._("Revoked")
+            else:
+                credential.secret_status = self.env._("Not set")
+
+    def _compute_secret_key_id(self):
+        crypto = self.env["interop.crypto"]
+        for credential in self:
+            credential.secret_key_id = crypto._key_id_of(credential.secret_enc)
+
+    @api.depends("date_expiry")
+    def _compute_is_expired(self):
+        today = fields.Date.context_today(self)
+        for credential in self:
+            credential.is_expired = bool(
+                credential.date_expiry and credential.date_expiry < today
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_protected_fields(vals)
+        return super().create(vals_list)
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        if not (default or {}).get("name"):
+            for credential, vals in zip(self, vals_list, strict=True):
+                vals["name"] = self.env._("%(name)s (copy)", name=credential.name)
+        return vals_list
+
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        if "kind" in vals or "token_url" in vals or "client_id" in vals:
+            # a token obtained for other settings must not be used for the new ones
+            vals = dict(vals, date_token_expiry=False)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active(self):
+        if any(credential.state == STATE_ACTIVE for credential in self):
+            raise UserError(
+                self.env._(
+                    "A credential with a secret is revoked first (Revoke), so that "
+                    "the audit trail records it; then it can be deleted."
+                )
+            )
+
+    def _check_protected_fields(self, vals):
+        if self.env.context.get("interop_vault_write") is _VAULT_WRITE:
+            return
+        forbidden = PROTECTED_FIELDS.intersection(vals)
+        if forbidden:
+            raise AccessError(
+                self.env._(
+                    "Secrets are set with the Set Secret wizard and revoked with "
+                    "Revoke; %(fields)s cannot be written directly.",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
+
+    def _vault_write(self, vals):
+        # sudo: the encrypted columns are restricted to administrators; this method
+        # is the governed way to them, for managers who passed check_access below
+        return self.sudo().with_context(interop_vault_write=_VAULT_WRITE).write(vals)
+
+    # Setting, replacing and revoking
+
+    def _set_secret(self, secret, date_expiry=None):
+        """Encrypt and store ``secret`` (replacing any previous one), and audit it."""
+        self.ensure_one()
+        self.check_access("write")
+        if not secret:
+            raise UserError(self.env._("The secret cannot be empty."))
+        replaced = self.state == STATE_ACTIVE
+        vals = {
+            "secret_enc": self.env["interop.crypto"]._encrypt(secret),
+            "state": STATE_ACTIVE,
+            "date_set": fields.Datetime.now(),
+            "set_by_id": self.env.uid,
+            "access_token_enc": False,
+            "date_token_expiry": False,
+        }
+        if date_expiry is not None:
+            vals["date_expiry"] = date_expiry
+        self._vault_write(vals)
+        self.activity_feedback(
+            [EXPIRY_ACTIVITY_TYPE], feedback=self.env._("A new secret was set.")
+        )
+        self.env["interop.audit.entry"]._log(
+            "credential_rotated" if replaced else "credential_set",
+            record=self,
+            summary=(
+                self.env._("Secret of credential %(name)s replaced", name=self.name)
+                if replaced
+                else self.env._("Secret of credential %(name)s set", name=self.name)
+            ),
+            details={"kind": self.kind, "endpoint": self.endpoint_id.code},
+        )
+        return True
+
+    def action_open_set_secret(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Set Secret"),
+            "res_model": "interop.credential.set",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_credential_id": self.id},
+        }
+
+    def action_revoke(self):
+        """Forget the secret and any access token: nothing can use it any more."""
+        self.check_access("write")
+        for credential in self.filtered(lambda c: c.state != STATE_REVOKED):
+            credential._vault_write(
+                {
+                    "secret_enc": False,
+                    "access_token_enc": False,
+                    "date_token_expiry": False,
+                    "state": STATE_REVOKED,
+                }
+            )
+            credential.activity_feedback(
+                [EXPIRY_ACTIVITY_TYPE],
+                feedback=self.env._("The credential was revoked."),
+            )
+            self.env["interop.audit.entry"]._log(
+                "credential_revoked",
+                record=credential,
+                summary=self.env._("Credential %(name)s revoked", name=credential.name),
+                details={"kind": credential.kind},
+            )
+        return True
+
+    # Reading, for code only
+
+    def _get_secret(self):
+        """The plaintext secret, for the code that authenticates outbound calls.
+
+        The one way to the secret. Reads are not written to the audit trail one by
+        one: delivery reads it on every call, which would bury the governance events
+        (set, replace, revoke, key rotation) under noise. Each use is recorded
+        instead on the attempt of the outbound message it authenticated
+        (``credential_id``), and neither the UI nor RPC can reach this method.
+        """
+        self.ensure_one()
+        # sudo: the ciphertext column is restricted to administrators (see above)
+        token = self.sudo().secret_enc
+        if self.state != STATE_ACTIVE or not token:
+            raise self._error(
+                self.env._(
+                    "Credential %(name)s of %(endpoint)s has no secret (%(state)s).",
+                    name=self.name,
+                    endpoint=self.endpoint_id.display_name,
+                    state=dict(self._fields["state"].selection)[self.state],
+                ),
+                suggested_action=self.env._(
+                    "Set the secret of the credential, then retry."
+                ),
+            )
+        return self.env["interop.crypto"]._decrypt(token)
+
+    def _error(self, summary, suggested_action=None, detail=None):
+        """A credential failure, for the endpoint's technical owner."""
+        return CredentialError(
+            summary,
+            suggested_action=suggested_action
+            or self.env._(
+                "Check the credential and the remote system's account, then retry."
+            ),
+            detail=detail,
+            owner=self.endpoint_id.technical_owner_id or None,
+            records=self,
+        )
+
+    def _get_auth(self, renew=False):
+        """The ``requests`` authentication of one call, per kind.
+
+        :param renew: obtain a new OAuth2 access token even if the cached one has
+            not expired (the remote refused it)
+        """
+        self.ensure_one()
+        if self.kind == "oauth2_client_credentials":
+            token = self._fetch_access_token() if renew else self._get_access_token()
+            return BearerTokenAuth(token)
+        secret = self._get_secret()
+        if self.kind == "api_key":
+            return HeaderTokenAuth(self.header_name or "X-API-Key", secret)
+        if self.kind == "basic_auth":
+            return requests.auth.HTTPBasicAuth(self.username or "", secret)
+        if self.kind == "hmac_secret":
+            return HmacSignatureAuth(secret, key_id=self.username or None)
+        return BearerTokenAuth(secret)
+
+    # OAuth2 client credentials
+
+    def _get_access_token(self):
+        """A valid access token: the cached one, or a new one shortly before expiry."""
+        self.ensure_one()
+        # sudo: as for the secret, the cached token is an encrypted, restricted column
+        cached = self.sudo().access_token_enc
+        now = fields.Datetime.now()
+        if (
+            cached
+            and self.date_token_expiry
+            and self.date_token_expiry - TOKEN_REFRESH_MARGIN > now
+        ):
+            return self.env["interop.crypto"]._decrypt(cached)
+        return self._fetch_access_token()
+
+    def _fetch_access_token(self):
+        """POST the client credentials grant to the token URL; cache the token.
+
+        Any failure raises a :class:`CredentialError` for the endpoint's technical
+        owner: an exception routed to them says what went wrong, never the secret.
+        """
+        self.ensure_one()
+        if not self.token_url or not self.client_id:
+            raise self._error(
+                self.env._(
+                    "Credential %(name)s needs a token URL and a client id.",
+                    name=self.name,
+                )
+            )
+        secret = self._get_secret()
+        data = {"grant_type": "client_credentials"}
+        if self.scope:
+            data["scope"] = self.scope
+        endpoint = self.endpoint_id
+        try:
+            response = endpoint._http_request(
+                "POST",
+                self.token_url,
+                data=data,
+                headers={"Accept": "application/json"},
+                auth=requests.auth.HTTPBasicAuth(self.client_id, secret),
+            )
+        except requests.RequestException as error:
+            raise self._error(
+                self.env._(
+                    "The access token of %(name)s could not be obtained: the token "
+                    "endpoint could not be reached (%(error)s).",
+                    name=self.name,
+                    error=type(error).__name__,
+                )
+            ) from None
+        status = response.status_code
+        if status != 200:
+            raise self._error(
+                self.env._(
+                    "The token endpoint refused the credentials of %(name)s "
+                    "(HTTP %(status)s).",
+                    name=self.name,
+                    status=status,
+                )
+                if 400 <= status < 500
+                else self.env._(
+                    "The token endpoint of %(name)s answered HTTP %(status)s.",
+                    name=self.name,
+                    status=status,
+                ),
+                detail=f"HTTP {status} from {self.token_url}",
+            )
+        try:
+            answer = response.json()
+            token = answer["access_token"]
+            lifetime = int(answer.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+            if not isinstance(token, str) or not token:
+                raise ValueError("empty access token")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise self._error(
+                self.env._(
+                    "The token endpoint of %(name)s answered without a usable "
+                    "access token.",
+                    name=self.name,
+                )
+            ) from None
+        expiry = fields.Datetime.now() + timedelta(seconds=lifetime)
+        self._cache_access_token(token, expiry)
+        return token
+
+    def _cache_access_token(self, token, expiry):
+        """Keep the token, encrypted, beyond the job that fetched it (best effort)."""
+        token_enc = self.env["interop.crypto"]._encrypt(token)
+
+        def store(env):
+            # a concurrent job caching its own token holds the row: keep that one
+            env.cr.execute(
+                SQL(
+                    "SELECT id FROM interop_credential WHERE id = %s "
+                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    self.id,
+                )
+            )
+            if env.cr.fetchone():
+                env.cr.execute(
+                    SQL(
+                        "UPDATE interop_credential SET access_token_enc = %s, "
+                        "date_token_expiry = %s WHERE id = %s",
+                        token_enc,
+                        expiry,
+                        self.id,
+                    )
+                )
+
+        run_in_own_transaction(self.env, store)
+
+    def action_fetch_token(self):
+        """Obtain a new access token now (a connection test for managers)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.kind != "oauth2_client_credentials":
+            raise UserError(self.env._("Only OAuth2 credentials have access tokens."))
+        try:
+            self._fetch_access_token()
+        except CredentialError as error:
+            raise UserError(error.summary) from None
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Access token obtained."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # Expiry warnings
+
+    @api.model
+    def _cron_warn_expiry(self, days=EXPIRY_WARNING_DAYS, batch_size=200):
+        """One activity per credential whose secret expires within ``days``."""
+        limit_date = fields.Date.context_today(self) + timedelta(days=days)
+        activity_type = self.env.ref(EXPIRY_ACTIVITY_TYPE)
+        expiring = self.search(
+            [
+                ("state", "=", STATE_ACTIVE),
+                ("date_expiry", "!=", False),
+                ("date_expiry", "<=", limit_date),
+                (
+                    "activity_ids",
+                    "not any",
+                    [("activity_type_id", "=", activity_type.id)],
+                ),
+            ],
+            limit=batch_size,
+        )
+        for credential in expiring:
+            endpoint = credential.endpoint_id
+            owner = endpoint.technical_owner_id or credential.set_by_id
+            # sudo: the reminder comes from Odoo itself; the technical user running
+            # the schedule has no mailbox to notify the owner from
+            credential.sudo().activity_schedule(
+                EXPIRY_ACTIVITY_TYPE,
+                date_deadline=credential.date_expiry,
+                user_id=owner.id or self.env.uid,
+                summary=self.env._(
+                    "Credential %(name)s expires on %(date)s",
+                    name=credential.name,
+                    date=fields.Date.to_string(credential.date_expiry),
+                ),
+                note=self.env._(
+                    "Obtain a new secret from %(endpoint)s and set it with Set "
+                    "Secret before it expires.",
+                    endpoint=endpoint.name,
+                ),
+            )
+        self.env["ir.cron"]._notify_progress(
+            done=len(expiring), remaining=1 if len(expiring) >= batch_size else 0
+        )
+        return expiring

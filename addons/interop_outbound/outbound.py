@@ -1,0 +1,78 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What an outbound call came to, and when to try again.
+
+Pure functions and a value object, kept out of the models so that the policy
+(what is retried, how long to wait) reads in one place.
+"""
+
+import email.utils
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC
+
+#: first retry delay of a transient failure; it doubles with each attempt
+RETRY_BASE_SECONDS = 30
+#: longest delay between two attempts computed by the back-off
+RETRY_MAX_SECONDS = 3600
+#: longest ``Retry-After`` honoured (a remote asking for more is asked again then)
+RETRY_AFTER_MAX_SECONDS = 6 * 3600
+#: largest response body kept (encrypted) on an attempt
+RESPONSE_MAX_BYTES = 256 * 1024
+
+
+@dataclass
+class CallResult:
+    """The outcome of one HTTP call of an outbound message.
+
+    ``error`` is None when the remote accepted the call (2xx). ``transient`` says
+    whether trying again later may succeed; ``breaker_failure`` whether the call
+    counts as a failure of the remote (no answer, a timeout, a 5xx);
+    ``reached`` whether the remote answered at all in a way that proves it is up.
+    """
+
+    status: int = 0
+    latency_ms: int = 0
+    body: bytes = b""
+    content_type: str = ""
+    retry_after: int | None = None
+    error: Exception | None = None
+    transient: bool = False
+    breaker_failure: bool = False
+    reached: bool = False
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def backoff_seconds(attempt):
+    """Exponential back-off with jitter before attempt ``attempt + 1``.
+
+    30 s, 60 s, 120 s... capped at an hour, plus up to a quarter more at random,
+    so that the messages of one outage do not all come back at the same second.
+    """
+    delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0))
+    return delay + random.randint(0, delay // 4)
+
+
+def parse_retry_after(value, now):
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date).
+
+    ``now`` is a naive UTC datetime; None when the header is absent or invalid.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = int(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        seconds = math.ceil((when - now).total_seconds())
+    return min(max(seconds, 1), RETRY_AFTER_MAX_SECONDS)
