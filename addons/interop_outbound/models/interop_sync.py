@@ -50,7 +50,22 @@ class InteropSync(models.Model):
 
     _name = "interop.sync"
     _description = "Batch Sync"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.governed.mixin"]
+    # a scheduled sync is a running interface: what it moves changes through a
+    # change request (pausing it, its watermark and its runs do not)
+    _interop_governed_fields = (
+        "endpoint_id",
+        "direction",
+        "resource_path",
+        "pull_handler",
+        "model_id",
+        "domain",
+        "event_type_id",
+        "credential_id",
+        "chunk_size",
+        "interval_number",
+        "interval_type",
+    )
     _order = "name, id"
     _check_company_auto = True
 
@@ -173,6 +188,10 @@ class InteropSync(models.Model):
             "A sync runs at least every 1 interval.",
         ),
     ]
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.active and self.is_scheduled
 
     @api.depends("run_ids.state")
     def _compute_last_run(self):

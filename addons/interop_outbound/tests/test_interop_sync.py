@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from ..models.interop_sync import InteropSync
@@ -362,3 +362,26 @@ class TestReconciliationPush(OutboundCase):
     def test_recent_changes_wait_for_the_next_run(self):
         run = self.extract._run()
         self.assertEqual(run.read_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestSyncChangeControl(OutboundCase):
+    def test_a_scheduled_sync_changes_through_a_change_request(self):
+        sync = self.env["interop.sync"].create(
+            {
+                "name": "Catalog",
+                "endpoint_id": self.endpoint.id,
+                "direction": "pull",
+                "resource_path": "/catalog",
+                "chunk_size": 50,
+            }
+        )
+        sync.chunk_size = 60  # not scheduled yet: edited directly
+        sync.with_context(interop_change_apply=True).is_scheduled = True
+        self.assertTrue(sync.interop_is_change_controlled)
+        with self.assertRaisesRegex(UserError, "approved change request"):
+            sync.chunk_size = 500
+        sync.with_context(interop_request_change=True).write({"chunk_size": 500})
+        self.assertEqual(sync.chunk_size, 60)
+        sync.invalidate_recordset()
+        self.assertEqual(sync.interop_pending_change_count, 1)
