@@ -10,7 +10,7 @@
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "account"],
+    "depends": ["interop", "interop_gateway", "account"],
     "data": [
         "security/ir.model.access.csv",
         "security/interop_revenue_security.xml",
