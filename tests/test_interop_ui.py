@@ -14,7 +14,7 @@ class TestOperatorScreens(HttpCase):
         # Read every manifest now, in this thread: the browser's parallel requests would
         # otherwise parse them in several threads at once, which CPython 3.11.7's
         # compiler does not survive (SystemError: AST constructor recursion depth).
-        cls.assertTrue(cls, root.statics)
+        cls.statics = root.statics
 
     def test_operator_reads_an_unmapped_code_exception(self):
         self.start_tour("/odoo", "interop_operator_tour", login="revenue")
