@@ -9,17 +9,14 @@ name the configuration file in ``ODOO_RC``.
 """
 
 import sys
-import threading
-from pathlib import Path
 
-from odoo import SUPERUSER_ID, api
 from odoo.cli import Command
-from odoo.modules.registry import Registry
-from odoo.tools import config
+
+from .common import EXIT_UNUSABLE, command_environment
 
 EXIT_INTACT = 0
 EXIT_BROKEN = 1
-EXIT_UNUSABLE = 2
+__all__ = ["EXIT_BROKEN", "EXIT_INTACT", "EXIT_UNUSABLE", "verify_audit_trail"]
 
 
 def verify_audit_trail(env):
@@ -44,19 +41,8 @@ class InteropAuditVerify(Command):
     name = "interop_audit_verify"
 
     def run(self, args):
-        config.parser.prog = f"{Path(sys.argv[0]).name} {self.name}"
-        config.parse_config(args, setup_logging=True)
-        dbname = config["db_name"]
-        if not dbname or "," in dbname:
-            sys.stderr.write("interop_audit_verify needs one database: use -d DB\n")
-            sys.exit(EXIT_UNUSABLE)
-        threading.current_thread().dbname = dbname
-        with Registry(dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            if "interop.audit.entry" not in env:
-                sys.stderr.write(f"Interop is not installed in database {dbname}\n")
-                sys.exit(EXIT_UNUSABLE)
+        with command_environment(self.name, args, "interop.audit.entry") as env:
             status, report = verify_audit_trail(env)
-            cr.rollback()
+            env.cr.rollback()
         sys.stdout.write(report)
         sys.exit(status)

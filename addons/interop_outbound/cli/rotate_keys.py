@@ -15,18 +15,15 @@ the configuration file in ``ODOO_RC``.
 """
 
 import sys
-import threading
-from pathlib import Path
 
-from odoo import SUPERUSER_ID, api
 from odoo.cli import Command
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
-from odoo.tools import config
+
+from odoo.addons.interop.cli.common import EXIT_UNUSABLE, command_environment
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
-EXIT_UNUSABLE = 2
+__all__ = ["EXIT_DONE", "EXIT_FAILED", "EXIT_UNUSABLE", "rotate_keys"]
 
 
 def rotate_keys(env):
@@ -51,22 +48,11 @@ class InteropRotateKeys(Command):
     name = "interop_rotate_keys"
 
     def run(self, args):
-        config.parser.prog = f"{Path(sys.argv[0]).name} {self.name}"
-        config.parse_config(args, setup_logging=True)
-        dbname = config["db_name"]
-        if not dbname or "," in dbname:
-            sys.stderr.write("interop_rotate_keys needs one database: use -d DB\n")
-            sys.exit(EXIT_UNUSABLE)
-        threading.current_thread().dbname = dbname
-        with Registry(dbname).cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            if "interop.crypto" not in env:
-                sys.stderr.write(f"Interop is not installed in database {dbname}\n")
-                sys.exit(EXIT_UNUSABLE)
+        with command_environment(self.name, args, "interop.crypto") as env:
             try:
                 report = rotate_keys(env)
             except UserError as error:
-                cr.rollback()
+                env.cr.rollback()
                 sys.stderr.write(f"Key rotation failed, nothing changed: {error}\n")
                 sys.exit(EXIT_FAILED)
             # leaving the block commits the re-encrypted values and the audit entry
