@@ -10,7 +10,7 @@
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "interop_gateway", "account"],
+    "depends": ["interop", "interop_gateway", "interop_outbound", "account"],
     "data": [
         "security/ir.model.access.csv",
         "security/interop_revenue_security.xml",
@@ -27,5 +27,6 @@
         "demo/interop_mapping_demo.xml",
         "demo/interop_endpoint_demo.xml",
         "demo/interop_visit_demo.xml",
+        "demo/interop_sync_demo.xml",
     ],
 }

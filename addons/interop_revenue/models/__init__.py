@@ -6,3 +6,4 @@ from . import interop_visit
 from . import interop_visit_line
 from . import interop_visit_payment
 from . import res_partner
+from . import interop_sync

@@ -722,17 +722,20 @@ class InteropVisit(models.Model):
 
     @api.model
     def _notify_scheduling_platform(self, visit, event):
-        """Record the billing status update owed to the scheduling platform.
+        """Send the visit's billing status back to the scheduling platform.
 
-        Only logs the outbound message (state received): its delivery comes with
-        the outbound module, which sends the received outbound messages.
+        The outbound message is queued in the same transaction as the billing change
+        (so it goes out exactly when the change is committed) and delivered by its
+        own job, with the outbound module's retries, circuit breaker and
+        environment guard. Endpoints that only send to Odoo get nothing.
         """
         event_type = (
             self.env["interop.event.type"]
             .sudo()
             ._find(OUTBOUND_EVENT, direction="outbound")
         )
-        if not event_type or not visit.endpoint_id:
+        endpoint = visit.endpoint_id
+        if not event_type or not endpoint or endpoint.direction == "inbound":
             return self.env["interop.message"]
         invoice = visit.sudo().invoice_id
         payload = {
@@ -744,10 +747,15 @@ class InteropVisit(models.Model):
             "amount_due": invoice.amount_residual if invoice else None,
             "currency": visit.currency_id.name,
         }
-        return self.env["interop.message"]._log_message(
-            visit.endpoint_id,
-            event_type,
-            payload,
-            direction="outbound",
-            business_key=visit.name,
+        # sudo: the service user processing the visit may not manage deliveries;
+        # delivery is always a job of its own, even when processing runs inline
+        return (
+            endpoint.sudo()
+            .with_context(queue_job__no_delay=False)
+            ._send(
+                event_type,
+                payload,
+                path="/visits/billing-status",
+                business_key=visit.name,
+            )
         )

@@ -56,16 +56,20 @@ class TestVisitBilling(RevenueCase):
         # the completion received and the billing status owed to the platform
         self.assertEqual(visit.interop_message_count, 2)
 
-    def test_billing_status_is_logged_for_the_scheduling_platform(self):
+    def test_billing_status_is_queued_for_the_scheduling_platform(self):
         self._complete()
         outbound = self.env["interop.message"].search(
             [("direction", "=", "outbound"), ("business_key", "=", "V-T1")]
         )
         self.assertRecordValues(
             outbound,
-            [{"state": "received", "endpoint_id": self.scheduling.id}],
+            [{"state": "queued", "endpoint_id": self.scheduling.id}],
         )
-        self.assertEqual(outbound._get_payload()["event"], "invoiced")
+        payload = outbound._get_payload()
+        self.assertEqual(payload["event"], "invoiced")
+        self.assertEqual(payload["invoice_number"], self._visit().invoice_id.name)
+        job = self.env["queue.job"].search([("uuid", "=", outbound.job_uuid)])
+        self.assertEqual(job.state, "pending")  # delivered by its own job
 
     def test_duplicate_delivery_keeps_one_invoice(self):
         self._complete()

@@ -61,3 +61,50 @@ class TestSettlementReconciliation(RevenueCase):
 
     def test_cron_reads_the_report_hook(self):
         self.assertTrue(self.env["interop.visit.payment"]._cron_reconcile_settlement())
+
+
+@tagged("post_install", "-at_install")
+class TestSettlementSync(RevenueCase):
+    """The daily settlement report arrives through a pull sync of the gateway."""
+
+    def test_a_pulled_page_is_reconciled_row_by_row(self):
+        self._complete()
+        self._pay()
+        sync = self.env["interop.sync"].create(
+            {
+                "name": "Settlement",
+                "endpoint_id": self.gateway.id,
+                "direction": "pull",
+                "resource_path": "/settlements",
+                "pull_handler": "settlement",
+            }
+        )
+        run = self.env["interop.sync.run"].create({"sync_id": sync.id})
+        message = self.env["interop.message"]._log_message(
+            self.gateway, None, {}, direction="outbound"
+        )
+        today = fields.Date.to_string(fields.Date.today())
+        currency = self.currency.name
+        page = {
+            "items": [
+                {
+                    "id": "pay-V-T1",
+                    "amount": 850.0,
+                    "currency": currency,
+                    "date": today,
+                },
+                {
+                    "id": "pay-unknown",
+                    "amount": 12.0,
+                    "currency": currency,
+                    "date": today,
+                },
+            ],
+            "next_cursor": "2026-11-25",
+            "has_more": False,
+        }
+        sync._pull_process_page(run, message, page)
+        self.assertRecordValues(
+            run, [{"read_count": 2, "updated_count": 1, "failed_count": 1}]
+        )
+        self.assertEqual(sync.watermark, "2026-11-25")
