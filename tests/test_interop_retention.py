@@ -106,3 +106,18 @@ class TestCronsRunAsTheSystemUser(InteropMessageCase):
             "interop.ir_cron_interop_escalate_exceptions",
         ):
             self.assertEqual(self.env.ref(xmlid).user_id, system)
+
+    def test_every_suite_cron_runs_through_odoo_as_the_system_user(self):
+        system = self.env.ref("interop.user_interop_system")
+        crons = (
+            self.env["ir.cron"]
+            .with_context(active_test=False)
+            .search([("user_id", "=", system.id)])
+        )
+        self.assertGreaterEqual(len(crons), 2)
+        for cron in crons:
+            with self.subTest(cron=cron.name):
+                # as the scheduler does: the server action, as the cron's user
+                cron.with_user(system).ir_actions_server_id.sudo(False).with_user(
+                    system
+                ).run()
