@@ -287,15 +287,14 @@ class InteropException(models.Model):
         if not (reason or "").strip():
             raise UserError(self.env._("Dismissing an exception needs a reason."))
         self._close("dismissed", reason)
-        audit = self.env.get("interop.audit.entry")
-        if audit is not None:
-            for exception in self:
-                audit._log(
-                    "exception_dismissed",
-                    record=exception,
-                    summary=self.env._("Exception dismissed"),
-                    details={"reason": reason},
-                )
+        audit = self.env["interop.audit.entry"]
+        for exception in self:
+            audit._log(
+                "exception_dismissed",
+                record=exception,
+                summary=self.env._("Exception dismissed"),
+                details={"reason": reason},
+            )
 
     def _close(self, state, reason):
         to_close = self.filtered(lambda e: e.state in OPEN_STATES)

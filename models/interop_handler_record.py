@@ -59,7 +59,7 @@ class InteropHandlerRecord(models.AbstractModel):
 
     def _prepare_upsert_vals(self, event_type, message, payload, Model):
         field_map = json.loads(event_type.record_field_map)
-        Mapping = self.env.get("interop.mapping.table")
+        Mapping = self.env["interop.mapping.table"]
         vals = {}
         for fname, spec in field_map.items():
             if isinstance(spec, str):

@@ -252,17 +252,9 @@ class InteropMessage(models.Model):
 
     def _log_phi_view(self):
         """Record that the current user saw this message unmasked."""
-        audit = self.env.get("interop.audit.entry")
-        if audit is not None:
-            audit._log(
-                "phi_viewed",
-                record=self,
-                summary=self.env._("Unmasked payload viewed"),
-            )
-        else:  # pragma: no cover - the audit trail is part of the core module
-            _logger.info(
-                "PHI payload of message %s viewed by uid %s", self.id, self.env.uid
-            )
+        self.env["interop.audit.entry"]._log(
+            "phi_viewed", record=self, summary=self.env._("Unmasked payload viewed")
+        )
 
     @api.model
     def _prepare_payload_vals(self, body):
@@ -549,15 +541,14 @@ class InteropMessage(models.Model):
         replayable = self.filtered(lambda m: m.state == FAILED)
         if not replayable:
             raise UserError(self.env._("Only failed messages can be replayed."))
-        audit = self.env.get("interop.audit.entry")
+        audit = self.env["interop.audit.entry"]
         for message in replayable:
             message._enqueue()
-            if audit is not None:
-                audit._log(
-                    "message_replayed",
-                    record=message,
-                    summary=self.env._("Message replayed"),
-                )
+            audit._log(
+                "message_replayed",
+                record=message,
+                summary=self.env._("Message replayed"),
+            )
         return True
 
     def action_cancel(self):
@@ -569,14 +560,13 @@ class InteropMessage(models.Model):
         cancellable.exception_ids.filtered(
             lambda e: e.state in ("open", "in_progress")
         )._close("dismissed", self.env._("The message was cancelled."))
-        audit = self.env.get("interop.audit.entry")
-        if audit is not None:
-            for message in cancellable:
-                audit._log(
-                    "message_cancelled",
-                    record=message,
-                    summary=self.env._("Message cancelled"),
-                )
+        audit = self.env["interop.audit.entry"]
+        for message in cancellable:
+            audit._log(
+                "message_cancelled",
+                record=message,
+                summary=self.env._("Message cancelled"),
+            )
         return True
 
     def action_view_exceptions(self):
