@@ -2,12 +2,14 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint bench-log help
+.PHONY: run test lint bench drills bench-log help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
+	@echo "make bench  ingestion, processing and sustained-load benchmarks (minutes)"
+	@echo "make drills  resilience drills: load, faults, bad input (minutes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
 
 run:
@@ -18,6 +20,14 @@ test:
 
 lint:
 	@bash tools/lint.sh
+
+bench:
+	@bash tools/bench.sh ingestion $(BENCH_ARGS)
+	@bash tools/bench.sh processing $(BENCH_ARGS)
+	@bash tools/bench.sh sustained $(BENCH_ARGS)
+
+drills:
+	@bash tools/bench.sh drills $(DRILL_ARGS)
 
 bench-log:
 	@bash tools/bench_log.sh $(BENCH_ARGS)

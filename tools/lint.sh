@@ -12,12 +12,13 @@ log "lint: ruff"
 "$bin/ruff" format --no-cache --check .
 # pylint and the OCA checks want module directories by their own names: lint the links.
 ensure_addons_link
-targets=("$INTEROP_BUILD"/addons/*)
+targets=("$INTEROP_BUILD"/addons/* "$INTEROP_ROOT"/bench/addons/*)
 log "lint: pylint-odoo (${targets[*]##*/})"
 "$bin/pylint" --rcfile=setup.cfg "${targets[@]}"
 log "lint: oca-checks-odoo-module"
 # These checks locate the repository by its .git entry: give them the real module paths.
-"$bin/oca-checks-odoo-module" . $(compgen -G "addons/interop_*/" || true)
+"$bin/oca-checks-odoo-module" . $(compgen -G "addons/interop_*/" || true) \
+    $(compgen -G "bench/addons/*/" || true)
 log "lint: docker-compose.yml (static: no Docker engine here)"
 "$bin/python" tools/check_compose.py
 log "lint: clean"

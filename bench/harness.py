@@ -1,0 +1,419 @@
+"""What the benchmarks and drills share: a real Odoo in prefork mode on a fixed
+database, a bounded load generator on 127.0.0.1, and the bench partner's requests.
+
+Run by tools/bench.sh (make bench, make drills), which bootstraps the environment and
+passes the generated Odoo configuration in ``INTEROP_ODOO_CONF``.
+"""
+
+import configparser
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_ADDONS = ROOT / "bench" / "addons"
+HOST = "127.0.0.1"
+
+# the bench partner (bench/addons/interop_bench/hooks.py)
+BENCH_KEY = "iop_bench_lab_0123456789abcdef"
+BENCH_SECRET = "bench-hmac-secret"
+BENCH_ENDPOINT = "bench-lab"
+BENCH_EVENT = "bench.result"
+INBOUND_PATH = f"/interop/v1/inbound/{BENCH_ENDPOINT}/{BENCH_EVENT}"
+PLAIN_PATH = "/interop_bench/plain"
+BENCH_MODULES = "interop,interop_gateway,interop_outbound,interop_revenue,interop_bench"
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Setup:
+    """Where Odoo is and how to reach the database, from the generated config."""
+
+    def __init__(self):
+        self.conf = os.environ.get("INTEROP_ODOO_CONF")
+        self.odoo_src = os.environ.get("ODOO_SRC")
+        if not (self.conf and self.odoo_src):
+            sys.exit("Run through tools/bench.sh (make bench / make drills).")
+        parser = configparser.ConfigParser()
+        parser.read(self.conf)
+        self.options = parser["options"]
+        self.addons_path = f"{self.options['addons_path']},{BENCH_ADDONS}"
+        self.log_dir = Path(os.environ.get("INTEROP_BENCH_LOGS", "/tmp/interop-bench"))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def connect(self, dbname="postgres", autocommit=True):
+        password = self.options.get("db_password")
+        conn = psycopg2.connect(
+            dbname=dbname,
+            host=self.options.get("db_host"),
+            port=self.options.get("db_port"),
+            user=self.options.get("db_user"),
+            password=None if password in (None, "False") else password,
+        )
+        conn.autocommit = autocommit
+        return conn
+
+    def odoo(self, db, *args):
+        return [
+            sys.executable,
+            f"{self.odoo_src}/odoo-bin",
+            "-c",
+            self.conf,
+            "-d",
+            db,
+            f"--addons-path={self.addons_path}",
+            *args,
+        ]
+
+    def create_database(self, db, modules=BENCH_MODULES):
+        """A fresh database with the suite and the bench fixtures, no demo data."""
+        conn = self.connect()
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s",
+                (db,),
+            )
+            cr.execute(f'DROP DATABASE IF EXISTS "{db}"')
+        conn.close()
+        log(f"creating {db} with {modules}")
+        logfile = self.log_dir / f"{db}-install.log"
+        subprocess.run(
+            self.odoo(
+                db,
+                "-i",
+                modules,
+                "--without-demo=all",
+                "--stop-after-init",
+                "--no-http",
+                f"--logfile={logfile}",
+                "--log-level=warn",
+            ),
+            check=True,
+        )
+
+    def query(self, db, sql, params=None):
+        conn = self.connect(db)
+        try:
+            with conn.cursor() as cr:
+                cr.execute(sql, params)
+                return cr.fetchall() if cr.description else None
+        finally:
+            conn.close()
+
+
+class OdooServer:
+    """Odoo in prefork mode (``workers`` HTTP workers) serving one fixed database.
+
+    ``runner``: with queue_job's job runner (a server-wide module), or without (jobs
+    wait in the queue: ingestion measured alone).
+    """
+
+    def __init__(self, setup, db, port, workers=2, runner=True, name="odoo"):
+        self.setup = setup
+        self.db = db
+        self.port = port
+        self.workers = workers
+        self.runner = runner
+        self.logfile = setup.log_dir / f"{db}-{name}.log"
+        self.process = None
+
+    def start(self, timeout=90):
+        load = "base,web,queue_job" if self.runner else "base,web"
+        args = self.setup.odoo(
+            self.db,
+            f"--db-filter=^{self.db}$",
+            f"--http-port={self.port}",
+            f"--workers={self.workers}",
+            "--max-cron-threads=1",
+            f"--load={load}",
+            f"--logfile={self.logfile}",
+            "--log-level=warn",
+            "--limit-time-real=600",
+            "--limit-time-cpu=600",
+            "--limit-request=100000",
+        )
+        env = dict(os.environ)
+        # the job runner calls the workers on this server's port
+        env["ODOO_QUEUE_JOB_PORT"] = str(self.port)
+        env["ODOO_QUEUE_JOB_HOST"] = HOST
+        self.process = subprocess.Popen(args, env=env, start_new_session=True)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited; see {self.logfile}")
+            try:
+                status, _body = request(self.port, "GET", "/interop/v1/health")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"Odoo did not answer in {timeout} s; see {self.logfile}")
+
+    def signal(self, signum):
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self):
+        """SIGKILL every process of the server (master, workers, job runner)."""
+        self.signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        # workers of a terminated master finish on their own; make sure
+        self.signal(signal.SIGKILL)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def request(port, method, path, body=None, headers=None, timeout=30):
+    """One request on a new connection; return (status, body bytes)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def sample(n, size=1024, fail=False):
+    """A lab result of about ``size`` bytes of JSON, unique by ``n``."""
+    payload = {
+        "event_id": f"evt-{n}-{uuid.uuid4().hex[:12]}",
+        "id": f"S-{n}",
+        "patient": {
+            "ref": f"P-{n % 9973}",
+            "name": "Jane Roe",
+            "birth_date": "1980-01-01",
+        },
+        "results": [
+            {"code": f"LOINC-{k:04d}", "value": k * 1.5, "unit": "mmol/L"}
+            for k in range(8)
+        ],
+        "notes": "",
+    }
+    if fail:
+        payload["fail"] = True
+    filler = size - len(json.dumps(payload, separators=(",", ":")))
+    payload["notes"] = "x" * max(0, filler)
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def signed_headers(body, idempotency_key=None, key=BENCH_KEY, secret=BENCH_SECRET):
+    timestamp = str(int(time.time()))
+    digest = hmac.new(
+        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {key}",
+        "X-Interop-Timestamp": timestamp,
+        "X-Interop-Signature": f"sha256={digest}",
+        "Connection": "close",
+    }
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers
+
+
+class LoadResult:
+    def __init__(self, label, clients):
+        self.label = label
+        self.clients = clients
+        self.latencies = []
+        self.statuses = Counter()
+        self.errors = Counter()
+        self.elapsed = 0.0
+        self.accepted = []  # (status, response body) of the 2xx answers
+
+    @property
+    def count(self):
+        return sum(self.statuses.values())
+
+    def rate(self):
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q):
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def merge(self, other):
+        self.latencies += other.latencies
+        self.statuses.update(other.statuses)
+        self.errors.update(other.errors)
+        self.elapsed += other.elapsed
+        self.accepted += other.accepted
+
+    def summary(self):
+        return (
+            f"{self.label:<10} c={self.clients}  {self.rate():8.1f} req/s  "
+            f"p50 {self.percentile(0.5):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  "
+            f"n={self.count}  statuses={dict(self.statuses)}"
+            + (f"  errors={dict(self.errors)}" if self.errors else "")
+        )
+
+
+def run_load(
+    port,
+    make_request,
+    clients,
+    duration=None,
+    count=None,
+    label="load",
+    keep_accepted=False,
+    retry_on=(),
+):
+    """Send requests from ``clients`` threads until ``duration`` seconds pass or
+    ``count`` requests are sent (both bounded); ``make_request(n)`` returns
+    ``(method, path, body, headers)``.
+
+    ``retry_on``: statuses (and connection errors, if ``"error"`` is in it) after
+    which a client sends the same request again, as a well-behaved partner does.
+    """
+    if duration is None and count is None:
+        raise ValueError("a load is bounded in time or in count")
+    result = LoadResult(label, clients)
+    lock = threading.Lock()
+    sequence = iter(range(count if count is not None else 10**9))
+    stop_at = time.monotonic() + (duration if duration is not None else 3600)
+
+    def client():
+        latencies, statuses, errors, accepted = [], Counter(), Counter(), []
+        while time.monotonic() < stop_at:
+            with lock:
+                n = next(sequence, None)
+            if n is None:
+                break
+            method, path, body, headers = make_request(n)
+            for _attempt in range(60):
+                start = time.perf_counter()
+                try:
+                    status, answer = request(port, method, path, body, headers)
+                except OSError as error:
+                    errors[type(error).__name__] += 1
+                    if "error" not in retry_on or time.monotonic() >= stop_at + 120:
+                        break
+                    time.sleep(0.5)
+                    continue
+                latencies.append(time.perf_counter() - start)
+                statuses[status] += 1
+                if 200 <= status < 300 and keep_accepted:
+                    accepted.append((n, status, answer))
+                if status not in retry_on or time.monotonic() >= stop_at + 120:
+                    break
+                time.sleep(0.5)
+        with lock:
+            result.latencies += latencies
+            result.statuses.update(statuses)
+            result.errors.update(errors)
+            result.accepted += accepted
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+def governed_request(n, size=1024, fail=False):
+    body = sample(n, size=size, fail=fail)
+    return "POST", INBOUND_PATH, body, signed_headers(body, f"bench-{n}-{uuid.uuid4()}")
+
+
+def plain_request(n, size=1024):
+    body = sample(n, size=size)
+    return (
+        "POST",
+        PLAIN_PATH,
+        body,
+        {"Content-Type": "application/json", "Connection": "close"},
+    )
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def free_port(start=18069):
+    import socket
+
+    port = start
+    while True:
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+                return port
+            except OSError:
+                port += 1
+
+
+def wait_until(predicate, timeout, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def message_states(setup, db):
+    rows = setup.query(
+        db,
+        "SELECT state, count(*) FROM interop_message m"
+        " JOIN interop_endpoint e ON e.id = m.endpoint_id"
+        " WHERE e.code = %s GROUP BY state",
+        (BENCH_ENDPOINT,),
+    )
+    return dict(rows)
+
+
+def machine():
+    cpu = os.cpu_count()
+    try:
+        with open("/proc/meminfo") as meminfo:
+            mem_kb = int(meminfo.readline().split()[1])
+    except OSError:
+        mem_kb = 0
+    return (
+        f"{cpu} CPU, {mem_kb / 1024 / 1024:.0f} GB RAM, Python {sys.version.split()[0]}"
+    )
