@@ -5,11 +5,12 @@ import hashlib
 import json
 import re
 import threading
+from collections import namedtuple
 
 import fastjsonschema
 import jsonschema
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from .interop_endpoint import DATA_CLASSIFICATIONS
@@ -18,9 +19,33 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 HANDLER_PREFIX = "_interop_handle_"
 MASK = "***"
 
+#: what the gateway needs of an event type (see InteropEventType._contract)
+Contract = namedtuple(
+    "Contract", "id code company_id version id_field business_key_field check"
+)
+
 # Compiled validators, shared by every worker thread: {(db, schema digest): callable}.
 _VALIDATORS = {}
 _VALIDATORS_LOCK = threading.Lock()
+
+
+def _all_violations(schema_text, payload):
+    """Every violation of ``payload`` against a JSON schema, as "path: reason"."""
+    schema = json.loads(schema_text)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    violations = []
+    for error in sorted(validator.iter_errors(payload), key=lambda e: e.path):
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        violations.append(f"{where}: {error.message}")
+    return violations
+
+
+def extract_key(payload, path):
+    """The value at ``path`` of a payload as a key (text, at most 256 characters)."""
+    if not path or not isinstance(payload, dict):
+        return None
+    value = path_get(payload, path)
+    return None if value is None else str(value)[:256]
 
 
 def path_get(payload, path):
@@ -340,7 +365,20 @@ class InteropEventType(models.Model):
                         events=", ".join(used.mapped("display_name")),
                     )
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        self.env.registry.clear_cache()  # the gateway's contracts
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()  # the gateway's contracts
+        return records
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     def action_new_version(self):
         """Copy the event type as its next version, and open it."""
@@ -392,24 +430,50 @@ class InteropEventType(models.Model):
         return validator
 
     def _validate_payload(self, payload):
-        """Return the list of violations of ``payload`` (empty when it is valid).
+        """Return the list of violations of ``payload`` (empty when it is valid)."""
+        return self._payload_checker()(payload)
+
+    def _payload_checker(self):
+        """A function returning the violations of a payload (empty when valid).
 
         The compiled validator answers the common, valid case fast; only an invalid
         payload pays for the full list of violations, each as "path: reason".
         """
         self.ensure_one()
-        try:
-            self._get_validator()(payload)
-            return []
-        except fastjsonschema.JsonSchemaException as error:
-            first = error.message
-        schema = json.loads(self.schema)
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        violations = []
-        for error in sorted(validator.iter_errors(payload), key=lambda e: e.path):
-            where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-            violations.append(f"{where}: {error.message}")
-        return violations or [first]
+        validator = self._get_validator()
+        schema_text = self.schema
+
+        def check(payload):
+            try:
+                validator(payload)
+                return []
+            except fastjsonschema.JsonSchemaException as error:
+                first = error.message
+            return _all_violations(schema_text, payload) or [first]
+
+        return check
+
+    @api.model
+    @tools.ormcache("code", "direction")
+    def _contract(self, code, direction="inbound"):
+        """The :data:`Contract` of the active event type ``code``, or None.
+
+        What the gateway needs, cached in each worker; any change of an event type
+        clears the cache in all of them.
+        """
+        # sudo: the contract of a message, looked up for a partner system
+        event_type = self.sudo()._find(code, direction=direction)
+        if not event_type:
+            return None
+        return Contract(
+            id=event_type.id,
+            code=event_type.code,
+            company_id=event_type.company_id.id,
+            version=event_type.version,
+            id_field=event_type.id_field or None,
+            business_key_field=event_type.business_key_field or None,
+            check=event_type._payload_checker(),
+        )
 
     def _phi_path_list(self):
         self.ensure_one()
@@ -426,14 +490,8 @@ class InteropEventType(models.Model):
 
     def _extract_business_key(self, payload):
         self.ensure_one()
-        if not self.business_key_field or not isinstance(payload, dict):
-            return None
-        value = path_get(payload, self.business_key_field)
-        return None if value is None else str(value)[:256]
+        return extract_key(payload, self.business_key_field)
 
     def _extract_idempotency_key(self, payload):
         self.ensure_one()
-        if not self.id_field or not isinstance(payload, dict):
-            return None
-        value = path_get(payload, self.id_field)
-        return None if value is None else str(value)[:256]
+        return extract_key(payload, self.id_field)

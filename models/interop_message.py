@@ -15,6 +15,7 @@ from odoo.tools import SQL, create_index
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
+from odoo.addons.queue_job.utils import must_run_without_delay
 
 from ..errors import InteropProcessingError, TransportError
 
@@ -53,6 +54,12 @@ TRANSITIONS = {
     CANCELLED: set(),
 }
 FINAL_STATES = (DONE, REJECTED, FAILED, CANCELLED)
+#: messages one processing job takes by default (ir.config_parameter
+#: interop.processing_batch_size; 1 gives every message a job of its own)
+DEFAULT_BATCH_SIZE = 50
+MAX_BATCH_SIZE = 500
+#: seconds before a message hit by a transient fault in a batch is tried again
+RETRY_DELAY = 10
 
 
 class InteropMessage(models.Model):
@@ -163,6 +170,14 @@ class InteropMessage(models.Model):
             self._table,
             ["endpoint_id", "state"],
             where="state IN ('received','validated','queued','processing','failed')",
+        )
+        # processing jobs take the queued messages of an event type, oldest first
+        create_index(
+            self.env.cr,
+            "interop_message_queued_idx",
+            self._table,
+            ["event_type_id", "id"],
+            where="state = 'queued' AND job_uuid IS NULL",
         )
         # retention walks the messages not pruned yet, oldest first
         create_index(
@@ -293,6 +308,66 @@ class InteropMessage(models.Model):
         return self.sudo().create([vals])
 
     @api.model
+    def _log_queued(
+        self,
+        endpoint_id,
+        company_id,
+        event_type_id,
+        event_version,
+        body,
+        idempotency_key=None,
+        business_key=None,
+    ):
+        """Store a valid inbound message straight in the queued state, in one
+        statement; return ``(id, correlation id)``, or None when the endpoint already
+        sent a message with this idempotency key (the row is not inserted).
+
+        The gateway's hot path: the same row as :meth:`_log_message` then
+        :meth:`_validate` and :meth:`_set_state` would write, without their three
+        statements and the ORM's bookkeeping (tested to stay the same row).
+        The caller dispatches the message (:meth:`_dispatch`).
+        """
+        vals = self._prepare_payload_vals(body)
+        correlation_id = str(uuid.uuid4())
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO interop_message (
+                    direction, endpoint_id, company_id, event_type_id, event_version,
+                    state, business_key, idempotency_key, correlation_id,
+                    content_type, payload_size, payload_hash, payload_enc,
+                    payload_key_id, date_received, active,
+                    create_uid, write_uid, create_date, write_date)
+                VALUES (
+                    'inbound', %(endpoint)s, %(company)s, %(event_type)s,
+                    %(version)s, %(state)s, %(business_key)s, %(idempotency_key)s,
+                    %(correlation_id)s, 'application/json', %(size)s, %(hash)s,
+                    %(payload)s, %(key_id)s, %(now)s, TRUE,
+                    %(uid)s, %(uid)s, %(now)s, %(now)s)
+                ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq
+                DO NOTHING
+                RETURNING id
+                """,
+                endpoint=endpoint_id,
+                company=company_id,
+                event_type=event_type_id,
+                version=event_version,
+                state=QUEUED,
+                business_key=business_key,
+                idempotency_key=idempotency_key or None,
+                correlation_id=correlation_id,
+                size=vals["payload_size"],
+                hash=vals["payload_hash"],
+                payload=vals["payload_enc"],
+                key_id=vals["payload_key_id"],
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return (row[0], correlation_id) if row else None
+
+    @api.model
     def _receive(self, endpoint, event_type, payload, **extra_vals):
         """Log an inbound ``payload`` (parsed JSON), validate it, and queue it.
 
@@ -352,21 +427,191 @@ class InteropMessage(models.Model):
         return self.filtered(lambda m: m.state == VALIDATED)
 
     def _enqueue(self):
-        """Queue processing jobs, one per message, on the event type's channel."""
+        """Queue the messages for processing on their event type's channel."""
         for message in self:
-            message._set_state(QUEUED)
-            job = message.with_delay(
-                channel=message.event_type_id.channel or "root.interop",
-                identity_key=identity_exact,
-                description=self.env._(
-                    "Process %(message)s (correlation %(correlation)s)",
-                    message=message.display_name,
-                    correlation=message.correlation_id,
-                ),
-            )._job_process()
-            if job is not None and getattr(job, "uuid", None):
-                message.sudo().job_uuid = job.uuid
+            message._set_state(QUEUED, job_uuid=False)
+        return self._dispatch()
+
+    def _dispatch(self):
+        """Give queued messages to processing jobs.
+
+        By default several messages share a job (a *drain* of their event type, see
+        :meth:`_job_drain`); with a batch size of 1, each message gets a job of its
+        own (:meth:`_job_process`).
+        """
+        if self._processing_batch_size() <= 1:
+            for message in self:
+                message._enqueue_own_job()
+            return True
+        for event_type in self.event_type_id:
+            messages = self.filtered(lambda m, et=event_type: m.event_type_id == et)
+            self._ensure_drain(event_type, message_ids=messages.ids)
+        # messages without an event type have nothing to process them: the job says so
+        for message in self.filtered(lambda m: not m.event_type_id):
+            message._enqueue_own_job()
         return True
+
+    @api.model
+    def _dispatch_new(self, event_type, message_id):
+        """:meth:`_dispatch` of one message just stored queued, by id: the gateway's
+        hot path, which does not read the message back."""
+        if self._processing_batch_size() <= 1:
+            return self.browse(message_id)._dispatch()
+        return self._ensure_drain(event_type, message_ids=[message_id])
+
+    def _enqueue_own_job(self, eta=None):
+        """One processing job for this message alone (its retries are the job's)."""
+        self.ensure_one()
+        job = self.with_delay(
+            channel=self.event_type_id.channel or "root.interop",
+            identity_key=identity_exact,
+            eta=eta,
+            description=self.env._(
+                "Process %(message)s (correlation %(correlation)s)",
+                message=self.display_name,
+                correlation=self.correlation_id,
+            ),
+        )._job_process()
+        if job is not None and getattr(job, "uuid", None):
+            self.sudo().job_uuid = job.uuid
+        return job
+
+    @api.model
+    def _processing_batch_size(self):
+        """Messages one processing job takes at most (1: a job per message)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("interop.processing_batch_size", DEFAULT_BATCH_SIZE)
+        )
+        try:
+            return max(1, min(int(value), MAX_BATCH_SIZE))
+        except (TypeError, ValueError):
+            return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _drain_identity(self, event_type):
+        return f"interop-drain:{self.env.cr.dbname}:{event_type.id}"
+
+    @api.model
+    def _ensure_drain(self, event_type, message_ids=None):
+        """Make sure a job that has not started yet will process the queued messages
+        of ``event_type``: one pending drain per event type takes every message queued
+        before it starts.
+
+        A message committed just after the drain it counted on started is taken by
+        the next drain: the next message queued creates one, and the dispatch cron
+        catches the last message of a burst.
+        """
+        if must_run_without_delay(self.env):
+            # tests and direct runs: process these messages now
+            return self._delay_drain(event_type, message_ids=message_ids)
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM queue_job WHERE identity_key = %s AND state = 'pending'"
+                " LIMIT 1",
+                self._drain_identity(event_type),
+            )
+        )
+        if self.env.cr.fetchone():
+            return None
+        return self._delay_drain(event_type)
+
+    @api.model
+    def _delay_drain(self, event_type, message_ids=None):
+        # the job runs as the user who queued the messages, as their own jobs would;
+        # each handler runs as the service user of the message's endpoint
+        return self.with_delay(
+            channel=event_type.channel or "root.interop",
+            identity_key=self._drain_identity(event_type),
+            description=self.env._(
+                "Process queued %(event)s messages", event=event_type.display_name
+            ),
+        )._job_drain(event_type.id, message_ids=message_ids)
+
+    @api.model
+    def _job_drain(self, event_type_id, message_ids=None):
+        """queue_job entry point: process a batch of queued messages of one event
+        type, oldest first, each in a savepoint of its own.
+
+        A message that fails is failed alone (and gets its exception); a transient
+        fault (lock contention, a busy database) hands that message to a job of its
+        own, retried with growing delays. Messages other jobs hold are skipped.
+        """
+        batch_size = self._processing_batch_size()
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT id FROM interop_message
+                 WHERE state = 'queued' AND direction = 'inbound'
+                   AND event_type_id = %(event_type)s AND job_uuid IS NULL
+                   %(only)s
+                 ORDER BY id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                event_type=event_type_id,
+                only=SQL("AND id = ANY(%s)", list(message_ids))
+                if message_ids
+                else SQL(),
+                limit=batch_size,
+            )
+        )
+        messages = self.browse(row[0] for row in cr.fetchall())
+        job_uuid = self.env.context.get("job_uuid") or False
+        counts = {DONE: 0, FAILED: 0, "retry": 0}
+        for message in messages:
+            try:
+                with cr.savepoint():
+                    message._process()
+                    message.sudo().job_uuid = job_uuid
+                counts[message.state] = counts.get(message.state, 0) + 1
+            except (RetryableJobError, OperationalError) as error:
+                _logger.info(
+                    "Interop: transient fault processing message %s (%s): retried "
+                    "by a job of its own",
+                    message.id,
+                    type(error).__name__,
+                )
+                message.invalidate_recordset()
+                message._enqueue_own_job(
+                    eta=fields.Datetime.now() + timedelta(seconds=RETRY_DELAY)
+                )
+                counts["retry"] += 1
+        if not message_ids and len(messages) >= batch_size:
+            # more may be waiting: let the next drain take them
+            self._ensure_drain(self.env["interop.event.type"].browse(event_type_id))
+        return self.env._(
+            "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
+            "retry",
+            count=len(messages),
+            done=counts[DONE],
+            failed=counts[FAILED],
+            retry=counts["retry"],
+        )
+
+    @api.model
+    def _cron_dispatch_queued(self):
+        """Safety net: a drain for every event type with queued messages no job will
+        take (the last message of a burst, a drain that gave up)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT event_type_id FROM interop_message
+                 WHERE state = 'queued' AND direction = 'inbound'
+                   AND job_uuid IS NULL AND event_type_id IS NOT NULL
+                """
+            )
+        )
+        event_types = self.env["interop.event.type"].browse(
+            row[0] for row in self.env.cr.fetchall()
+        )
+        for event_type in event_types:
+            self._ensure_drain(event_type)
+        return len(event_types)
 
     # Processing
 

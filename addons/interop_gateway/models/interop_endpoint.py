@@ -1,6 +1,8 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from collections import namedtuple
+
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -8,6 +10,26 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_BYTES_CAP = 16 * 1024 * 1024
 DEFAULT_RATE_LIMIT = 600
 MIN_SECRET_SIZE = 16
+
+#: what the gateway needs of an endpoint, cached in each worker (no records: the
+#: cache outlives transactions)
+GatewayProfile = namedtuple(
+    "GatewayProfile",
+    "id code state direction company_id service_user_id max_body_bytes rate_limit "
+    "require_signature secret",
+)
+#: fields of the profile: changing one clears the cache in every worker
+GATEWAY_PROFILE_FIELDS = {
+    "code",
+    "state",
+    "direction",
+    "company_id",
+    "service_user_id",
+    "gateway_require_signature",
+    "gateway_hmac_secret_enc",
+    "gateway_max_body_bytes",
+    "gateway_rate_limit",
+}
 
 
 class InteropEndpoint(models.Model):
@@ -122,6 +144,42 @@ class InteropEndpoint(models.Model):
             details={"credential": "gateway_hmac_secret", "replaced": replaced},
         )
         return True
+
+    def write(self, vals):
+        result = super().write(vals)
+        if GATEWAY_PROFILE_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @tools.ormcache("endpoint_id")
+    def _gateway_profile(self, endpoint_id):
+        """The :data:`GatewayProfile` of an endpoint, or None; the gateway's hot path.
+
+        Cached in each worker; a change of any of its fields clears the cache in all
+        of them (:data:`GATEWAY_PROFILE_FIELDS`).
+        """
+        # sudo: the gateway settings of the endpoint of an authenticated key
+        endpoint = self.sudo().browse(endpoint_id).exists()
+        if not endpoint:
+            return None
+        return GatewayProfile(
+            id=endpoint.id,
+            code=endpoint.code,
+            state=endpoint.state,
+            direction=endpoint.direction,
+            company_id=endpoint.company_id.id,
+            service_user_id=endpoint.service_user_id.id,
+            max_body_bytes=endpoint.gateway_max_body_bytes,
+            rate_limit=endpoint.gateway_rate_limit,
+            require_signature=endpoint.gateway_require_signature,
+            secret=endpoint._get_gateway_secret(),
+        )
 
     def _get_gateway_secret(self):
         """The decrypted signing secret, or None; for the gateway only."""

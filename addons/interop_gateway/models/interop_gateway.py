@@ -16,6 +16,8 @@ from psycopg2 import errors as pg_errors
 from odoo import api, models
 from odoo.tools import SQL
 
+from odoo.addons.interop.models.interop_event_type import extract_key
+
 from ..errors import (
     BadRequest,
     Forbidden,
@@ -41,7 +43,6 @@ LAST_USED_RESOLUTION = 60
 MAX_IDEMPOTENCY_KEY_SIZE = 256
 RATE_TABLE = "interop_gateway_rate"
 MESSAGE_URL = "/interop/v1/messages/%s"
-IDEMPOTENCY_CONSTRAINT = "interop_message_idempotency_uniq"
 MAX_INT4 = 2**31 - 1
 
 #: what the gateway answers when it does not refuse: status, JSON body, headers
@@ -51,6 +52,14 @@ Received = namedtuple("Received", "id correlation_id state payload_hash")
 
 # When this process last recorded the use of a key: {(db, key id): monotonic time}.
 _LAST_USED = {}
+# This process's rate counters: {(db, endpoint id): [window start, requests not yet
+# added to the shared table, last known shared count, monotonic time of last sync]}.
+_RATE = {}
+_RATE_LOCK = threading.Lock()
+#: a worker adds its requests to the shared count at least this often (seconds) ...
+RATE_SYNC_SECONDS = 1.0
+#: ... and every 1/RATE_SYNC_FRACTION of the limit
+RATE_SYNC_FRACTION = 100
 
 # The expected unique violation of a concurrent duplicate makes odoo.sql_db log the
 # refused INSERT with its values (business key, idempotency key): drop that line in
@@ -118,15 +127,17 @@ class InteropGateway(models.AbstractModel):
         """
         headers = {name.lower(): value for name, value in headers.items()}
         credential = self._authenticate(headers)
+        # the endpoint and the event type as cached profiles, not records: the hot
+        # path reads nothing of them from the database
         endpoint = self._get_endpoint(credential, endpoint_code)
         self._check_rate_limit(endpoint, credential)
         body = self._read_body(endpoint, headers, read_body, length)
         self._check_signature(endpoint, headers, body)
         self._check_open(endpoint)
-        event_type = self._get_event_type(endpoint, credential, event_type_code)
+        contract = self._get_event_type(endpoint, credential, event_type_code)
         payload = self._parse_json(body)
-        idempotency_key = self._get_idempotency_key(headers, event_type, payload)
-        return self._store(endpoint, event_type, body, payload, idempotency_key)
+        idempotency_key = self._get_idempotency_key(headers, contract, payload)
+        return self._store(endpoint, contract, body, payload, idempotency_key)
 
     @api.model
     def _message_status(self, message_id, headers):
@@ -168,88 +179,116 @@ class InteropGateway(models.AbstractModel):
         return credential
 
     def _get_endpoint(self, credential, endpoint_code):
-        # sudo: the endpoint of the authenticated key, for its gateway settings
-        endpoint_sudo = (
-            self.env["interop.endpoint"].sudo().browse(credential.endpoint_id)
-        )
-        if endpoint_sudo.code != endpoint_code:
+        """The gateway profile of the key's endpoint (interop.endpoint
+        ``_gateway_profile``)."""
+        profile = self.env["interop.endpoint"]._gateway_profile(credential.endpoint_id)
+        if profile is None or profile.code != endpoint_code:
             # another endpoint's URL: as if it did not exist
             raise NotFound("No such endpoint or event type.")
-        return endpoint_sudo
+        return profile
 
     def _check_rate_limit(self, endpoint, credential):
-        limit = endpoint.gateway_rate_limit
+        limit = endpoint.rate_limit
         now = time.time()
-        count = self._record_usage(endpoint, credential, now, count=bool(limit))
+        count = self._count_request(endpoint.id, now, limit) if limit else 0
+        self._touch_key(credential)
         if limit and count > limit:
             window_end = (now // RATE_WINDOW + 1) * RATE_WINDOW
             raise RateLimited(retry_after=max(1, math.ceil(window_end - now)))
 
-    def _record_usage(self, endpoint, credential, now, count=True):
-        """Count the request in the endpoint's current window; return the count.
+    def _count_request(self, endpoint_id, now, limit):
+        """Count the request in the endpoint's current window; return the count of
+        the window across workers, as far as this worker knows it.
 
-        Also notes the key's last use, at most once a minute. In a transaction of
-        its own: the counter row is a hot spot that must not stay locked while the
-        message is logged.
+        Each worker counts in memory and adds its count to the shared table every
+        second, every 1/100 of the limit, and whenever its estimate reaches the
+        limit: a worker sees the others' requests within a second, a refusal is
+        always decided on the shared count, and a request costs no database
+        round trip most of the time.
         """
-        memo_key = (self.env.cr.dbname, credential.key_id)
-        touch = time.monotonic() - _LAST_USED.get(memo_key, -math.inf) >= (
-            LAST_USED_RESOLUTION
-        )
-        if not (count or touch):
-            return 0
         window = int(now // RATE_WINDOW) * RATE_WINDOW
-        requests = 0
+        key = (self.env.cr.dbname, endpoint_id)
+        with _RATE_LOCK:
+            state = _RATE.get(key)
+            if state is None or state[0] != window:
+                state = _RATE[key] = [window, 0, 0, -math.inf]
+            state[1] += 1  # pending: counted here, not yet in the shared table
+            estimate = state[2] + state[1]
+            sync = (
+                state[1] >= max(1, limit // RATE_SYNC_FRACTION)
+                or estimate >= limit
+                or time.monotonic() - state[3] >= RATE_SYNC_SECONDS
+            )
+            if not sync:
+                return estimate
+            pending, state[1] = state[1], 0
+            state[3] = time.monotonic()
+        total = self._add_usage(endpoint_id, window, pending)
+        with _RATE_LOCK:
+            if state[0] == window:
+                state[2] = max(state[2], total)
+            return total + state[1]
+
+    def _add_usage(self, endpoint_id, window, count):
+        """Add ``count`` requests to the shared counter of the window; return its
+        total. In a transaction of its own: the counter row is a hot spot that must
+        not stay locked while the message is logged."""
         with self.env.registry.cursor() as cr:
             if not self.env.registry.in_test_mode():
                 # concurrent requests wait for the row and add up, instead of
                 # failing as Odoo's REPEATABLE READ would make them
                 cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
-            if count:
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %(table)s AS rate (endpoint_id, window_start, count)
+                    VALUES (%(endpoint)s, %(window)s, %(count)s)
+                    ON CONFLICT (endpoint_id, window_start)
+                    DO UPDATE SET count = rate.count + EXCLUDED.count
+                    RETURNING count
+                    """,
+                    table=SQL.identifier(RATE_TABLE),
+                    endpoint=endpoint_id,
+                    window=window,
+                    count=count,
+                )
+            )
+            total = cr.fetchone()[0]
+            if total == count:  # a new window: forget the endpoint's older ones
                 cr.execute(
                     SQL(
-                        """
-                        INSERT INTO %(table)s AS rate (endpoint_id, window_start, count)
-                        VALUES (%(endpoint)s, %(window)s, 1)
-                        ON CONFLICT (endpoint_id, window_start)
-                        DO UPDATE SET count = rate.count + 1
-                        RETURNING count
-                        """,
-                        table=SQL.identifier(RATE_TABLE),
-                        endpoint=endpoint.id,
-                        window=window,
+                        "DELETE FROM %s WHERE endpoint_id = %s AND window_start < %s",
+                        SQL.identifier(RATE_TABLE),
+                        endpoint_id,
+                        window,
                     )
                 )
-                requests = cr.fetchone()[0]
-                if requests == 1:  # a new window: forget the endpoint's older ones
-                    cr.execute(
-                        SQL(
-                            "DELETE FROM %s WHERE endpoint_id = %s"
-                            " AND window_start < %s",
-                            SQL.identifier(RATE_TABLE),
-                            endpoint.id,
-                            window,
-                        )
+        return total
+
+    def _touch_key(self, credential):
+        """Note the key's last use, at most once a minute per worker."""
+        memo_key = (self.env.cr.dbname, credential.key_id)
+        if time.monotonic() - _LAST_USED.get(memo_key, -math.inf) < (
+            LAST_USED_RESOLUTION
+        ):
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE interop_api_key
+                    SET date_last_used = now() AT TIME ZONE 'UTC'
+                    WHERE id = %(key)s AND (
+                        date_last_used IS NULL
+                        OR date_last_used < now() AT TIME ZONE 'UTC'
+                            - make_interval(secs => %(resolution)s)
                     )
-            if touch:
-                cr.execute(
-                    SQL(
-                        """
-                        UPDATE interop_api_key
-                        SET date_last_used = now() AT TIME ZONE 'UTC'
-                        WHERE id = %(key)s AND (
-                            date_last_used IS NULL
-                            OR date_last_used < now() AT TIME ZONE 'UTC'
-                                - make_interval(secs => %(resolution)s)
-                        )
-                        """,
-                        key=credential.key_id,
-                        resolution=LAST_USED_RESOLUTION,
-                    )
+                    """,
+                    key=credential.key_id,
+                    resolution=LAST_USED_RESOLUTION,
                 )
-        if touch:
-            _LAST_USED[memo_key] = time.monotonic()
-        return requests
+            )
+        _LAST_USED[memo_key] = time.monotonic()
 
     def _read_body(self, endpoint, headers, read_body, length):
         content_type = (headers.get("content-type") or "").lower()
@@ -261,7 +300,7 @@ class InteropGateway(models.AbstractModel):
             or (mimetype.startswith("application/") and mimetype.endswith("+json"))
         ) or charset not in ("", "utf-8"):
             raise UnsupportedMediaType()
-        limit = endpoint.gateway_max_body_bytes
+        limit = endpoint.max_body_bytes
         too_large = PayloadTooLarge(
             f"The body is larger than this endpoint accepts ({limit} bytes)."
         )
@@ -273,13 +312,13 @@ class InteropGateway(models.AbstractModel):
         return body
 
     def _check_signature(self, endpoint, headers, body):
-        if not endpoint.gateway_require_signature:
+        if not endpoint.require_signature:
             return
         timestamp = (headers.get("x-interop-timestamp") or "").strip()
         scheme, _sep, signature = (
             (headers.get("x-interop-signature") or "").strip().partition("=")
         )
-        secret = endpoint._get_gateway_secret()
+        secret = endpoint.secret
         if not (secret and timestamp.isdigit() and scheme == SIGNATURE_SCHEME):
             raise Unauthorized()
         if abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE:
@@ -297,16 +336,23 @@ class InteropGateway(models.AbstractModel):
             raise Forbidden("The endpoint does not receive messages.")
 
     def _get_event_type(self, endpoint, credential, event_type_code):
-        # sudo: the contract of the message, looked up for a partner system
-        event_type_sudo = self.env["interop.event.type"].sudo()._find(event_type_code)
-        company = event_type_sudo.company_id
-        if not event_type_sudo or (company and company != endpoint.company_id):
+        """The contract of the event type (interop.event.type ``_contract``)."""
+        contract = self.env["interop.event.type"]._contract(event_type_code)
+        if contract is None or (
+            contract.company_id and contract.company_id != endpoint.company_id
+        ):
             raise NotFound("No such endpoint or event type.")
         if credential.scope_ids:
-            allowed = event_type_sudo.browse(credential.scope_ids).mapped("code")
-            if event_type_sudo.code not in allowed:
+            # sudo: the codes of the key's scope, for a partner system
+            allowed = (
+                self.env["interop.event.type"]
+                .sudo()
+                .browse(credential.scope_ids)
+                .mapped("code")
+            )
+            if contract.code not in allowed:
                 raise Forbidden("This key may not send this event type.")
-        return event_type_sudo
+        return contract
 
     def _parse_json(self, body):
         def refuse_constant(name):
@@ -329,58 +375,104 @@ class InteropGateway(models.AbstractModel):
                 f"The Idempotency-Key header is longer than "
                 f"{MAX_IDEMPOTENCY_KEY_SIZE} characters."
             )
-        return key or event_type._extract_idempotency_key(payload)
+        return key or extract_key(payload, event_type.id_field)
 
     def _store(self, endpoint, event_type, body, payload, idempotency_key):
-        """Log the message and queue its processing, in the request's transaction."""
+        """Log the message and queue its processing, in the request's transaction.
+
+        A valid message is stored queued in one statement that also claims its
+        idempotency key (:meth:`interop.message._log_queued`); a repeat is found by
+        that claim failing, so a new message costs no lookup.
+        """
+        # logged and queued as the endpoint's service user (creator, job user)
+        Message = self.env["interop.message"].with_user(endpoint.service_user_id)
+        business_key = extract_key(payload, event_type.business_key_field)
+        violations = event_type.check(payload)
+        if violations:
+            return self._store_invalid(
+                Message,
+                endpoint,
+                event_type,
+                body,
+                payload,
+                idempotency_key,
+                business_key,
+                violations,
+            )
+        try:
+            with _expected_sql_error():
+                logged = Message._log_queued(
+                    endpoint.id,
+                    endpoint.company_id,
+                    event_type.id,
+                    event_type.version,
+                    body,
+                    idempotency_key=idempotency_key,
+                    business_key=business_key,
+                )
+        except pg_errors.SerializationFailure:
+            # A concurrent request with the same key committed after this request
+            # began: its message is visible to a new transaction only. Nothing of
+            # this transaction is kept (the usage counters have their own).
+            self.env.cr.rollback()
+            return self._answer_repeat(
+                self._find_received(endpoint, idempotency_key, committed=True), body
+            )
+        if logged is None:
+            return self._answer_repeat(
+                self._find_received(endpoint, idempotency_key), body
+            )
+        message_id, correlation_id = logged
+        # sudo: the job runs the message's own steps; its handler runs as the service
+        # user (interop.message._call_handler)
+        Message.sudo()._dispatch_new(
+            self.env["interop.event.type"].sudo().browse(event_type.id), message_id
+        )
+        return Answer(
+            202,
+            {
+                "message_id": message_id,
+                "correlation_id": correlation_id,
+                "status": "queued",
+            },
+            {"Location": MESSAGE_URL % message_id},
+        )
+
+    def _store_invalid(
+        self,
+        Message,
+        endpoint,
+        event_type,
+        body,
+        payload,
+        idempotency_key,
+        business_key,
+        violations,
+    ):
+        """Answer a payload that does not match its contract: a repeat of an accepted
+        message is answered as such; otherwise the payload is logged, rejected."""
+        # sudo: records of the profiles, for the (rare) rejected message
+        endpoint = self.env["interop.endpoint"].sudo().browse(endpoint.id)
+        event_type = self.env["interop.event.type"].sudo().browse(event_type.id)
         if idempotency_key:
             received = self._find_received(endpoint, idempotency_key)
             if received:
                 return self._answer_repeat(received, body)
-        # logged and queued as the endpoint's service user (creator, job user)
-        Message = self.env["interop.message"].with_user(endpoint.service_user_id)
-        business_key = event_type._extract_business_key(payload)
-        violations = event_type._validate_payload(payload)
-        if violations:
-            # A rejected payload does not take the idempotency key: the sender
-            # corrects it and sends it again with the same key.
-            message = Message._log_message(
-                endpoint, event_type, body, business_key=business_key
-            )
-            message._validate(payload)
-            raise ValidationFailed(
-                f"The payload does not match the schema of {event_type.display_name} "
-                f"({len(violations)} violation(s)).",
-                message_id=message.id,
-                violations=violations,
-            )
-        try:
-            with self.env.cr.savepoint(), _expected_sql_error():
-                message = Message._log_message(
-                    endpoint,
-                    event_type,
-                    body,
-                    idempotency_key=idempotency_key or None,
-                    business_key=business_key,
-                )
-        except pg_errors.UniqueViolation as error:
-            if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
-                raise
-            # a concurrent request with the same key committed first
-            return self._answer_repeat(
-                self._find_received(endpoint, idempotency_key, committed=True), body
-            )
+        # A rejected payload does not take the idempotency key: the sender
+        # corrects it and sends it again with the same key.
+        message = Message._log_message(
+            endpoint, event_type, body, business_key=business_key
+        )
         message._validate(payload)
-        # sudo (already, from _log_message): the job runs the message's own steps;
-        # its handler runs as the service user (interop.message._call_handler)
-        message._enqueue()
-        return Answer(
-            202,
-            self._message_reference(message),
-            {"Location": MESSAGE_URL % message.id},
+        raise ValidationFailed(
+            f"The payload does not match the schema of {event_type.display_name} "
+            f"({len(violations)} violation(s)).",
+            message_id=message.id,
+            violations=violations,
         )
 
     def _find_received(self, endpoint, idempotency_key, committed=False):
+        # endpoint: a record or a gateway profile (its id is what counts)
         """The message received with this key, as a :data:`Received`, or None.
 
         ``committed``: look in a new transaction, which sees what concurrent

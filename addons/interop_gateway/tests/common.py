@@ -87,8 +87,18 @@ class GatewayCase(InteropMessageCase, HttpCase):
             .search([("endpoint_id", "=", self.endpoint.id)])
         )
 
+    def _pending_jobs(self, message):
+        """The jobs that will process ``message``: its own, or its event type's
+        pending drain."""
+        Job = self.env["queue.job"]
+        if message.job_uuid:
+            return Job.search([("uuid", "=", message.job_uuid)])
+        identity = self.env["interop.message"]._drain_identity(message.event_type_id)
+        return Job.search([("identity_key", "=", identity), ("state", "=", "pending")])
+
     def _run_job(self, message):
-        """Run the message's queued job as the job runner would."""
+        """Run the job that will process ``message``, as the job runner would."""
         self.env.invalidate_all()
-        Job.load(self.env, message.job_uuid).perform()
+        for job in self._pending_jobs(message):
+            Job.load(self.env, job.uuid).perform()
         self.env.invalidate_all()

@@ -44,18 +44,29 @@ class TestInboundAccepted(GatewayCase):
 
     def test_job_runs_as_the_service_user_on_the_event_channel(self):
         self._post()
-        job = self.env["queue.job"].search([("uuid", "=", self._messages().job_uuid)])
+        job = self._pending_jobs(self._messages())
         self.assertRecordValues(
             job,
             [
                 {
                     "channel": "root.interop",
                     "user_id": self.endpoint.service_user_id.id,
-                    "method_name": "_job_process",
+                    "method_name": "_job_drain",
                     "state": "pending",
                 }
             ],
         )
+
+    def test_messages_queued_together_share_one_job(self):
+        self._post(self._payload(ref="P-7101"))
+        self._post(self._payload(ref="P-7102"))
+        messages = self._messages()
+        self.assertEqual(len(messages), 2)
+        self.assertEqual(len(self._pending_jobs(messages[0])), 1)
+        self._run_job(messages[0])
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        partners = self.env["res.partner"].search([("ref", "in", ("P-7101", "P-7102"))])
+        self.assertEqual(len(partners), 2)
 
     def test_accepted_message_flows_through_the_job_into_a_contact(self):
         self._post(self._payload(ref="P-7001", name="John Doe"))
@@ -156,7 +167,7 @@ class TestInboundRefused(GatewayCase):
         Message = self.registry["interop.message"]
         with (
             patch.object(
-                Message, "_log_message", side_effect=OperationalError("no space")
+                Message, "_log_queued", side_effect=OperationalError("no space")
             ),
             mute_logger("odoo.addons.interop_gateway.controllers.interop_gateway"),
         ):

@@ -44,7 +44,12 @@ class TestRevenueThroughTheGateway(RevenueCase, HttpCase):
         message = self.env["interop.message"].browse(response.json()["message_id"])
         self.assertEqual(message.state, "queued")
         self.env.invalidate_all()
-        Job.load(self.env, message.job_uuid).perform()
+        identity = self.env["interop.message"]._drain_identity(message.event_type_id)
+        drain = self.env["queue.job"].search(
+            [("identity_key", "=", identity), ("state", "=", "pending")]
+        )
+        self.assertEqual(len(drain), 1)
+        Job.load(self.env, drain.uuid).perform()
         self.env.invalidate_all()
         self.assertEqual(message.state, "done")
         visit = self._visit("V-HTTP-1")

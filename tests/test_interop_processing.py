@@ -1,0 +1,263 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+from unittest.mock import patch
+
+from psycopg2 import errors as pg_errors
+
+from odoo.addons.queue_job.job import Job
+
+from .common import InteropMessageCase
+
+
+class ProcessingCase(InteropMessageCase):
+    """Messages queued for real (no direct execution): the tests run the jobs."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=False))
+        cls.Message = cls.env["interop.message"]
+
+    def _queue(self, ref, **contact):
+        message = self.Message._log_message(
+            self.endpoint, self.event_type, self._payload(ref=ref, **contact)
+        )
+        message._validate()
+        message._enqueue()
+        return message
+
+    def _drains(self, state="pending"):
+        return self.env["queue.job"].search(
+            [
+                ("identity_key", "=", self.Message._drain_identity(self.event_type)),
+                ("state", "=", state),
+            ]
+        )
+
+    def _perform(self, jobs):
+        self.env.invalidate_all()
+        for job in jobs:
+            job_ = Job.load(self.env, job.uuid)
+            job_.set_started()
+            job_.store()
+            job_.perform()
+            job_.set_done()
+            job_.store()
+        self.env.invalidate_all()
+
+
+class TestMicroBatches(ProcessingCase):
+    def test_messages_queued_together_are_processed_by_one_job(self):
+        messages = self._queue("B-1") | self._queue("B-2") | self._queue("B-3")
+        drain = self._drains()
+        self.assertEqual(len(drain), 1)
+        self.assertRecordValues(
+            drain,
+            [{"method_name": "_job_drain", "channel": "root.interop"}],
+        )
+        self.assertFalse(any(messages.mapped("job_uuid")))
+        self._perform(drain)
+        self.assertEqual(messages.mapped("state"), ["done"] * 3)
+        # each message says which job processed it
+        self.assertEqual(set(messages.mapped("job_uuid")), {drain.uuid})
+        partners = self.env["res.partner"].search(
+            [("ref", "in", ["B-1", "B-2", "B-3"])]
+        )
+        self.assertEqual(len(partners), 3)
+        self.assertEqual(messages.link_ids.mapped("res_id"), partners.sorted("id").ids)
+
+    def test_a_failing_message_fails_alone(self):
+        good = self._queue("I-1")
+        bad = self._queue("I-2")
+        other = self._queue("I-3")
+        handler = type(self.env["interop.handler.record"])
+        original = handler._interop_handle_upsert
+
+        def failing_for_i2(recs, message, payload):
+            if payload["contact"]["ref"] == "I-2":
+                raise ValueError("bad data in I-2")
+            return original(recs, message, payload)
+
+        with patch.object(handler, "_interop_handle_upsert", failing_for_i2):
+            self._perform(self._drains())
+        self.assertEqual(
+            (good | bad | other).mapped("state"), ["done", "failed", "done"]
+        )
+        self.assertEqual(len(bad.exception_ids), 1)
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "I-2")]))
+        self.assertEqual(len(self.env["res.partner"].search([("ref", "=", "I-3")])), 1)
+
+    def test_a_transient_fault_gives_the_message_a_job_of_its_own(self):
+        first = self._queue("T-1")
+        second = self._queue("T-2")
+        handler = type(self.env["interop.handler.record"])
+        original = handler._interop_handle_upsert
+
+        def busy_for_t1(recs, message, payload):
+            if payload["contact"]["ref"] == "T-1":
+                raise pg_errors.LockNotAvailable("row locked")
+            return original(recs, message, payload)
+
+        with patch.object(handler, "_interop_handle_upsert", busy_for_t1):
+            self._perform(self._drains())
+        self.assertEqual(second.state, "done")
+        # rolled back to its savepoint: still queued, no attempt recorded
+        self.assertRecordValues(first, [{"state": "queued", "attempt_count": 0}])
+        self.assertFalse(first.attempt_ids)
+        own = self.env["queue.job"].search([("uuid", "=", first.job_uuid)])
+        self.assertRecordValues(
+            own, [{"method_name": "_job_process", "state": "pending"}]
+        )
+        self.assertTrue(own.eta)
+        self._perform(own)
+        self.assertEqual(first.state, "done")
+
+    def test_a_job_takes_at_most_the_batch_size_then_hands_over(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_batch_size", "2"
+        )
+        messages = self.Message
+        for ref in ("S-1", "S-2", "S-3", "S-4", "S-5"):
+            messages |= self._queue(ref)
+        first = self._drains()
+        self._perform(first)
+        self.assertEqual(messages.mapped("state"), ["done"] * 2 + ["queued"] * 3)
+        second = self._drains()
+        self.assertEqual(len(second), 1)
+        self.assertNotEqual(second, first)
+        self._perform(second)
+        self._perform(self._drains())
+        self.assertEqual(messages.mapped("state"), ["done"] * 5)
+        self.assertFalse(self._drains())
+
+    def test_a_batch_size_of_one_gives_every_message_its_own_job(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_batch_size", "1"
+        )
+        messages = self._queue("O-1") | self._queue("O-2")
+        self.assertFalse(self._drains())
+        jobs = self.env["queue.job"].search(
+            [("uuid", "in", messages.mapped("job_uuid"))]
+        )
+        self.assertEqual(jobs.mapped("method_name"), ["_job_process"] * 2)
+        self._perform(jobs)
+        self.assertEqual(messages.mapped("state"), ["done"] * 2)
+
+    def test_a_message_taken_by_another_job_is_not_processed_twice(self):
+        message = self._queue("D-1")
+        drain = self._drains()
+        self._perform(drain)
+        self.assertEqual(message.state, "done")
+        # the same job run again (requeued after a crash): nothing left to do
+        result = self.Message._job_drain(self.event_type.id)
+        self.assertIn("0 message(s)", result)
+        self.assertEqual(len(message.attempt_ids), 1)
+        self.assertEqual(len(self.env["res.partner"].search([("ref", "=", "D-1")])), 1)
+
+    def test_replayed_message_goes_back_to_a_drain(self):
+        message = self._queue("R-1")
+        handler = type(self.env["interop.handler.record"])
+        with patch.object(
+            handler, "_interop_handle_upsert", side_effect=ValueError("down")
+        ):
+            self._perform(self._drains())
+        self.assertEqual(message.state, "failed")
+        message.with_user(self.manager).action_replay()
+        self.assertRecordValues(message, [{"state": "queued", "job_uuid": False}])
+        self._perform(self._drains())
+        self.assertEqual(message.state, "done")
+
+
+class TestDispatchCron(ProcessingCase):
+    def test_queued_messages_without_a_pending_job_get_one(self):
+        message = self._queue("C-1")
+        # the job it counted on is gone (it started before the message was
+        # committed, or someone cancelled it)
+        self._drains().unlink()
+        self.assertEqual(self.Message._cron_dispatch_queued(), 1)
+        self.assertEqual(len(self._drains()), 1)
+        # a second run adds nothing while that job is pending
+        self.Message._cron_dispatch_queued()
+        self.assertEqual(len(self._drains()), 1)
+        self._perform(self._drains())
+        self.assertEqual(message.state, "done")
+
+    def test_cron_runs_as_the_interop_system_user(self):
+        self._queue("C-2")
+        self._drains().unlink()
+        cron = self.env.ref("interop.ir_cron_interop_message_dispatch")
+        system = cron.user_id
+        # as the scheduler does: the server action, as the cron's user
+        cron.with_user(system).ir_actions_server_id.sudo(False).with_user(system).run()
+        self.assertEqual(len(self._drains()), 1)
+
+
+class TestQueuedInsert(ProcessingCase):
+    """The gateway's one-statement insert writes the row the ORM path writes."""
+
+    COMPARED = [
+        "direction",
+        "endpoint_id",
+        "company_id",
+        "event_type_id",
+        "event_version",
+        "state",
+        "business_key",
+        "idempotency_key",
+        "content_type",
+        "payload_size",
+        "payload_hash",
+        "payload_key_id",
+        "active",
+        "create_uid",
+        "write_uid",
+        "is_payload_pruned",
+        "attempt_count",
+        "parent_id",
+        "job_uuid",
+        "last_error",
+        "date_started",
+    ]
+
+    def _ids(self):
+        return (
+            self.endpoint.id,
+            self.endpoint.company_id.id,
+            self.event_type.id,
+            self.event_type.version,
+        )
+
+    def test_same_row_as_the_orm_path(self):
+        payload = self._payload(ref="Q-1")
+        body = json.dumps(payload)
+        service = self.Message.with_user(self.endpoint.service_user_id)
+        orm = service._log_message(
+            self.endpoint, self.event_type, body, idempotency_key="orm-1"
+        )
+        orm._validate(payload)
+        orm._set_state("queued")
+        message_id, correlation_id = service._log_queued(
+            *self._ids(), body, idempotency_key="sql-1"
+        )
+        sql = self.Message.browse(message_id)
+        self.assertEqual(sql.correlation_id, correlation_id)
+        orm.invalidate_recordset()
+        orm_values = orm.read(self.COMPARED)[0]
+        sql_values = sql.read(self.COMPARED)[0]
+        for name in ("id", "idempotency_key"):
+            orm_values.pop(name)
+            sql_values.pop(name)
+        self.assertEqual(sql_values, orm_values)
+        self.assertEqual(sql._get_payload(), payload)
+        self.assertTrue(sql.date_received)
+
+    def test_a_key_already_taken_inserts_nothing(self):
+        body = json.dumps(self._payload(ref="Q-2"))
+        first = self.Message._log_queued(*self._ids(), body, idempotency_key="same")
+        self.assertTrue(first)
+        again = self.Message._log_queued(*self._ids(), body, idempotency_key="same")
+        self.assertIsNone(again)
+        self.assertEqual(
+            self.Message.search_count([("idempotency_key", "=", "same")]), 1
+        )
