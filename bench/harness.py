@@ -399,9 +399,9 @@ def wait_until(predicate, timeout, interval=0.5):
 def message_states(setup, db):
     rows = setup.query(
         db,
-        "SELECT state, count(*) FROM interop_message m"
+        "SELECT m.state, count(*) FROM interop_message m"
         " JOIN interop_endpoint e ON e.id = m.endpoint_id"
-        " WHERE e.code = %s GROUP BY state",
+        " WHERE e.code = %s GROUP BY m.state",
         (BENCH_ENDPOINT,),
     )
     return dict(rows)

@@ -560,6 +560,9 @@ class InteropMessage(models.Model):
             )
         )
         messages = self.browse(row[0] for row in cr.fetchall())
+        if not message_ids and len(messages) >= batch_size:
+            # more are waiting: the next drain may start now, beside this one
+            self._hand_over(event_type_id)
         job_uuid = self.env.context.get("job_uuid") or False
         counts = {DONE: 0, FAILED: 0, "retry": 0}
         for message in messages:
@@ -580,9 +583,6 @@ class InteropMessage(models.Model):
                     eta=fields.Datetime.now() + timedelta(seconds=RETRY_DELAY)
                 )
                 counts["retry"] += 1
-        if not message_ids and len(messages) >= batch_size:
-            # more may be waiting: let the next drain take them
-            self._ensure_drain(self.env["interop.event.type"].browse(event_type_id))
         return self.env._(
             "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
             "retry",
@@ -591,6 +591,17 @@ class InteropMessage(models.Model):
             failed=counts[FAILED],
             retry=counts["retry"],
         )
+
+    @api.model
+    def _hand_over(self, event_type_id):
+        """Ensure the next drain of the event type in a transaction of its own,
+        committed at once: the job runner can start it while this one runs (a job's
+        own transaction would show it only when the job ends)."""
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr)
+            env["interop.message"]._ensure_drain(
+                env["interop.event.type"].browse(event_type_id)
+            )
 
     @api.model
     def _cron_dispatch_queued(self):

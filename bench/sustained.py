@@ -1,0 +1,154 @@
+"""Sustained mixed load: ingestion and processing together for several minutes.
+
+Odoo in prefork (2 workers) with its job runner; ``--clients`` partners send signed
+1 KB messages for ``--minutes`` (1 in ``--fail-every`` is made to fail in
+processing), while the runner processes them. Every 10 s the accepted count, the
+backlog (queued) and the processed count are printed. Then the backlog is given
+time to drain, and the checks run: every 2xx answer has exactly one stored message
+and exactly one record (or one failure with its exception); nothing lost, nothing
+duplicated, no 5xx. Exits non-zero when a check fails.
+"""
+
+import argparse
+import json
+import sys
+import threading
+import time
+
+from harness import (
+    OdooServer,
+    Setup,
+    free_port,
+    governed_request,
+    log,
+    machine,
+    message_states,
+    run_load,
+    wait_until,
+)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="interop_bench_sustained")
+    parser.add_argument("--minutes", type=float, default=3)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--fail-every", type=int, default=200)
+    parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    setup = Setup()
+    if not args.keep_db:
+        setup.create_database(args.db)
+    port = free_port()
+    samples = []
+    with OdooServer(setup, args.db, port, runner=True, name="sustained"):
+        stop = threading.Event()
+        start = time.perf_counter()
+
+        def sampler():
+            while not stop.wait(10):
+                states = message_states(setup, args.db)
+                sample = (
+                    time.perf_counter() - start,
+                    sum(states.values()),
+                    states.get("queued", 0),
+                    states.get("done", 0) + states.get("failed", 0),
+                )
+                samples.append(sample)
+                log(
+                    f"t={sample[0]:5.0f} s  stored {sample[1]:6d}  backlog "
+                    f"{sample[2]:6d}  processed {sample[3]:6d}"
+                )
+
+        thread = threading.Thread(target=sampler, daemon=True)
+        thread.start()
+
+        def make(n):
+            return governed_request(n, fail=n % args.fail_every == 0)
+
+        load = run_load(
+            port,
+            make,
+            clients=args.clients,
+            duration=args.minutes * 60,
+            label="sustained",
+            keep_accepted=True,
+        )
+        log(load.summary())
+        accepted = len(load.accepted)
+
+        def drained():
+            states = message_states(setup, args.db)
+            return states.get("queued", 0) == 0 and states
+
+        drain_start = time.perf_counter()
+        states = wait_until(drained, args.drain_timeout, interval=1)
+        drain_time = time.perf_counter() - drain_start
+        stop.set()
+    elapsed = time.perf_counter() - start
+    ids = [json.loads(body)["message_id"] for _n, _status, body in load.accepted]
+    failing = {n for n, _status, _body in load.accepted if n % args.fail_every == 0}
+    rows = setup.query(
+        args.db,
+        """
+        SELECT m.id, m.state, count(r.id),
+               (SELECT count(*) FROM interop_exception e WHERE e.message_id = m.id)
+          FROM interop_message m
+          LEFT JOIN interop_bench_record r ON r.message_id = m.id
+         WHERE m.id = ANY(%s)
+         GROUP BY m.id, m.state
+        """,
+        (ids,),
+    )
+    by_id = {row[0]: row[1:] for row in rows}
+    lost = [i for i in ids if i not in by_id]
+    duplicated = len(ids) - len(set(ids))
+    double_effect = [i for i, (_s, records, _e) in by_id.items() if records > 1]
+    unfinished = [i for i, (s, _r, _e) in by_id.items() if s not in ("done", "failed")]
+    failed_without_exception = [
+        i for i, (s, _r, e) in by_id.items() if s == "failed" and e != 1
+    ]
+    done_without_record = [
+        i for i, (s, r, _e) in by_id.items() if s == "done" and r != 1
+    ]
+    server_errors = sum(n for status, n in load.statuses.items() if status >= 500)
+    print(
+        f"\nSustained load: {args.clients} clients for {args.minutes} min, "
+        f"Odoo prefork "
+        f"2 workers with job runner ({machine()})"
+    )
+    print(
+        f"ingestion: {load.rate():.1f} req/s, p50 {load.percentile(0.5):.1f} ms, "
+        f"p99 {load.percentile(0.99):.1f} ms, {accepted} accepted, statuses "
+        f"{dict(load.statuses)}"
+    )
+    processed = sum(1 for s, _r, _e in by_id.values() if s in ("done", "failed"))
+    print(
+        f"processing: {processed} messages in {elapsed:.0f} s "
+        f"({processed / elapsed:.1f}/s overall); backlog drained "
+        f"{drain_time:.0f} s after the load stopped; final states {states}"
+    )
+    print("backlog over time (s, stored, queued, processed):")
+    for sample in samples:
+        print(f"  {sample[0]:5.0f} {sample[1]:7d} {sample[2]:7d} {sample[3]:7d}")
+    checks = {
+        "0 lost (every 2xx has its message)": not lost,
+        "0 duplicated messages": not duplicated,
+        "0 duplicated effects (one record per message)": not double_effect,
+        "every message done or failed": not unfinished,
+        "every done message has its record": not done_without_record,
+        "every failed message has one exception": not failed_without_exception,
+        "failures are the failing samples only": len(
+            [1 for s, _r, _e in by_id.values() if s == "failed"]
+        )
+        == len(failing),
+        "no 5xx": not server_errors,
+    }
+    for name, ok in checks.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
