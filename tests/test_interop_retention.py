@@ -1,5 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 from odoo.tests import freeze_time, tagged
 
 from .common import InteropMessageCase
@@ -90,6 +92,69 @@ class TestRetention(InteropMessageCase):
                 batch_size=1
             )
         self.assertEqual(pruned, 1)
+
+    def _retention_batch(self, batch_size):
+        """One call of the cron, as Odoo makes it: (pruned, deleted, remaining)."""
+        cron = type(self.env["ir.cron"])
+        with patch.object(cron, "_notify_progress") as notify:
+            pruned, deleted = self.env["interop.message"]._cron_apply_retention(
+                batch_size=batch_size
+            )
+        return pruned, deleted, notify.call_args.kwargs["remaining"]
+
+    def test_a_walk_resumes_where_the_last_batch_stopped(self):
+        self.failed.exception_ids._dismiss("Not needed")
+        with freeze_time("2026-01-15 08:00:00"):
+            self.assertEqual(self._retention_batch(1), (1, 0, 1))
+            self.assertEqual(self.endpoint.retention_cursor_message, self.done.id)
+            # the next batch reads the next message, not the first one again
+            self.assertEqual(self._retention_batch(1), (1, 0, 1))
+            self.assertEqual(self._retention_batch(1), (0, 0, 0))
+        self.assertRecordValues(
+            self.done + self.failed + self.recent,
+            [
+                {"is_payload_pruned": True},
+                {"is_payload_pruned": True},
+                {"is_payload_pruned": False},
+            ],
+        )
+        self.assertEqual(self.endpoint.retention_cursor_message, 0)
+
+    def test_the_next_run_prunes_what_an_open_exception_held_back(self):
+        with freeze_time("2026-01-15 08:00:00"):
+            self.assertEqual(self._retention_batch(100), (1, 0, 0))
+        self.assertFalse(self.failed.is_payload_pruned)
+        self.failed.exception_ids._dismiss("Not needed")
+        with freeze_time("2026-01-16 08:00:00"):
+            self.assertEqual(self._retention_batch(100), (1, 0, 0))
+        self.assertTrue(self.failed.is_payload_pruned)
+
+    def test_pruning_updates_rows_in_place(self):
+        """Pruning is a HOT update: no index covers what it writes, pages keep room.
+
+        An index on one of these columns would make every pruned row touch every
+        index of the table again (measured: three times slower).
+        """
+        cr = self.env.cr
+        cr.execute(
+            r"""
+            SELECT i.indexrelid::regclass::text
+              FROM pg_index i
+              JOIN pg_attribute a ON a.attrelid = i.indrelid
+             WHERE i.indrelid = 'interop_message'::regclass
+               AND a.attname IN ('payload_enc', 'is_payload_pruned', 'date_pruned',
+                                 'active')
+               AND (a.attnum = ANY(i.indkey)
+                    OR concat(pg_get_expr(i.indpred, i.indrelid),
+                              pg_get_expr(i.indexprs, i.indrelid))
+                       ~ ('\m' || a.attname || '\M'))
+            """
+        )
+        self.assertEqual(cr.fetchall(), [])
+        cr.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'interop_message'::regclass"
+        )
+        self.assertIn("fillfactor=80", cr.fetchone()[0])
 
 
 @tagged("post_install", "-at_install")
