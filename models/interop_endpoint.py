@@ -72,6 +72,9 @@ SYSTEM_KINDS = [
     ("other", "Other"),
 ]
 
+#: the smart buttons count messages up to this, then show "1,000+"
+COUNT_CAP = 1000
+
 ENVIRONMENTS = [
     ("development", "Development"),
     ("test", "Test"),
@@ -215,6 +218,9 @@ class InteropEndpoint(models.Model):
     message_today_count = fields.Integer(compute="_compute_message_counts")
     message_failed_count = fields.Integer(compute="_compute_message_counts")
     message_queued_count = fields.Integer(compute="_compute_message_counts")
+    message_today_label = fields.Char(compute="_compute_message_counts")
+    message_failed_label = fields.Char(compute="_compute_message_counts")
+    message_queued_label = fields.Char(compute="_compute_message_counts")
     exception_open_count = fields.Integer(compute="_compute_message_counts")
 
     _sql_constraints = [
@@ -246,18 +252,14 @@ class InteropEndpoint(models.Model):
             endpoint.color = colors.get(endpoint.state, 0)
 
     def _compute_message_counts(self):
+        """The smart buttons of the form: counts of messages, bounded.
+
+        Counting stops past :data:`COUNT_CAP` ("1,000+"): with millions of messages
+        in the log, an exact count of an endpoint's failed ones would read every
+        one of them on each opening of the form.
+        """
         Message = self.env["interop.message"]
         today = datetime.combine(fields.Date.context_today(self), time.min)
-
-        def count(domain):
-            groups = Message._read_group(
-                [("endpoint_id", "in", self.ids), *domain], ["endpoint_id"], ["__count"]
-            )
-            return {endpoint.id: total for endpoint, total in groups}
-
-        today_counts = count([("date_received", ">=", today)])
-        failed = count([("state", "=", "failed")])
-        queued = count([("state", "in", ("queued", "processing"))])
         exceptions = {
             endpoint.id: total
             for endpoint, total in self.env["interop.exception"]._read_group(
@@ -269,11 +271,33 @@ class InteropEndpoint(models.Model):
                 ["__count"],
             )
         }
+        domains = {
+            "today": [("date_received", ">=", today)],
+            "queued": [("state", "in", ("queued", "processing"))],
+            "failed": [("state", "=", "failed")],
+        }
         for endpoint in self:
-            endpoint.message_today_count = today_counts.get(endpoint.id, 0)
-            endpoint.message_failed_count = failed.get(endpoint.id, 0)
-            endpoint.message_queued_count = queued.get(endpoint.id, 0)
+            counts = {
+                name: Message.search_count(
+                    [("endpoint_id", "=", endpoint.id), *domain], limit=COUNT_CAP + 1
+                )
+                if endpoint.id
+                else 0
+                for name, domain in domains.items()
+            }
+            endpoint.message_today_count = counts["today"]
+            endpoint.message_queued_count = counts["queued"]
+            endpoint.message_failed_count = counts["failed"]
+            endpoint.message_today_label = self._count_label(counts["today"])
+            endpoint.message_queued_label = self._count_label(counts["queued"])
+            endpoint.message_failed_label = self._count_label(counts["failed"])
             endpoint.exception_open_count = exceptions.get(endpoint.id, 0)
+
+    @api.model
+    def _count_label(self, count):
+        if count > COUNT_CAP:
+            return self.env._("%(cap)s+", cap=f"{COUNT_CAP:,}")
+        return str(count)
 
     @api.constrains("retention_days")
     def _check_retention_days(self):
