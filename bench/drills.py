@@ -104,7 +104,7 @@ class Drills:
 
     # helpers
 
-    def server(self, name, runner=True, setup=None, db=None):
+    def server(self, name, runner=True, setup=None, db=None, db_filter=True):
         port = free_port(19069)
         return OdooServer(
             setup or self.setup,
@@ -113,6 +113,7 @@ class Drills:
             workers=self.args.workers,
             runner=runner,
             name=name,
+            db_filter=db_filter,
         )
 
     def shell(self, code, timeout=600, setup=None, db=None):
@@ -550,7 +551,12 @@ while time.monotonic() < end:
                 issued[n] = req[3]["Idempotency-Key"]
                 return req
 
-            with self.server("pg", runner=False, setup=setup, db=db) as server:
+            # -d without --db-filter: Odoo knows the database without listing them;
+            # it still answers its own 404 while PostgreSQL is down, as it serves a
+            # request whose registry check fails without a database (README)
+            with self.server(
+                "pg", runner=False, setup=setup, db=db, db_filter=self.args.pg_db_filter
+            ) as server:
                 outcome = {}
                 loader = threading.Thread(
                     target=lambda: outcome.update(
@@ -961,6 +967,11 @@ def main():
     parser.add_argument("--cooldown", type=int, default=10, help="breaker cool-down")
     parser.add_argument("--pg-seconds", type=float, default=25, help="pg-restart load")
     parser.add_argument("--pg-down", type=float, default=10)
+    parser.add_argument(
+        "--pg-db-filter",
+        action="store_true",
+        help="pg-restart: serve with --db-filter (then Odoo answers 404 while down)",
+    )
     parser.add_argument("--st-examples", type=int, default=100)
     parser.add_argument("--st-timeout", type=float, default=600)
     args = parser.parse_args()
