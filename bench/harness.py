@@ -124,8 +124,12 @@ class OdooServer:
     wait in the queue: ingestion measured alone).
     """
 
-    def __init__(self, setup, db, port, workers=2, runner=True, name="odoo"):
+    def __init__(
+        self, setup, db, port, workers=2, runner=True, name="odoo", db_filter=True
+    ):
         self.setup = setup
+        # without --db-filter, Odoo knows its database (-d) without asking PostgreSQL
+        self.db_filter = db_filter
         self.db = db
         self.port = port
         self.workers = workers
@@ -137,7 +141,7 @@ class OdooServer:
         load = "base,web,queue_job" if self.runner else "base,web"
         args = self.setup.odoo(
             self.db,
-            f"--db-filter=^{self.db}$",
+            *([f"--db-filter=^{self.db}$"] if self.db_filter else []),
             f"--http-port={self.port}",
             f"--workers={self.workers}",
             "--max-cron-threads=1",

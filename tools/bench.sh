@@ -8,6 +8,10 @@ source "$(dirname "$0")/interop-env.sh"
 script=${1:?usage: tools/bench.sh SCRIPT [ARGS...]}
 shift
 interop_bootstrap "${PORT:-8069}"
+if [[ $script == drills ]]; then
+    ensure_drills_venv
+    export INTEROP_DRILLS_VENV
+fi
 export INTEROP_ODOO_CONF=$ODOO_CONF ODOO_SRC
 export INTEROP_BENCH_LOGS=${INTEROP_BENCH_LOGS:-$INTEROP_BUILD/bench}
 cd "$INTEROP_ROOT/bench"

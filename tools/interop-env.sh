@@ -14,6 +14,7 @@ ODOO_NIGHTLY_URL=${ODOO_NIGHTLY_URL:-https://nightly.odoo.com/18.0/nightly/tgz/o
 INTEROP_PYTHON=${INTEROP_PYTHON:-python3.11}
 INTEROP_VENV=${INTEROP_VENV:-$INTEROP_CACHE/venv-odoo18-py311}
 INTEROP_LINT_VENV=${INTEROP_LINT_VENV:-$INTEROP_CACHE/venv-lint}
+INTEROP_DRILLS_VENV=${INTEROP_DRILLS_VENV:-$INTEROP_CACHE/venv-drills}
 # Generated files (addons folder, Odoo configuration, logs) of this clone, outside it: pytest
 # must not see the clone's root package above the addons folder it collects tests from.
 INTEROP_BUILD=$INTEROP_CACHE/build/$(printf '%s' "$INTEROP_ROOT" | sha256sum | cut -c1-12)
@@ -129,6 +130,20 @@ ensure_lint_venv() {
     PIP_CONSTRAINT=/dev/null "$INTEROP_LINT_VENV/bin/python" -m pip --quiet \
         --disable-pip-version-check install -r "$INTEROP_ROOT/requirements-lint.txt"
     echo "$stamp" >"$INTEROP_LINT_VENV/.interop-stamp"
+}
+
+# schemathesis for the drills (make drills), apart from Odoo's environment.
+ensure_drills_venv() {
+    local stamp
+    stamp=$(sha256sum "$INTEROP_ROOT/requirements-drills.txt" | cut -c1-16)
+    if [[ $(cat "$INTEROP_DRILLS_VENV/.interop-stamp" 2>/dev/null) == "$stamp" ]]; then
+        return 0
+    fi
+    log "building the drills environment in $INTEROP_DRILLS_VENV"
+    [[ -x $INTEROP_DRILLS_VENV/bin/python ]] || "$INTEROP_PYTHON" -m venv "$INTEROP_DRILLS_VENV"
+    PIP_CONSTRAINT=/dev/null "$INTEROP_DRILLS_VENV/bin/python" -m pip --quiet \
+        --disable-pip-version-check install -r "$INTEROP_ROOT/requirements-drills.txt"
+    echo "$stamp" >"$INTEROP_DRILLS_VENV/.interop-stamp"
 }
 
 _free_port() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: lint, install every suite module into a fresh database, run all tests.
 # Fails on a failing or skipped test, on any WARNING/ERROR logged while installing or testing,
-# and when Odoo cannot be found. Ends with pytest's summary line.
+# and when Odoo cannot be found; then the resilience smoke. Ends with pytest's summary line.
 set -euo pipefail
 # shellcheck source=tools/interop-env.sh
 source "$(dirname "$0")/interop-env.sh"
@@ -38,7 +38,27 @@ sed 's/^server_wide_modules = .*/server_wide_modules = base,web/' "$ODOO_CONF" >
 cd "$INTEROP_BUILD/addons"
 test_paths=()
 for t in */tests; do test_paths+=("$t"); done
-PYTHONPATH="$INTEROP_ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" exec python -m pytest \
+# Then the resilience smoke (bench/drills.py --smoke: no loss under load, bad input,
+# SIGKILL mid-processing) on its own database; skipped when pytest gets arguments.
+# Both run; the status fails when either fails; pytest's summary line comes last.
+pytest_log=$INTEROP_BUILD/pytest.log
+set +e
+PYTHONPATH="$INTEROP_ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" python -m pytest \
     -p pytest_interop -c "$INTEROP_ROOT/setup.cfg" --rootdir "$INTEROP_BUILD/addons" \
     --odoo-config "$test_conf" --odoo-database "$TEST_DB" --odoo-http \
-    --odoo-log-level warn "${test_paths[@]}" "$@"
+    --odoo-log-level warn "${test_paths[@]}" "$@" 2>&1 | tee "$pytest_log"
+pytest_status=${PIPESTATUS[0]}
+smoke_status=0
+smoke_line="resilience smoke skipped (pytest arguments given)"
+if (($# == 0)); then
+    smoke_log=$INTEROP_BUILD/drills-smoke.log
+    log "resilience smoke: tools/bench.sh drills --smoke (log: $smoke_log)"
+    bash "$INTEROP_ROOT/tools/bench.sh" drills --smoke --template "$TEST_DB" 2>&1 | tee "$smoke_log"
+    smoke_status=${PIPESTATUS[0]}
+    smoke_line="resilience smoke: $(grep -c '^PASS' "$smoke_log") checks passed, \
+$(grep -c '^FAIL' "$smoke_log") failed (exit $smoke_status)"
+fi
+set -e
+log "$smoke_line"
+grep -E '^=+ .* in [0-9.]+s' "$pytest_log" | tail -n 1
+((pytest_status == 0 && smoke_status == 0))

@@ -9,7 +9,10 @@ English, for the developers of partner systems: never a payload value, and, for
 credentials, never which part was wrong.
 """
 
-from psycopg2 import OperationalError
+from psycopg2 import InterfaceError, OperationalError
+
+#: the database went away: the request may be retried
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:interop:problem:"
@@ -130,7 +133,7 @@ def problem_from_exception(error):
     message is a 503; anything else is a bare 500 (the caller logs it): no detail,
     no trace.
     """
-    if isinstance(error, OperationalError):
+    if isinstance(error, DATABASE_UNAVAILABLE):
         error = Unavailable()
     elif not isinstance(error, GatewayError):
         error = GatewayError()

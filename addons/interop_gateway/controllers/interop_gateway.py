@@ -3,12 +3,16 @@
 import logging
 
 from psycopg2 import Error as PsycopgError
-from psycopg2 import OperationalError
 
 from odoo import http
 from odoo.http import request
 
-from ..errors import PROBLEM_CONTENT_TYPE, GatewayError, problem_from_exception
+from ..errors import (
+    DATABASE_UNAVAILABLE,
+    PROBLEM_CONTENT_TYPE,
+    GatewayError,
+    problem_from_exception,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -105,7 +109,7 @@ class InteropGatewayController(http.Controller):
         if status >= 500:
             # nothing of a failed request is kept
             request.env.cr.rollback()
-            if isinstance(error, OperationalError):
+            if isinstance(error, DATABASE_UNAVAILABLE):
                 _logger.warning(
                     "Interop gateway: database unavailable (%s)", type(error).__name__
                 )

@@ -5,6 +5,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections import namedtuple
@@ -82,6 +83,53 @@ def _expected_sql_error():
         yield
     finally:
         _QUIET.active = False
+
+
+#: a JSON escape that may decode to what a text column cannot hold: NUL, surrogates
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _unique_members(pairs):
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateMember()
+    return members
+
+
+def _has_unstorable_text(payload):
+    """Whether a string of ``payload`` (key or value) holds NUL or a lone
+    surrogate; iterative, the payload may be deep."""
+    stack = [payload]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return True
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 class InteropGateway(models.AbstractModel):
@@ -355,18 +403,39 @@ class InteropGateway(models.AbstractModel):
         return contract
 
     def _parse_json(self, body):
-        def refuse_constant(name):
-            raise ValueError(f"{name} is not JSON")
+        """The payload of ``body``: UTF-8 JSON that the message log can store.
 
+        Beyond the JSON grammar, refused as malformed: another encoding than
+        UTF-8, NaN and Infinity, numbers beyond a double, duplicate member names
+        (parsers disagree on which one wins), nesting beyond Python's recursion
+        limit, and strings PostgreSQL cannot hold (NUL, unpaired surrogates).
+        """
         try:
-            return json.loads(body, parse_constant=refuse_constant)
+            text = body.decode()
+            payload = json.loads(
+                text,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_float,
+                object_pairs_hook=_unique_members,
+            )
         except json.JSONDecodeError as error:
             raise MalformedJson(
                 f"The body is not valid JSON (line {error.lineno}, column "
                 f"{error.colno})."
             ) from None
-        except ValueError:  # not UTF-8, NaN, Infinity
+        except RecursionError:
+            raise MalformedJson("The body is nested too deeply.") from None
+        except _DuplicateMember:
+            raise MalformedJson(
+                "The body repeats a member name in an object."
+            ) from None
+        except ValueError:  # not UTF-8, NaN, Infinity, overflow, digits limit
             raise MalformedJson("The body is not valid UTF-8 JSON.") from None
+        if _UNSTORABLE_ESCAPE.search(text) and _has_unstorable_text(payload):
+            raise MalformedJson(
+                "The body holds a NUL character or an unpaired surrogate."
+            )
+        return payload
 
     def _get_idempotency_key(self, headers, event_type, payload):
         key = (headers.get("idempotency-key") or "").strip()

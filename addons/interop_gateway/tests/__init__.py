@@ -1,4 +1,5 @@
 from . import test_gateway_auth
+from . import test_gateway_bad_input
 from . import test_gateway_errors
 from . import test_gateway_idempotency
 from . import test_gateway_inbound

@@ -1,6 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from psycopg2 import OperationalError
+from psycopg2 import InterfaceError, OperationalError
 
 from odoo.tests import BaseCase, tagged
 
@@ -47,6 +47,13 @@ class TestProblemMapping(BaseCase):
         status, problem, headers = problem_from_exception(OperationalError("gone"))
         self.assertEqual((status, headers), (503, {"Retry-After": "5"}))
         self.assertNotIn("gone", str(problem))
+
+    def test_connection_closed_under_the_request_is_503(self):
+        # PostgreSQL restarted while the request ran (found by the pg-restart drill)
+        status, _problem, headers = problem_from_exception(
+            InterfaceError("cursor already closed")
+        )
+        self.assertEqual((status, headers), (503, {"Retry-After": "5"}))
 
     def test_anything_else_is_a_bare_500(self):
         status, problem, _headers = problem_from_exception(ValueError("PHI value"))
