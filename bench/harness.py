@@ -138,7 +138,11 @@ class OdooServer:
         self.process = None
 
     def start(self, timeout=90):
-        load = "base,web,queue_job" if self.runner else "base,web"
+        load = (
+            "base,web,queue_job,interop_gateway"
+            if self.runner
+            else "base,web,interop_gateway"
+        )
         args = self.setup.odoo(
             self.db,
             *([f"--db-filter=^{self.db}$"] if self.db_filter else []),

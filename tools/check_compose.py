@@ -53,8 +53,8 @@ def problems(compose):
             ):
                 yield f"{name}: named volume {source} is not declared"
     command = " ".join(services["odoo"].get("command") or [])
-    if "--load=base,web,queue_job" not in command:
-        yield "odoo must load queue_job as a server-wide module (--load)"
+    if "--load=base,web,queue_job,interop_gateway" not in command:
+        yield "odoo must load queue_job and interop_gateway server-wide (--load)"
 
 
 def main():

@@ -267,7 +267,7 @@ db_user = $DB_USER
 db_password = $DB_PASSWORD
 admin_passwd = ${INTEROP_ADMIN_PASSWD:-interop-dev-only}
 http_port = $http_port
-server_wide_modules = base,web,queue_job
+server_wide_modules = base,web,queue_job,interop_gateway
 interop_encryption_keys = dev:$INTEROP_KEY
 
 [queue_job]

@@ -1,3 +1,6 @@
 from . import controllers
 from . import models
 from . import wizards
+from . import nodb
+
+nodb.install()

@@ -75,6 +75,17 @@ class NotFound(GatewayError):
     title = "Not Found"
 
 
+class MethodNotAllowed(GatewayError):
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method Not Allowed"
+
+    def __init__(self, allowed):
+        super().__init__(
+            f"This resource answers {allowed} only.", headers={"Allow": allowed}
+        )
+
+
 class IdempotencyConflict(GatewayError):
     status = 409
     slug = "idempotency-conflict"

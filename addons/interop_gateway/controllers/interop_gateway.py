@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import re
 
 from psycopg2 import Error as PsycopgError
 
@@ -11,6 +12,8 @@ from ..errors import (
     DATABASE_UNAVAILABLE,
     PROBLEM_CONTENT_TYPE,
     GatewayError,
+    MethodNotAllowed,
+    NotFound,
     problem_from_exception,
 )
 
@@ -18,6 +21,12 @@ _logger = logging.getLogger(__name__)
 
 # Partner systems have no session: never create or send one.
 ROUTE_OPTIONS = {"type": "http", "csrf": False, "save_session": False}
+#: the gateway's resources (under /interop/v1/) and the method each answers
+RESOURCE_METHODS = (
+    (re.compile(r"^inbound/[^/]+/[^/]+$"), "POST"),
+    (re.compile(r"^messages/[^/]+$"), "GET"),
+    (re.compile(r"^(openapi\.json|health)$"), "GET"),
+)
 
 
 class InteropGatewayController(http.Controller):
@@ -103,6 +112,16 @@ class InteropGatewayController(http.Controller):
                 {"status": "unavailable", "database": "unreachable"}, status=503
             )
         return request.make_json_response({"status": "ok", "database": "reachable"})
+
+    @http.route("/interop/v1/<path:rest>", auth="none", **ROUTE_OPTIONS)
+    def unknown(self, rest, **_params):
+        """Every other request under /interop/v1/ gets a problem too: 405 with the
+        method a resource answers, 404 for what does not exist (an HTML page would
+        leave partner systems guessing)."""
+        for pattern, method in RESOURCE_METHODS:
+            if pattern.match(rest) and request.httprequest.method != method:
+                return self._problem(MethodNotAllowed(method))
+        return self._problem(NotFound("No such resource."))
 
     def _problem(self, error):
         status, problem, headers = problem_from_exception(error)

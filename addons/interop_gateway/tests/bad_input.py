@@ -263,7 +263,6 @@ CORPUS = [
         "GET on the POST route",
         405,
         lambda t: Request("GET", t.path, {"Authorization": f"Bearer {t.key}"}),
-        problem=False,
     ),
     # idempotency
     Entry(

@@ -1,15 +1,24 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+from types import SimpleNamespace
+from unittest.mock import patch
+
 from psycopg2 import InterfaceError, OperationalError
 
+from odoo import http
 from odoo.tests import BaseCase, tagged
+from odoo.tools import mute_logger
 
+from .. import nodb
 from ..errors import (
+    PROBLEM_CONTENT_TYPE,
     RateLimited,
     Unauthorized,
     ValidationFailed,
     problem_from_exception,
 )
+from .common import TIMEOUT, GatewayCase
 
 
 @tagged("post_install", "-at_install")
@@ -59,3 +68,49 @@ class TestProblemMapping(BaseCase):
         status, problem, _headers = problem_from_exception(ValueError("PHI value"))
         self.assertEqual(status, 500)
         self.assertEqual(set(problem), {"type", "title", "status"})
+
+
+@tagged("post_install", "-at_install")
+class TestWithoutDatabase(BaseCase):
+    """PostgreSQL down: Odoo serves the request without a database."""
+
+    def _request(self, path):
+        return SimpleNamespace(httprequest=SimpleNamespace(path=path))
+
+    def test_gateway_paths_answer_503_with_retry_after(self):
+        self.assertIs(http.Request._serve_nodb, nodb._serve_nodb)
+        with mute_logger("odoo.addons.interop_gateway.nodb"):
+            response = nodb._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.headers["Content-Type"], PROBLEM_CONTENT_TYPE)
+        self.assertTrue(response.headers["Retry-After"])
+        problem = json.loads(response.get_data())
+        self.assertEqual(problem["type"], "urn:interop:problem:unavailable")
+
+    def test_other_paths_are_served_as_odoo_does(self):
+        with patch.object(nodb._serve_nodb, "original", return_value="odoo") as odoo:
+            self.assertEqual(nodb._serve_nodb(self._request("/web/login")), "odoo")
+        odoo.assert_called_once()
+
+
+@tagged("post_install", "-at_install")
+class TestUnknownResources(GatewayCase):
+    def test_unknown_path_is_a_404_problem(self):
+        response = self.opener.get(
+            self.base_url() + "/interop/v1/nothing/here", timeout=TIMEOUT
+        )
+        self.assertProblem(response, 404)
+
+    def test_message_id_that_is_not_a_number_is_a_404_problem(self):
+        self.assertProblem(self._get("/interop/v1/messages/null", key=self.key), 404)
+
+    def test_another_method_is_a_405_problem_with_allow(self):
+        url = f"/interop/v1/inbound/{self.endpoint.code}/{self.event_type.code}"
+        response = self.opener.get(self.base_url() + url, timeout=TIMEOUT)
+        self.assertProblem(response, 405)
+        self.assertEqual(response.headers["Allow"], "POST")
+        response = self.opener.delete(
+            self.base_url() + "/interop/v1/openapi.json", timeout=TIMEOUT
+        )
+        self.assertProblem(response, 405)
+        self.assertEqual(response.headers["Allow"], "GET")
