@@ -138,11 +138,7 @@ class OdooServer:
         self.process = None
 
     def start(self, timeout=90):
-        load = (
-            "base,web,queue_job,interop_gateway"
-            if self.runner
-            else "base,web,interop_gateway"
-        )
+        load = "base,web,queue_job,interop_gateway"
         args = self.setup.odoo(
             self.db,
             *([f"--db-filter=^{self.db}$"] if self.db_filter else []),
@@ -151,7 +147,7 @@ class OdooServer:
             "--max-cron-threads=1",
             f"--load={load}",
             f"--logfile={self.logfile}",
-            "--log-level=warn",
+            f"--log-level={os.environ.get('INTEROP_BENCH_LOG_LEVEL', 'warn')}",
             "--limit-time-real=600",
             "--limit-time-cpu=600",
             "--limit-request=100000",
@@ -160,6 +156,11 @@ class OdooServer:
         # the job runner calls the workers on this server's port
         env["ODOO_QUEUE_JOB_PORT"] = str(self.port)
         env["ODOO_QUEUE_JOB_HOST"] = HOST
+        env.pop("ODOO_QUEUE_JOB_CHANNELS", None)
+        if not self.runner:
+            # queue_job is imported server-wide (interop_gateway needs it): a root
+            # channel of capacity 0 is what keeps its runner from starting
+            env["ODOO_QUEUE_JOB_CHANNELS"] = "root:0"
         self.process = subprocess.Popen(args, env=env, start_new_session=True)
         self.wait_ready(timeout)
         return self

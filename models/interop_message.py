@@ -330,8 +330,10 @@ class InteropMessage(models.Model):
         business_key=None,
     ):
         """Store a valid inbound message straight in the queued state, in one
-        statement; return ``(id, correlation id)``, or None when the endpoint already
-        sent a message with this idempotency key (the row is not inserted).
+        statement; return ``(id, correlation id, drain pending)``, or None when the
+        endpoint already sent a message with this idempotency key (the row is not
+        inserted). *drain pending*: whether a job that has not started yet will take
+        the message (the same statement looks, see :meth:`_ensure_drain`).
 
         The gateway's hot path: the same row as :meth:`_log_message` then
         :meth:`_validate` and :meth:`_set_state` would write, without their three
@@ -343,6 +345,7 @@ class InteropMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """
+                WITH inserted AS (
                 INSERT INTO interop_message (
                     direction, endpoint_id, company_id, event_type_id, event_version,
                     state, business_key, idempotency_key, correlation_id,
@@ -358,7 +361,15 @@ class InteropMessage(models.Model):
                 ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq
                 DO NOTHING
                 RETURNING id
+                )
+                SELECT inserted.id, EXISTS (
+                    SELECT 1 FROM queue_job
+                     WHERE identity_key = %(drain)s AND state = 'pending'
+                ) FROM inserted
                 """,
+                drain=self._drain_identity(
+                    self.env["interop.event.type"].browse(event_type_id)
+                ),
                 endpoint=endpoint_id,
                 company=company_id,
                 event_type=event_type_id,
@@ -376,7 +387,7 @@ class InteropMessage(models.Model):
             )
         )
         row = self.env.cr.fetchone()
-        return (row[0], correlation_id) if row else None
+        return (row[0], correlation_id, row[1]) if row else None
 
     @api.model
     def _receive(self, endpoint, event_type, payload, **extra_vals):
@@ -463,11 +474,14 @@ class InteropMessage(models.Model):
         return True
 
     @api.model
-    def _dispatch_new(self, event_type, message_id):
+    def _dispatch_new(self, event_type, message_id, drain_pending=False):
         """:meth:`_dispatch` of one message just stored queued, by id: the gateway's
-        hot path, which does not read the message back."""
+        hot path, which does not read the message back. ``drain_pending``: a pending
+        drain of the event type was seen when the message was stored."""
         if self._processing_batch_size() <= 1:
             return self.browse(message_id)._dispatch()
+        if drain_pending and not must_run_without_delay(self.env):
+            return None
         return self._ensure_drain(event_type, message_ids=[message_id])
 
     def _enqueue_own_job(self, eta=None):

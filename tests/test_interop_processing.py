@@ -237,7 +237,7 @@ class TestQueuedInsert(ProcessingCase):
         )
         orm._validate(payload)
         orm._set_state("queued")
-        message_id, correlation_id = service._log_queued(
+        message_id, correlation_id, _pending = service._log_queued(
             *self._ids(), body, idempotency_key="sql-1"
         )
         sql = self.Message.browse(message_id)

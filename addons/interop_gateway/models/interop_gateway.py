@@ -321,6 +321,10 @@ class InteropGateway(models.AbstractModel):
         ):
             return
         with self.env.registry.cursor() as cr:
+            if not self.env.registry.in_test_mode():
+                # two workers noting the same key's use at once: the second waits
+                # and finds nothing to do, instead of failing under REPEATABLE READ
+                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
             cr.execute(
                 SQL(
                     """
@@ -491,11 +495,13 @@ class InteropGateway(models.AbstractModel):
             return self._answer_repeat(
                 self._find_received(endpoint, idempotency_key), body
             )
-        message_id, correlation_id = logged
+        message_id, correlation_id, drain_pending = logged
         # sudo: the job runs the message's own steps; its handler runs as the service
         # user (interop.message._call_handler)
         Message.sudo()._dispatch_new(
-            self.env["interop.event.type"].sudo().browse(event_type.id), message_id
+            self.env["interop.event.type"].sudo().browse(event_type.id),
+            message_id,
+            drain_pending=drain_pending,
         )
         return Answer(
             202,

@@ -102,7 +102,7 @@ class TestGatewayIdempotencyRace(TransactionCase):
                 cr.commit()  # pylint: disable=invalid-commit
                 answers.append(answer)
 
-        def dispatch_without_job(messages, event_type, message_id):
+        def dispatch_without_job(messages, event_type, message_id, **_kwargs):
             # committed jobs would reach the job runner of the test server
             return None
 
