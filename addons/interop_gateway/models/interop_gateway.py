@@ -468,7 +468,6 @@ class InteropGateway(models.AbstractModel):
                 event_type,
                 body,
                 payload,
-                idempotency_key,
                 business_key,
                 violations,
             )
@@ -520,19 +519,14 @@ class InteropGateway(models.AbstractModel):
         event_type,
         body,
         payload,
-        idempotency_key,
         business_key,
         violations,
     ):
-        """Answer a payload that does not match its contract: a repeat of an accepted
-        message is answered as such; otherwise the payload is logged, rejected."""
+        """Refuse a payload that does not match its contract (422), whatever its
+        key: the sender learns what to correct, and the message is logged rejected."""
         # sudo: records of the profiles, for the (rare) rejected message
         endpoint = self.env["interop.endpoint"].sudo().browse(endpoint.id)
         event_type = self.env["interop.event.type"].sudo().browse(event_type.id)
-        if idempotency_key:
-            received = self._find_received(endpoint, idempotency_key)
-            if received:
-                return self._answer_repeat(received, body)
         # A rejected payload does not take the idempotency key: the sender
         # corrects it and sends it again with the same key.
         message = Message._log_message(

@@ -48,6 +48,15 @@ class TestGatewayIdempotency(GatewayCase):
         changed = self._payload(name="Jane Roe-Smith")  # same event_id
         self.assertProblem(self._post(changed), 409)
 
+    def test_invalid_body_with_a_used_key_is_422_not_409(self):
+        self._post(headers={"Idempotency-Key": "order-43"})
+        invalid = self._payload() | {"contact": {"ref": "P-1001"}}  # no name
+        response = self._post(invalid, headers={"Idempotency-Key": "order-43"})
+        self.assertProblem(response, 422)
+        self.assertEqual(
+            sorted(self._messages().mapped("state")), ["queued", "rejected"]
+        )
+
     def test_header_takes_precedence_over_the_payload_id(self):
         self._post(headers={"Idempotency-Key": "a"})
         response = self._post(headers={"Idempotency-Key": "b"})
