@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -376,10 +375,6 @@ def plain_request(n, size=1024):
         body,
         {"Content-Type": "application/json", "Connection": "close"},
     )
-
-
-def median(values):
-    return statistics.median(values) if values else float("nan")
 
 
 def free_port(start=18069):

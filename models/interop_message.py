@@ -371,12 +371,9 @@ class InteropMessage(models.Model):
                 DO NOTHING
                 RETURNING id
                 )
-                SELECT inserted.id, EXISTS (
-                    SELECT 1 FROM queue_job
-                     WHERE identity_key = %(drain)s AND state = 'pending'
-                ) FROM inserted
+                SELECT inserted.id, %(drain_pending)s FROM inserted
                 """,
-                drain=self._drain_identity(
+                drain_pending=self._drain_pending_sql(
                     self.env["interop.event.type"].browse(event_type_id)
                 ),
                 endpoint=endpoint_id,
@@ -540,16 +537,20 @@ class InteropMessage(models.Model):
         if must_run_without_delay(self.env):
             # tests and direct runs: process these messages now
             return self._delay_drain(event_type, message_ids=message_ids)
-        self.env.cr.execute(
-            SQL(
-                "SELECT 1 FROM queue_job WHERE identity_key = %s AND state = 'pending'"
-                " LIMIT 1",
-                self._drain_identity(event_type),
-            )
-        )
-        if self.env.cr.fetchone():
+        self.env.cr.execute(SQL("SELECT %s", self._drain_pending_sql(event_type)))
+        if self.env.cr.fetchone()[0]:
             return None
         return self._delay_drain(event_type)
+
+    @api.model
+    def _drain_pending_sql(self, event_type):
+        """Whether a drain of ``event_type`` has not started yet, as an SQL
+        expression (the gateway asks it in the statement that stores a message)."""
+        return SQL(
+            "EXISTS (SELECT 1 FROM queue_job WHERE identity_key = %s"
+            " AND state = 'pending')",
+            self._drain_identity(event_type),
+        )
 
     @api.model
     def _delay_drain(self, event_type, message_ids=None):

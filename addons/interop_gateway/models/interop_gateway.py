@@ -281,11 +281,7 @@ class InteropGateway(models.AbstractModel):
         """Add ``count`` requests to the shared counter of the window; return its
         total. In a transaction of its own: the counter row is a hot spot that must
         not stay locked while the message is logged."""
-        with self.env.registry.cursor() as cr:
-            if not self.env.registry.in_test_mode():
-                # concurrent requests wait for the row and add up, instead of
-                # failing as Odoo's REPEATABLE READ would make them
-                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        with self._bookkeeping_cursor() as cr:
             cr.execute(
                 SQL(
                     """
@@ -313,6 +309,18 @@ class InteropGateway(models.AbstractModel):
                 )
         return total
 
+    @contextmanager
+    def _bookkeeping_cursor(self):
+        """A short transaction of its own, committed at once, for the usage counters
+        and the key's last use: their rows are hot spots that must not stay locked
+        while the message is logged. Under READ COMMITTED, concurrent requests wait
+        for the row and add up (or find nothing left to do) instead of failing as
+        Odoo's REPEATABLE READ would make them."""
+        with self.env.registry.cursor() as cr:
+            if not self.env.registry.in_test_mode():
+                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+            yield cr
+
     def _touch_key(self, credential):
         """Note the key's last use, at most once a minute per worker."""
         memo_key = (self.env.cr.dbname, credential.key_id)
@@ -320,11 +328,7 @@ class InteropGateway(models.AbstractModel):
             LAST_USED_RESOLUTION
         ):
             return
-        with self.env.registry.cursor() as cr:
-            if not self.env.registry.in_test_mode():
-                # two workers noting the same key's use at once: the second waits
-                # and finds nothing to do, instead of failing under REPEATABLE READ
-                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        with self._bookkeeping_cursor() as cr:
             cr.execute(
                 SQL(
                     """
