@@ -124,3 +124,32 @@ class TestGatewayScopes(GatewayCase):
         payload = self._payload()
         response = self._post(payload, event="test.visit.completed")
         self.assertEqual(response.status_code, 202)
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayOdooAuthentication(GatewayCase):
+    """Partner systems are not Odoo users: the gateway's routes take no Odoo
+    authentication and run as the public user, without a query to find it."""
+
+    def test_inbound_runs_as_public_user_found_without_a_query(self):
+        self.assertEqual(self._post(self._payload(ref="P-1")).status_code, 202)
+        with self.assertLogs("odoo.sql_db", "DEBUG") as logged:
+            response = self._post(self._payload(ref="P-2"))
+        self.assertEqual(response.status_code, 202, response.text)
+        # auth="public" checks the public user in the database on every request
+        user_queries = [line for line in logged.output if '"res_users"' in line]
+        self.assertEqual(user_queries, [], "\n".join(logged.output))
+        message = self._messages().filtered(lambda m: m.business_key == "P-2")
+        # stored as the endpoint's service user, as before
+        self.assertEqual(message.create_uid, self.endpoint.service_user_id)
+        self.assertNotIn("Set-Cookie", response.headers)
+
+    def test_status_and_document_answer_without_odoo_session(self):
+        posted = self._post(self._payload(ref="P-3")).json()
+        status = self._get(f"/interop/v1/messages/{posted['message_id']}", key=self.key)
+        self.assertEqual(status.status_code, 200, status.text)
+        self.assertEqual(status.json()["message_id"], posted["message_id"])
+        document = self._get("/interop/v1/openapi.json")
+        self.assertEqual(document.status_code, 200, document.text)
+        self.assertIn("paths", document.json())
+        self.assertNotIn("Set-Cookie", status.headers)
