@@ -53,11 +53,7 @@ def main():
         setup.create_database(args.db)
     port = free_port()
     results = {}
-    # -d and no --db-filter: Odoo knows its database without listing PostgreSQL's
-    # databases on a new connection for every request
-    with OdooServer(
-        setup, args.db, port, workers=args.workers, runner=False, db_filter=False
-    ):
+    with OdooServer(setup, args.db, port, workers=args.workers, runner=False):
         log("warming up both routes")
         for make in (governed_request, plain_request):
             run_load(port, make, clients=2, count=200, label="warmup")
