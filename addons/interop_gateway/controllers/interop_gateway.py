@@ -148,7 +148,12 @@ class InteropGatewayController(http.Controller):
         status, problem, headers = problem_from_exception(error)
         if status >= 500:
             # nothing of a failed request is kept
-            request.env.cr.rollback()
+            try:
+                request.env.cr.rollback()
+            except PsycopgError as rollback_error:
+                # the connection is gone, and the transaction with it; Odoo's end
+                # of the request fails on it too, answered 503 (nodb._serve_db)
+                _logger.debug("Interop gateway: no rollback (%s)", rollback_error)
             if isinstance(error, DATABASE_UNAVAILABLE):
                 _logger.warning(
                     "Interop gateway: database unavailable (%s)", type(error).__name__

@@ -92,6 +92,36 @@ class TestWithoutDatabase(BaseCase):
             self.assertEqual(nodb._serve_nodb(self._request("/web/login")), "odoo")
         odoo.assert_called_once()
 
+    def test_connection_lost_during_a_gateway_request_is_503(self):
+        # found by the pg-restart drill: PostgreSQL stopped under a request, whose
+        # commit and cursor then fail in Odoo, after the gateway answered
+        self.assertIs(http.Request._serve_db, nodb._serve_db)
+        lost = InterfaceError("connection already closed")
+        with (
+            patch.object(nodb._serve_db, "original", side_effect=lost),
+            mute_logger("odoo.addons.interop_gateway.nodb"),
+        ):
+            response = nodb._serve_db(self._request("/interop/v1/inbound/a/b.c"))
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.headers["Content-Type"], PROBLEM_CONTENT_TYPE)
+        self.assertTrue(response.headers["Retry-After"])
+        problem = json.loads(response.get_data())
+        self.assertEqual(problem["type"], "urn:interop:problem:unavailable")
+
+    def test_connection_lost_elsewhere_is_left_to_odoo(self):
+        lost = OperationalError("server closed the connection unexpectedly")
+        with (
+            patch.object(nodb._serve_db, "original", side_effect=lost),
+            self.assertRaises(OperationalError),
+        ):
+            nodb._serve_db(self._request("/web/login"))
+
+    def test_gateway_requests_are_served_as_odoo_does(self):
+        with patch.object(nodb._serve_db, "original", return_value="odoo") as odoo:
+            response = nodb._serve_db(self._request("/interop/v1/health"))
+        self.assertEqual(response, "odoo")
+        odoo.assert_called_once()
+
 
 @tagged("post_install", "-at_install")
 class TestUnknownResources(GatewayCase):
