@@ -484,10 +484,12 @@ class InteropMessage(models.Model):
         """:meth:`_dispatch` of one message just stored queued, by id: the gateway's
         hot path, which does not read the message back. ``drain_pending``: a pending
         drain of the event type was seen when the message was stored."""
+        if drain_pending and not must_run_without_delay(self.env):
+            # a drain not started yet takes it (with a batch size of 1 since a
+            # moment, that drain hands over to the next one message by message)
+            return None
         if self._processing_batch_size() <= 1:
             return self.browse(message_id)._dispatch()
-        if drain_pending and not must_run_without_delay(self.env):
-            return None
         return self._ensure_drain(event_type, message_ids=[message_id])
 
     def _enqueue_own_job(self, eta=None):
