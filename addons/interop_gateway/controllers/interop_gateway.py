@@ -21,27 +21,15 @@ _logger = logging.getLogger(__name__)
 
 # Partner systems have no session: never create or send one.
 ROUTE_OPTIONS = {"type": "http", "csrf": False, "save_session": False}
-# Partner systems authenticate with their API key, not as Odoo users: the gateway's
-# routes take no Odoo authentication (auth="none") and run as the public user,
-# found in the registry's cache (:func:`_as_public_user`) rather than checked in
-# the database on every request as auth="public" does.
-GATEWAY_AUTH = "none"
+# Partner systems authenticate with their API key, not as Odoo users
+# (ir.http _auth_method_interop_partner).
+GATEWAY_AUTH = "interop_partner"
 #: the gateway's resources (under /interop/v1/) and the method each answers
 RESOURCE_METHODS = (
     (re.compile(r"^inbound/[^/]+/[^/]+$"), "POST"),
     (re.compile(r"^messages/[^/]+$"), "GET"),
     (re.compile(r"^(openapi\.json|health)$"), "GET"),
 )
-
-
-def _as_public_user():
-    """Run the request as the public user, whose id comes from the registry's
-    cache of XML ids: no query, unlike auth="public" (which checks that the user
-    exists on every request)."""
-    public_uid = request.env["ir.model.data"]._xmlid_to_res_id(
-        "base.public_user", raise_if_not_found=True
-    )
-    request.update_env(user=public_uid)
 
 
 class InteropGatewayController(http.Controller):
@@ -55,7 +43,6 @@ class InteropGatewayController(http.Controller):
         "/interop/v1/inbound/<string:endpoint_code>/<string:event_type_code>",
         auth=GATEWAY_AUTH,
         methods=["POST"],
-        readonly=False,
         **ROUTE_OPTIONS,
     )
     def inbound(self, endpoint_code, event_type_code, **_params):
@@ -63,7 +50,6 @@ class InteropGatewayController(http.Controller):
         ``endpoint_code``: 202 when queued, 200 for a repeat, a problem otherwise."""
         httprequest = request.httprequest
         try:
-            _as_public_user()
             answer = request.env["interop.gateway"]._accept(
                 endpoint_code,
                 event_type_code,
@@ -83,14 +69,11 @@ class InteropGatewayController(http.Controller):
         "/interop/v1/messages/<int:message_id>",
         auth=GATEWAY_AUTH,
         methods=["GET"],
-        # it notes the key's last use
-        readonly=False,
         **ROUTE_OPTIONS,
     )
     def message_status(self, message_id, **_params):
         """Status of a message sent with a key of the same endpoint."""
         try:
-            _as_public_user()
             answer = request.env["interop.gateway"]._message_status(
                 message_id, request.httprequest.headers
             )
@@ -108,7 +91,6 @@ class InteropGatewayController(http.Controller):
     def openapi(self, **_params):
         """The OpenAPI 3.1 document of the gateway's active inbound event types."""
         try:
-            _as_public_user()
             document = request.env["interop.gateway.openapi"]._document(
                 server_url=request.httprequest.url_root.rstrip("/")
             )
