@@ -77,15 +77,19 @@ class TestWithoutDatabase(BaseCase):
     def _request(self, path):
         return SimpleNamespace(httprequest=SimpleNamespace(path=path))
 
-    def test_gateway_paths_answer_503_with_retry_after(self):
-        self.assertIs(http.Request._serve_nodb, nodb._serve_nodb)
-        with mute_logger("odoo.addons.interop_gateway.nodb"):
-            response = nodb._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
+    def assertUnavailable(self, response):
+        """Assert ``response`` is the gateway's 503 problem, with Retry-After."""
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.headers["Content-Type"], PROBLEM_CONTENT_TYPE)
         self.assertTrue(response.headers["Retry-After"])
         problem = json.loads(response.get_data())
         self.assertEqual(problem["type"], "urn:interop:problem:unavailable")
+
+    def test_gateway_paths_answer_503_with_retry_after(self):
+        self.assertIs(http.Request._serve_nodb, nodb._serve_nodb)
+        with mute_logger("odoo.addons.interop_gateway.nodb"):
+            response = nodb._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
+        self.assertUnavailable(response)
 
     def test_other_paths_are_served_as_odoo_does(self):
         with patch.object(nodb._serve_nodb, "original", return_value="odoo") as odoo:
@@ -102,11 +106,7 @@ class TestWithoutDatabase(BaseCase):
             mute_logger("odoo.addons.interop_gateway.nodb"),
         ):
             response = nodb._serve_db(self._request("/interop/v1/inbound/a/b.c"))
-        self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.headers["Content-Type"], PROBLEM_CONTENT_TYPE)
-        self.assertTrue(response.headers["Retry-After"])
-        problem = json.loads(response.get_data())
-        self.assertEqual(problem["type"], "urn:interop:problem:unavailable")
+        self.assertUnavailable(response)
 
     def test_connection_lost_elsewhere_is_left_to_odoo(self):
         lost = OperationalError("server closed the connection unexpectedly")
