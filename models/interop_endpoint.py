@@ -4,6 +4,8 @@ import re
 from datetime import datetime, time
 from urllib.parse import urlsplit
 
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -251,6 +253,7 @@ class InteropEndpoint(models.Model):
         for endpoint in self:
             endpoint.color = colors.get(endpoint.state, 0)
 
+    @api.depends_context("tz", "uid")  # "today" begins at the user's midnight
     def _compute_message_counts(self):
         """The smart buttons of the form: counts of messages, bounded.
 
@@ -259,7 +262,7 @@ class InteropEndpoint(models.Model):
         one of them on each opening of the form.
         """
         Message = self.env["interop.message"]
-        today = datetime.combine(fields.Date.context_today(self), time.min)
+        today = self._start_of_today()
         exceptions = {
             endpoint.id: total
             for endpoint, total in self.env["interop.exception"]._read_group(
@@ -519,8 +522,19 @@ class InteropEndpoint(models.Model):
         )
         return action
 
+    def _start_of_today(self):
+        """Midnight of the user's today, in their timezone, as the naive UTC datetime
+        the database stores (at 00:30 in Brussels, 23:30 UTC of the day before)."""
+        tz_name = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        try:
+            tz = pytz.timezone(tz_name)
+        except pytz.UnknownTimeZoneError:
+            tz = pytz.utc  # as fields.Date.context_today does
+        midnight = datetime.combine(fields.Date.context_today(self), time.min)
+        return tz.localize(midnight).astimezone(pytz.utc).replace(tzinfo=None)
+
     def action_view_messages_today(self):
-        today = datetime.combine(fields.Date.context_today(self), time.min)
+        today = self._start_of_today()
         return self._action_messages(
             [("date_received", ">=", fields.Datetime.to_string(today))],
             self.env._("Messages Today"),

@@ -201,6 +201,23 @@ class TestExceptionQueue(InteropMessageCase):
         action = self.endpoint.action_view_messages_failed()
         self.assertEqual(self.env["interop.message"].search_count(action["domain"]), 1)
 
+    def test_messages_today_start_at_midnight_where_the_user_is(self):
+        # 00:30 in Brussels is 23:30 UTC of the day before (found at that hour)
+        before = self._receive({"event_id": "a", "contact": {"ref": "A", "name": "A"}})
+        after = self._receive({"event_id": "b", "contact": {"ref": "B", "name": "B"}})
+        before.date_received = "2026-11-25 22:50:00"  # 23:50 in Brussels
+        after.date_received = "2026-11-25 23:10:00"  # 00:10 in Brussels, today
+        brussels = self.endpoint.with_context(tz="Europe/Brussels")
+        utc = self.endpoint.with_context(tz="UTC")
+        with freeze_time("2026-11-25 23:30:00"):
+            self.assertEqual(brussels.message_today_count, 1)
+            self.assertEqual(utc.message_today_count, 2)
+            action = brussels.action_view_messages_today()
+        self.assertEqual(
+            self.env["interop.message"].search(action["domain"]) & (before | after),
+            after,
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestEscalation(InteropMessageCase):
