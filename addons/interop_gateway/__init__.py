@@ -1,6 +1,6 @@
 from . import controllers
 from . import models
 from . import wizards
-from . import nodb
+from . import serving
 
-nodb.install()
+serving.install()

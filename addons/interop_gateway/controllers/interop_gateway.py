@@ -134,7 +134,7 @@ class InteropGatewayController(http.Controller):
                 request.env.cr.rollback()
             except PsycopgError as rollback_error:
                 # the connection is gone, and the transaction with it; Odoo's end
-                # of the request fails on it too, answered 503 (nodb._serve_db)
+                # of the request fails on it too, answered 503 (serving._serve_db)
                 _logger.debug("Interop gateway: no rollback (%s)", rollback_error)
             if isinstance(error, DATABASE_UNAVAILABLE):
                 _logger.warning(

@@ -6,6 +6,7 @@ from . import test_gateway_inbound
 from . import test_gateway_openapi
 from . import test_gateway_rate_limit
 from . import test_gateway_service
+from . import test_gateway_serving
 from . import test_gateway_signature
 from . import test_gateway_status
 from . import test_interop_api_key

@@ -10,7 +10,7 @@ from odoo import http
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from .. import nodb
+from .. import serving
 from ..errors import (
     PROBLEM_CONTENT_TYPE,
     RateLimited,
@@ -86,39 +86,39 @@ class TestWithoutDatabase(BaseCase):
         self.assertEqual(problem["type"], "urn:interop:problem:unavailable")
 
     def test_gateway_paths_answer_503_with_retry_after(self):
-        self.assertIs(http.Request._serve_nodb, nodb._serve_nodb)
-        with mute_logger("odoo.addons.interop_gateway.nodb"):
-            response = nodb._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
+        self.assertIs(http.Request._serve_nodb, serving._serve_nodb)
+        with mute_logger("odoo.addons.interop_gateway.serving"):
+            response = serving._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
         self.assertUnavailable(response)
 
     def test_other_paths_are_served_as_odoo_does(self):
-        with patch.object(nodb._serve_nodb, "original", return_value="odoo") as odoo:
-            self.assertEqual(nodb._serve_nodb(self._request("/web/login")), "odoo")
+        with patch.object(serving._serve_nodb, "original", return_value="odoo") as odoo:
+            self.assertEqual(serving._serve_nodb(self._request("/web/login")), "odoo")
         odoo.assert_called_once()
 
     def test_connection_lost_during_a_gateway_request_is_503(self):
         # found by the pg-restart drill: PostgreSQL stopped under a request, whose
         # commit and cursor then fail in Odoo, after the gateway answered
-        self.assertIs(http.Request._serve_db, nodb._serve_db)
+        self.assertIs(http.Request._serve_db, serving._serve_db)
         lost = InterfaceError("connection already closed")
         with (
-            patch.object(nodb._serve_db, "original", side_effect=lost),
-            mute_logger("odoo.addons.interop_gateway.nodb"),
+            patch.object(serving, "_serve_gateway", side_effect=lost),
+            mute_logger("odoo.addons.interop_gateway.serving"),
         ):
-            response = nodb._serve_db(self._request("/interop/v1/inbound/a/b.c"))
+            response = serving._serve_db(self._request("/interop/v1/inbound/a/b.c"))
         self.assertUnavailable(response)
 
     def test_connection_lost_elsewhere_is_left_to_odoo(self):
         lost = OperationalError("server closed the connection unexpectedly")
         with (
-            patch.object(nodb._serve_db, "original", side_effect=lost),
+            patch.object(serving._serve_db, "original", side_effect=lost),
             self.assertRaises(OperationalError),
         ):
-            nodb._serve_db(self._request("/web/login"))
+            serving._serve_db(self._request("/web/login"))
 
-    def test_gateway_requests_are_served_as_odoo_does(self):
-        with patch.object(nodb._serve_db, "original", return_value="odoo") as odoo:
-            response = nodb._serve_db(self._request("/interop/v1/health"))
+    def test_other_requests_are_served_as_odoo_does(self):
+        with patch.object(serving._serve_db, "original", return_value="odoo") as odoo:
+            response = serving._serve_db(self._request("/web/login"))
         self.assertEqual(response, "odoo")
         odoo.assert_called_once()
 
