@@ -15,5 +15,6 @@ from . import interop_handler_record
 from . import interop_change_request
 from . import interop_config_version
 from . import res_config_settings
+from . import ir_cron
 from . import interop_mapping_table
 from . import interop_mapping_line

@@ -1,5 +1,6 @@
 from . import test_interop_audit
 from . import test_interop_change_request
+from . import test_interop_cron
 from . import test_interop_crypto
 from . import test_interop_endpoint
 from . import test_interop_endpoint_security

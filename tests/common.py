@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
@@ -52,6 +52,18 @@ class InteropCase(TransactionCase):
                 mail_create_nolog=False,
             )
         )
+
+    def assertRunsManually(self, cron):
+        """Run the scheduled action ``cron`` (a record or its XML id) as an
+        administrator does with *Run Manually* (the action runs as its own user);
+        assert the run is recorded."""
+        if isinstance(cron, str):
+            cron = self.env.ref(cron)
+        cron = cron.with_user(self.env.ref("base.user_admin"))
+        before = fields.Datetime.now()
+        cron.method_direct_trigger()
+        self.assertGreaterEqual(cron.lastcall, before)
+        return cron
 
     @classmethod
     def _endpoint_vals(cls, **overrides):

@@ -214,6 +214,11 @@ class TestCredentialExpiry(OutboundCase):
         soon._set_secret("y")
         self.assertFalse(soon.activity_ids)
 
+    def test_administrator_runs_the_warning_manually(self):
+        soon = self._expiring("Soon", 10)
+        self.assertRunsManually("interop_outbound.ir_cron_interop_credential_expiry")
+        self.assertEqual(soon.activity_ids.user_id, self.manager)
+
     def test_a_user_without_interop_rights_cannot_set_secrets(self):
         stranger = new_test_user(self.env, login="stranger", groups="base.group_user")
         credential = self._expiring("Guarded", 40)

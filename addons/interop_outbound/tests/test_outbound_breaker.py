@@ -176,3 +176,9 @@ class TestCircuitBreaker(OutboundCase):
         self._drain_jobs().unlink()
         self.env["interop.endpoint"]._cron_drain_held()
         self.assertEqual(len(self._drain_jobs()), 1)
+
+    def test_administrator_resumes_held_deliveries_manually(self):
+        self._open_the_circuit()
+        self._drain_jobs().unlink()
+        self.assertRunsManually("interop_outbound.ir_cron_interop_outbound_drain")
+        self.assertEqual(len(self._drain_jobs()), 1)

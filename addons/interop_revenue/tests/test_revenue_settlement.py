@@ -62,6 +62,11 @@ class TestSettlementReconciliation(RevenueCase):
     def test_cron_reads_the_report_hook(self):
         self.assertTrue(self.env["interop.visit.payment"]._cron_reconcile_settlement())
 
+    def test_administrator_runs_the_reconciliation_manually(self):
+        self.assertRunsManually(
+            "interop_revenue.ir_cron_interop_settlement_reconciliation"
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestSettlementSync(RevenueCase):

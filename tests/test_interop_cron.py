@@ -1,0 +1,44 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import InteropCase
+
+
+@tagged("post_install", "-at_install")
+class TestScheduledActions(InteropCase):
+    """Interop's scheduled actions run as *Interop System*, an Interop manager
+    without rights on scheduled actions."""
+
+    def test_administrator_runs_each_one_manually(self):
+        for xmlid in (
+            "interop.ir_cron_interop_escalate_exceptions",
+            "interop.ir_cron_interop_message_retention",
+            "interop.ir_cron_interop_message_dispatch",
+        ):
+            cron = self.assertRunsManually(xmlid)
+            self.assertEqual(cron.user_id, self.env.ref("interop.user_interop_system"))
+
+    def test_only_who_may_change_scheduled_actions_runs_them(self):
+        cron = self.env.ref("interop.ir_cron_interop_message_dispatch")
+        lastcall = cron.lastcall
+        with self.assertRaises(AccessError):
+            cron.with_user(self.manager).method_direct_trigger()
+        self.assertEqual(cron.lastcall, lastcall)
+
+    def test_odoo_runs_the_others_as_it_does(self):
+        # a scheduled action of a settings administrator (OdooBot): Odoo's own run
+        cron = self.env["ir.cron"].create(
+            {
+                "name": "Count contacts",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "state": "code",
+                "code": "model.search_count([])",
+                "user_id": self.env.ref("base.user_root").id,
+                "interval_number": 1,
+                "interval_type": "days",
+            }
+        )
+        self.assertTrue(cron.user_id._is_system())
+        self.assertRunsManually(cron)
