@@ -377,8 +377,11 @@ class InteropException(models.Model):
             exception.write(
                 {"is_escalated": True, "date_escalated": fields.Datetime.now()}
             )
+            # sudo: the escalation comes from Odoo itself; the technical user running
+            # the schedule has no mailbox to notify the lead from
+            chatter = exception.sudo()
             if escalate_to:
-                exception.activity_schedule(
+                chatter.activity_schedule(
                     ESCALATION_TYPE,
                     date_deadline=fields.Date.context_today(exception),
                     user_id=escalate_to.id,
@@ -388,7 +391,7 @@ class InteropException(models.Model):
                         owner=exception.user_id.name or self.env._("Nobody"),
                     ),
                 )
-            exception.message_post(
+            chatter.message_post(
                 body=self.env._(
                     "Escalated to %(user)s: the deadline has passed.",
                     user=escalate_to.name or self.env._("nobody (no manager found)"),

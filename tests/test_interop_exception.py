@@ -252,6 +252,32 @@ class TestEscalation(InteropMessageCase):
             exception.date_deadline, exception.date_escalated + timedelta(0)
         )
 
+    def test_scheduled_action_escalates_as_the_interop_system_user(self):
+        # found in `make run`: the cron's user has no email address to notify from
+        self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "source": "odoo",
+            }
+        )
+        with freeze_time("2026-11-25 09:00:00"):
+            exception = self._receive().exception_ids
+        cron = self.env.ref("interop.ir_cron_interop_escalate_exceptions")
+        system = self.env.ref("interop.user_interop_system")
+        self.assertEqual(cron.user_id, system)
+        self.assertFalse(system.partner_id.email)
+        with freeze_time("2026-11-26 10:00:00"):
+            cron.method_direct_trigger()
+        self.assertTrue(exception.is_escalated)
+        escalation_type = self.env.ref("interop.mail_act_interop_escalation")
+        escalation = exception.activity_ids.filtered(
+            lambda a: a.activity_type_id == escalation_type
+        )
+        self.assertEqual(escalation.user_id, self.manager)
+        note = exception.message_ids.filtered(lambda m: "Escalated to" in m.body)
+        self.assertEqual(note.author_id, system.partner_id)
+
 
 @tagged("post_install", "-at_install")
 class TestMappingFixAndReplay(InteropMessageCase):
