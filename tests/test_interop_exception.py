@@ -221,7 +221,9 @@ class TestExceptionQueue(InteropMessageCase):
 
 @tagged("post_install", "-at_install")
 class TestEscalation(InteropMessageCase):
-    def test_overdue_exception_is_escalated_once_to_the_team_lead(self):
+    def _overdue_exception(self):
+        """An exception opened on 2026-11-25 09:00, its deadline passed the next day
+        (a system-of-record conflict: the contact's responsible party is Odoo's)."""
         self.env["interop.system.of.record"].create(
             {
                 "entity": "responsible_party",
@@ -230,7 +232,10 @@ class TestEscalation(InteropMessageCase):
             }
         )
         with freeze_time("2026-11-25 09:00:00"):
-            exception = self._receive().exception_ids
+            return self._receive().exception_ids
+
+    def test_overdue_exception_is_escalated_once_to_the_team_lead(self):
+        exception = self._overdue_exception()
         escalation = self.env.ref("interop.mail_act_interop_escalation")
         with freeze_time("2026-11-26 08:00:00"):
             self.env["interop.exception"]._cron_escalate()
@@ -254,15 +259,7 @@ class TestEscalation(InteropMessageCase):
 
     def test_scheduled_action_escalates_as_the_interop_system_user(self):
         # found in `make run`: the cron's user has no email address to notify from
-        self.env["interop.system.of.record"].create(
-            {
-                "entity": "responsible_party",
-                "model_id": self.env.ref("base.model_res_partner").id,
-                "source": "odoo",
-            }
-        )
-        with freeze_time("2026-11-25 09:00:00"):
-            exception = self._receive().exception_ids
+        exception = self._overdue_exception()
         cron = self.env.ref("interop.ir_cron_interop_escalate_exceptions")
         system = self.env.ref("interop.user_interop_system")
         self.assertEqual(cron.user_id, system)
