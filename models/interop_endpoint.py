@@ -1,10 +1,8 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
-
-import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -525,13 +523,10 @@ class InteropEndpoint(models.Model):
     def _start_of_today(self):
         """Midnight of the user's today, in their timezone, as the naive UTC datetime
         the database stores (at 00:30 in Brussels, 23:30 UTC of the day before)."""
-        tz_name = self.env.context.get("tz") or self.env.user.tz or "UTC"
-        try:
-            tz = pytz.timezone(tz_name)
-        except pytz.UnknownTimeZoneError:
-            tz = pytz.utc  # as fields.Date.context_today does
-        midnight = datetime.combine(fields.Date.context_today(self), time.min)
-        return tz.localize(midnight).astimezone(pytz.utc).replace(tzinfo=None)
+        # the user's now, in the timezone Odoo finds for them (context, then user)
+        now = fields.Datetime.context_timestamp(self, fields.Datetime.now())
+        midnight = now.tzinfo.localize(datetime.combine(now.date(), time.min))
+        return midnight.astimezone(UTC).replace(tzinfo=None)
 
     def action_view_messages_today(self):
         today = self._start_of_today()
