@@ -196,7 +196,7 @@ def measure(env, prune):
     cutoff = cr.fetchone()[0]
     days = (fields.Datetime.now() - cutoff).days
     endpoints = env["interop.endpoint"].search([("state", "!=", "retired")])
-    endpoints.with_context(interop_change_apply=True).write(
+    endpoints._interop_apply_write(
         {"retention_days": max(days, 1)}
     )
     cr.commit()

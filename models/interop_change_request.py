@@ -7,7 +7,6 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .interop_governed_mixin import APPLY_KEY
 
 ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
 
@@ -391,7 +390,7 @@ class InteropChangeRequest(models.Model):
         # the record's own constraints (code format, https in production...): dry run
         savepoint = self.env.cr.savepoint(flush=True)
         try:
-            record.with_context(**{APPLY_KEY: True}).write(new)
+            record._interop_apply_write(new)
             record.flush_recordset()
         finally:
             savepoint.close(rollback=True)  # a dry run: nothing stays
@@ -400,7 +399,7 @@ class InteropChangeRequest(models.Model):
     def _apply(self):
         self.ensure_one()
         record = self._target()
-        record.with_context(**{APPLY_KEY: True}).write(self._values())
+        record._interop_apply_write(self._values())
         version = self.env["interop.config.version"]._record_version(record, self)
         self.write(
             {

@@ -3,10 +3,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-# Context keys: the change request applying an approved change, and a form asking that
-# an edit of a change-controlled record become a change request.
-APPLY_KEY = "interop_change_apply"
+# A form asks that an edit of a change-controlled record become a change request: a
+# client may send this key, it only turns a refusal into a draft request.
 REQUEST_KEY = "interop_request_change"
+# An approved change being applied. The context carries this object, not a flag: an
+# object cannot travel through RPC, so no client-supplied context unlocks the write.
+APPLY_KEY = "interop_change_apply"
+_APPLY_TOKEN = object()
 
 
 class InteropGovernedMixin(models.AbstractModel):
@@ -23,6 +26,21 @@ class InteropGovernedMixin(models.AbstractModel):
     _description = "Change-Controlled Configuration"
 
     _interop_governed_fields = ()
+
+    def _get_interop_governed_fields(self):
+        """Names of the governed fields; modules extending a model add theirs here."""
+        return tuple(self._interop_governed_fields)
+
+    def _interop_apply_write(self, vals):
+        """Write ``vals`` past change control: approved changes, server-side setup.
+
+        Private (a leading underscore): RPC cannot call it.
+        """
+        return self.with_context(**{APPLY_KEY: _APPLY_TOKEN}).write(vals)
+
+    def _interop_applying(self):
+        """Whether this write applies an approved change (see ``_interop_apply_write``)."""
+        return self.env.context.get(APPLY_KEY) is _APPLY_TOKEN
 
     interop_pending_change_count = fields.Integer(
         string="Pending Changes", compute="_compute_interop_pending_change_count"
@@ -57,7 +75,7 @@ class InteropGovernedMixin(models.AbstractModel):
         """Governed values of the record, JSON-serialisable, as ``write`` takes them."""
         self.ensure_one()
         snapshot = {}
-        for fname in self._interop_governed_fields:
+        for fname in self._get_interop_governed_fields():
             field = self._fields[fname]
             value = self[fname]
             if field.type == "many2one":
@@ -68,9 +86,9 @@ class InteropGovernedMixin(models.AbstractModel):
         return snapshot
 
     def write(self, vals):
-        if self.env.context.get(APPLY_KEY):
+        if self._interop_applying():
             return super().write(vals)
-        governed = set(self._interop_governed_fields).intersection(vals)
+        governed = set(self._get_interop_governed_fields()).intersection(vals)
         if not governed:
             return super().write(vals)
         controlled = self.filtered(

@@ -576,9 +576,7 @@ class TestMappingMultiCompany(InteropMappingCase):
     def test_owner_must_belong_to_the_table_company(self):
         with self.assertRaises(UserError) as caught:
             # past change control: the company rule itself is under test
-            self.other_table.with_context(
-                interop_change_apply=True
-            ).owner_id = self.user
+            self.other_table._interop_apply_write({"owner_id": self.user.id})
         self.assertIn("compan", str(caught.exception).lower())
 
 

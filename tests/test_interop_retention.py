@@ -13,7 +13,7 @@ class TestRetention(InteropMessageCase):
     def setUpClass(cls):
         super().setUpClass()
         # configuration of the test itself, not a governed change
-        cls.endpoint.with_context(interop_change_apply=True).retention_days = 10
+        cls.endpoint._interop_apply_write({"retention_days": 10})
         cls.env["ir.config_parameter"].set_param("interop.retention_row_grace_days", 5)
         with freeze_time("2026-01-01 08:00:00"):
             cls.done = cls._receive_cls(ref="OLD-DONE")
@@ -78,12 +78,10 @@ class TestRetention(InteropMessageCase):
         self.assertIn(self.recent.id, remaining)
 
     def test_classification_default_applies_without_endpoint_days(self):
-        self.endpoint.with_context(interop_change_apply=True).retention_days = 0
+        self.endpoint._interop_apply_write({"retention_days": 0})
         self.env["ir.config_parameter"].set_param("interop.retention_days_phi", 45)
         self.assertEqual(self.endpoint._get_retention_days(), 45)
-        self.endpoint.with_context(
-            interop_change_apply=True
-        ).data_classification = "internal"
+        self.endpoint._interop_apply_write({"data_classification": "internal"})
         self.assertEqual(self.endpoint._get_retention_days(), 180)
 
     def test_work_is_bounded_per_run(self):

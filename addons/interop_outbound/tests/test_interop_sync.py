@@ -210,7 +210,7 @@ class TestCatalogPull(SyncCase):
             "interop.database_environment", "staging"
         )
         # test setup, past change control
-        self.endpoint.with_context(interop_change_apply=True).write(
+        self.endpoint._interop_apply_write(
             {
                 "environment": "production",
                 "base_url": self.remote.url.replace("http:", "https:") + "/api",
@@ -377,7 +377,7 @@ class TestSyncChangeControl(OutboundCase):
             }
         )
         sync.chunk_size = 60  # not scheduled yet: edited directly
-        sync.with_context(interop_change_apply=True).is_scheduled = True
+        sync._interop_apply_write({"is_scheduled": True})
         self.assertTrue(sync.interop_is_change_controlled)
         with self.assertRaisesRegex(UserError, "approved change request"):
             sync.chunk_size = 500

@@ -188,9 +188,9 @@ class TestOutboundRetries(OutboundCase):
         self.assertEqual(self._retry(self._send()).seconds, 300)
 
     def test_a_remote_that_is_down_is_retried(self):
-        self.endpoint.with_context(
-            interop_change_apply=True
-        ).base_url = f"http://127.0.0.1:{unused_port()}/api"
+        self.endpoint._interop_apply_write(
+            {"base_url": f"http://127.0.0.1:{unused_port()}/api"}
+        )
         message = self._send()
         self._retry(message)
         self.assertIn("could not be reached", message.attempt_ids.error)
@@ -279,7 +279,7 @@ class TestEnvironmentGuard(OutboundCase):
     def test_a_test_database_never_calls_a_production_endpoint(self):
         self._set_database("test")
         # test setup, past change control
-        self.endpoint.with_context(interop_change_apply=True).write(
+        self.endpoint._interop_apply_write(
             {
                 "environment": "production",
                 "base_url": self.remote.url.replace("http:", "https:") + "/api",

@@ -45,11 +45,9 @@ class RevenueCase(InteropCase):
         )
         cls.gateway.revenue_journal_id = cls.journal
         # test configuration, past change control (the demo data already used them)
-        EventType = cls.env["interop.event.type"].with_context(
-            interop_change_apply=True
-        )
+        EventType = cls.env["interop.event.type"]
         for code in ("service.completed", "service.amended", "service.cancelled"):
-            EventType._find(code).write(
+            EventType._find(code)._interop_apply_write(
                 {"business_owner_id": cls.revenue_owner.id, "team_id": False}
             )
         cls.payment_event = EventType._find("payment.status")
