@@ -180,7 +180,7 @@ if not Endpoint.search([("code", "=", {OPEN_ENDPOINT!r})]):
         "technical_owner_id": owner.id, "gateway_rate_limit": 1000000,
         "gateway_require_signature": False,
     }})
-    endpoint.action_activate()
+    endpoint._activate()
     endpoint.service_user_id.groups_id = [(4, env.ref("base.group_user").id)]
     env["interop.api.key"]._generate(endpoint, "Drills key", key={OPEN_KEY!r})
 env.cr.commit()
@@ -349,7 +349,7 @@ if not endpoint:
         name="Drills remote", system_kind="other", direction="outbound",
         environment="test", data_classification="internal",
         business_owner_id=owner.id, technical_owner_id=owner.id))
-    endpoint.action_activate()
+    endpoint._activate()
 else:
     endpoint.write(vals)
     endpoint.action_reset_breaker()

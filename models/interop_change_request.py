@@ -1,5 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
 import json
 
 from markupsafe import Markup, escape
@@ -7,8 +8,14 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-
 ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
+
+# Only the workflow's methods create change requests and write their workflow fields:
+# their writes carry this object in the context, which no RPC call can send.
+_WORKFLOW = object()
+WORKFLOW_KEY = "interop_change_workflow"
+#: what the author edits directly, while the request is a draft
+AUTHOR_FIELDS = {"reason", "risk_notes"}
 
 
 def schema_breaking_changes(old, new, path="(root)"):
@@ -91,9 +98,22 @@ class InteropChangeRequest(models.Model):
     company_id = fields.Many2one(
         "res.company", default=lambda self: self.env.company, readonly=True
     )
+    values_hash = fields.Char(
+        string="Submitted Diff Hash",
+        readonly=True,
+        copy=False,
+        help="SHA-256 of what was submitted: approval applies exactly that.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._in_workflow():
+            raise AccessError(
+                self.env._(
+                    "Change requests are drafted from the object they change (edit "
+                    "it, or Roll Back a version), not created directly."
+                )
+            )
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = (
@@ -101,6 +121,62 @@ class InteropChangeRequest(models.Model):
                     or "/"
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._in_workflow():
+            self._check_author_edit(vals)
+        return super().write(vals)
+
+    def _in_workflow(self):
+        return self.env.context.get(WORKFLOW_KEY) is _WORKFLOW
+
+    def _workflow(self):
+        """This recordset, allowed to write the workflow's fields."""
+        return self.with_context(**{WORKFLOW_KEY: _WORKFLOW})
+
+    def _check_author_edit(self, vals):
+        """Outside the workflow, only the author edits the why and the risk of a
+        draft; what changes, who asked and the decision are the workflow's."""
+        own = set(self._fields) - set(self.env["mail.thread"]._fields)
+        own -= set(self.env["mail.activity.mixin"]._fields)
+        workflow = own.intersection(vals) - AUTHOR_FIELDS
+        if workflow:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a change request are recorded by its workflow "
+                    "(Submit, Approve, Reject), not edited.",
+                    fields=", ".join(
+                        self._fields[f].get_description(self.env)["string"]
+                        for f in sorted(workflow)
+                    ),
+                )
+            )
+        if AUTHOR_FIELDS.intersection(vals) and not self.env.su:
+            others = self.filtered(
+                lambda r: r.state != "draft" or r.author_id != self.env.user
+            )
+            if others:
+                raise AccessError(
+                    self.env._(
+                        "Only its author edits %(names)s, and only while it is a "
+                        "draft: what was submitted is what is reviewed.",
+                        names=", ".join(others.mapped("name")),
+                    )
+                )
+
+    def _submitted_hash(self):
+        """Digest of what the request changes, as it was submitted."""
+        self.ensure_one()
+        content = json.dumps(
+            [
+                self.kind,
+                self.res_model,
+                self.res_id,
+                self.values_json,
+                self.old_values_json,
+            ]
+        )
+        return hashlib.sha256(content.encode()).hexdigest()
 
     # Diff
 
@@ -197,7 +273,7 @@ class InteropChangeRequest(models.Model):
         """A draft request to write ``vals`` (governed fields) on ``record``."""
         new = {f: record._normalise(f, v) for f, v in vals.items()}
         snapshot = record._interop_snapshot()
-        request = self.create(
+        request = self._workflow().create(
             {
                 "kind": kind,
                 "res_model": record._name,
@@ -227,7 +303,7 @@ class InteropChangeRequest(models.Model):
             summary=self.env._("Change request %(name)s drafted", name=request.name),
             details={"change_request": request.name, "fields": sorted(new)},
         )
-        return request
+        return request.with_env(self.env)
 
     # Workflow
 
@@ -245,6 +321,10 @@ class InteropChangeRequest(models.Model):
         for request in self:
             if request.state != "draft":
                 raise UserError(self.env._("Only draft change requests are submitted."))
+            if request.author_id != self.env.user and not self.env.su:
+                raise AccessError(
+                    self.env._("Only its author submits %(name)s.", name=request.name)
+                )
             if not (request.reason or "").strip():
                 raise UserError(
                     self.env._(
@@ -253,8 +333,12 @@ class InteropChangeRequest(models.Model):
                     )
                 )
             request._check_governance()
-            request.write(
-                {"state": "submitted", "date_submitted": fields.Datetime.now()}
+            request._workflow().write(
+                {
+                    "state": "submitted",
+                    "date_submitted": fields.Datetime.now(),
+                    "values_hash": request._submitted_hash(),
+                }
             )
             approvers = request._approver_group().users - request.author_id
             for approver in approvers.filtered(lambda u: not u.share and u.active):
@@ -279,7 +363,7 @@ class InteropChangeRequest(models.Model):
     def action_reject(self):
         for request in self:
             request._check_can_decide()
-            request.write(
+            request._workflow().write(
                 {
                     "state": "rejected",
                     "approver_id": self.env.uid,
@@ -310,7 +394,7 @@ class InteropChangeRequest(models.Model):
                 raise AccessError(
                     self.env._("Only its author cancels a change request.")
                 )
-            request.state = "cancelled"
+            request._workflow().state = "cancelled"
             request.activity_unlink([ACTIVITY_TYPE])
         return True
 
@@ -332,6 +416,14 @@ class InteropChangeRequest(models.Model):
                 self.env._(
                     "Only members of %(group)s approve or reject change requests.",
                     group=self._approver_group().full_name,
+                )
+            )
+        if self.values_hash != self._submitted_hash():
+            raise UserError(
+                self.env._(
+                    "%(name)s is no longer what was submitted: it cannot be approved. "
+                    "Draft a new request.",
+                    name=self.name,
                 )
             )
 
@@ -401,7 +493,7 @@ class InteropChangeRequest(models.Model):
         record = self._target()
         record._interop_apply_write(self._values())
         version = self.env["interop.config.version"]._record_version(record, self)
-        self.write(
+        self._workflow().write(
             {
                 "state": "applied",
                 "approver_id": self.env.uid,

@@ -66,10 +66,11 @@ class InteropConfigVersion(models.Model):
         """The snapshot's values that differ from the object's current ones."""
         record = self._target()
         current = record._interop_snapshot()
+        governed = record._get_interop_governed_fields()
         return {
             f: v
             for f, v in json.loads(self.snapshot_json).items()
-            if current.get(f) != v
+            if f in governed and current.get(f) != v
         }
 
     @api.depends("snapshot_json")

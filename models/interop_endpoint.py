@@ -1,11 +1,12 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 import re
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -53,6 +54,24 @@ GOVERNED_FIELDS = {
     "retention_days",
     "service_user_id",
 }
+
+# Written by the lifecycle and the retention walk only, never by a user's write.
+LIFECYCLE_FIELDS = {
+    "date_activated",
+    "date_retired",
+    "date_retention_cursor",
+    "retention_cursor_message",
+}
+
+# A service user holds none of these: it processes messages, it is nobody's login to
+# Odoo's settings nor to Interop's screens.
+SERVICE_USER_FORBIDDEN_GROUPS = (
+    "base.group_system",
+    "base.group_erp_manager",
+    "interop.group_interop_user",
+    "interop.group_interop_auditor",
+    "interop.group_interop_phi",
+)
 
 RETENTION_DEFAULTS = {"public": 365, "internal": 180, "confidential": 90, "phi": 30}
 
@@ -203,7 +222,8 @@ class InteropEndpoint(models.Model):
         copy=False,
         check_company=True,
         help="The dedicated, least-privilege user that processes this endpoint's "
-        "messages. Created on activation; give it only the groups its flows need.",
+        "messages. Created on activation; give it only the groups its flows need. "
+        "Only a settings administrator chooses another one.",
     )
     retention_days = fields.Integer(
         tracking=True,
@@ -305,6 +325,44 @@ class InteropEndpoint(models.Model):
         if any(endpoint.retention_days < 0 for endpoint in self):
             raise ValidationError(self.env._("Retention days cannot be negative."))
 
+    @api.constrains("service_user_id")
+    def _check_service_user(self):
+        """A service user is a dedicated account: the service group, no person's
+        groups, no administration, and the service user of this endpoint alone."""
+        service_group = self.env.ref("interop.group_interop_service")
+        forbidden = self.env["res.groups"]
+        for xmlid in SERVICE_USER_FORBIDDEN_GROUPS:
+            forbidden |= self.env.ref(xmlid, raise_if_not_found=False) or forbidden
+        for endpoint in self.filtered("service_user_id"):
+            user = endpoint.service_user_id.sudo()
+            problem = None
+            if user.share or service_group not in user.groups_id:
+                problem = self.env._("it is not an Interop service account")
+            elif user.groups_id & forbidden:
+                problem = self.env._(
+                    "it belongs to %(groups)s, which a service account never holds",
+                    groups=", ".join((user.groups_id & forbidden).mapped("full_name")),
+                )
+            elif (
+                self.sudo()
+                .with_context(active_test=False)
+                .search_count(
+                    [("service_user_id", "=", user.id), ("id", "!=", endpoint.id)],
+                    limit=1,
+                )
+            ):
+                problem = self.env._("it already processes another endpoint's messages")
+            if problem:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot be the service user of %(endpoint)s: "
+                        "%(problem)s.",
+                        user=user.display_name,
+                        endpoint=endpoint.display_name,
+                        problem=problem,
+                    )
+                )
+
     @api.constrains("code")
     def _check_code(self):
         for endpoint in self:
@@ -348,13 +406,31 @@ class InteropEndpoint(models.Model):
                         "reviewed."
                     )
                 )
+            if vals.get("service_user_id"):
+                self._check_can_choose_service_user()
+            protected = LIFECYCLE_FIELDS.intersection(vals)
+            if protected and not self.env.su:
+                self._raise_lifecycle_field(protected)
         return super().create(vals_list)
 
     def write(self, vals):
+        protected = LIFECYCLE_FIELDS.intersection(vals)
+        if protected and not self.env.su:
+            self._raise_lifecycle_field(protected)
+        if "service_user_id" in vals and any(
+            endpoint.service_user_id.id != (vals["service_user_id"] or False)
+            for endpoint in self
+        ):
+            self._check_can_choose_service_user()
         previous_states = {}
         if "state" in vals:
             self._check_state_transition(vals["state"])
+            self._check_lifecycle_approval(vals["state"])
             previous_states = {endpoint: endpoint.state for endpoint in self}
+            if vals["state"] == STATE_ACTIVE:
+                self._prepare_activation()
+            elif vals["state"] == STATE_RETIRED:
+                self._prepare_retirement()
         governed = GOVERNED_FIELDS.intersection(vals)
         if governed:
             retired = self.filtered(lambda e: e.state == STATE_RETIRED)
@@ -381,8 +457,32 @@ class InteropEndpoint(models.Model):
         result = super().write(vals)
         for endpoint, previous_state in previous_states.items():
             if endpoint.state != previous_state:
-                endpoint._log_state_change(previous_state)
+                endpoint._on_state_change(previous_state)
         return result
+
+    def _raise_lifecycle_field(self, fnames):
+        raise UserError(
+            self.env._(
+                "%(fields)s are recorded by the endpoint's lifecycle, not edited.",
+                fields=", ".join(
+                    self._fields[f].get_description(self.env)["string"]
+                    for f in sorted(fnames)
+                ),
+            )
+        )
+
+    @api.model
+    def _check_can_choose_service_user(self):
+        """Only settings administrators choose a service user: its groups decide
+        what every message of the endpoint may do."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only a settings administrator chooses the service user of an "
+                "endpoint: activation creates a dedicated one."
+            )
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
@@ -414,6 +514,96 @@ class InteropEndpoint(models.Model):
                 )
             if new_state == STATE_ACTIVE:
                 endpoint._check_ready_for_activation()
+
+    def _on_state_change(self, previous_state):
+        """Hook once the endpoint went from ``previous_state`` to its state."""
+        self.ensure_one()
+        self._log_state_change(previous_state)
+
+    def _needs_lifecycle_approval(self, new_state):
+        """Whether going to ``new_state`` needs an approved change request: a
+        production endpoint's first activation (it opens production traffic), and
+        retiring an endpoint that is in use (it ends it for good)."""
+        self.ensure_one()
+        if new_state == self.state:
+            return False
+        if new_state == STATE_ACTIVE:
+            return self.state == STATE_DRAFT and self.environment == "production"
+        if new_state == STATE_RETIRED:
+            return self.state in (STATE_ACTIVE, STATE_SUSPENDED)
+        return False
+
+    def _check_lifecycle_approval(self, new_state):
+        if self._interop_applying():
+            return
+        pending = self.filtered(lambda e: e._needs_lifecycle_approval(new_state))
+        if pending:
+            labels = dict(self._fields["state"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "%(endpoints)s becomes %(state)s only through an approved change "
+                    "request (the %(state)s button on the form drafts it).",
+                    endpoints=", ".join(pending.mapped("display_name")),
+                    state=labels[new_state],
+                )
+            )
+
+    def _prepare_activation(self):
+        """Before an activation: the owners, a dedicated service user for inbound
+        endpoints, the date of the first activation."""
+        now = fields.Datetime.now()
+        for endpoint in self.filtered(lambda e: e.state != STATE_ACTIVE):
+            vals = {}
+            if endpoint.direction in ("inbound", "both") and not (
+                endpoint.service_user_id
+            ):
+                vals["service_user_id"] = endpoint._create_service_user().id
+            if not endpoint.date_activated:
+                vals["date_activated"] = now
+            if vals:
+                # sudo: the lifecycle records these, whoever pressed the button
+                endpoint.sudo().write(vals)
+
+    def _prepare_retirement(self):
+        self.filtered(lambda e: e.state != STATE_RETIRED).sudo().write(
+            {"date_retired": fields.Datetime.now()}
+        )
+
+    def _request_lifecycle_change(self, new_state, reason):
+        """Draft (or find) the change request moving this endpoint to
+        ``new_state``, and say so to the user."""
+        self.ensure_one()
+        Request = self.env["interop.change.request"]
+        request = Request.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("state", "in", ("draft", "submitted")),
+                ("values_json", "=", json.dumps({"state": new_state})),
+            ],
+            limit=1,
+        ) or Request._draft_from_edit(self, {"state": new_state}, reason=reason)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Approval needed"),
+                "message": self.env._(
+                    "%(endpoint)s changes state only once %(request)s is approved: "
+                    "submit it with a reason, another approver decides.",
+                    endpoint=self.display_name,
+                    request=request.name,
+                ),
+                "next": {
+                    "type": "ir.actions.act_window",
+                    "res_model": Request._name,
+                    "res_id": request.id,
+                    "views": [(False, "form")],
+                },
+            },
+        }
 
     def _log_state_change(self, previous_state):
         self.ensure_one()
@@ -448,19 +638,29 @@ class InteropEndpoint(models.Model):
             )
 
     def action_activate(self):
-        now = fields.Datetime.now()
-        for endpoint in self:
-            if (
-                endpoint.direction in ("inbound", "both")
-                and not endpoint.service_user_id
-            ):
-                endpoint._check_ready_for_activation()
-                endpoint.service_user_id = endpoint._create_service_user()
-            vals = {"state": STATE_ACTIVE}
-            if not endpoint.date_activated:
-                vals["date_activated"] = now
-            endpoint.write(vals)
+        return self._action_lifecycle(
+            STATE_ACTIVE,
+            self.env._("First activation of a production endpoint."),
+        )
+
+    def _action_lifecycle(self, new_state, reason):
+        """The buttons: change state now, or draft the change request it needs."""
+        self.check_access("write")
+        self._check_state_transition(new_state)
+        direct = self.filtered(lambda e: not e._needs_lifecycle_approval(new_state))
+        if direct:
+            direct.write({"state": new_state})
+        pending = self - direct
+        if len(pending) == 1:
+            return pending._request_lifecycle_change(new_state, reason)
+        for endpoint in pending:
+            endpoint._request_lifecycle_change(new_state, reason)
         return True
+
+    def _activate(self):
+        """Activate past change control: server-side setup (demo data, tools) and
+        the application of an approved change request."""
+        return self._interop_apply_write({"state": STATE_ACTIVE})
 
     def _create_service_user(self):
         """A user that can process this endpoint's messages and nothing else yet."""
@@ -492,8 +692,9 @@ class InteropEndpoint(models.Model):
         return True
 
     def action_retire(self):
-        self.write({"state": STATE_RETIRED, "date_retired": fields.Datetime.now()})
-        return True
+        return self._action_lifecycle(
+            STATE_RETIRED, self.env._("Retire the endpoint: its exchanges end.")
+        )
 
     def _get_retention_days(self):
         """Days to keep message content: the endpoint's, else its classification's."""
@@ -572,8 +773,15 @@ class InteropEndpoint(models.Model):
         )
 
     def _interop_is_change_controlled(self):
+        """Governed in every state but draft: a suspended endpoint is edited through
+        change requests too, or suspend, edit, re-activate would skip approval."""
         self.ensure_one()
-        return self.state == STATE_ACTIVE
+        return self.state != STATE_DRAFT
+
+    def _interop_snapshot(self):
+        snapshot = super()._interop_snapshot()
+        snapshot["state"] = self.state
+        return snapshot
 
     def _check_can_exchange(self):
         """Raise unless each endpoint of ``self`` is active: only those exchange."""

@@ -11,6 +11,8 @@ class InteropExceptionRule(models.Model):
     _description = "Exception Routing Rule"
     _inherit = ["mail.thread", "interop.governed.mixin"]
     _interop_governed_fields = (
+        # archiving takes it out of change control: that is a change too
+        "active",
         "sequence",
         "company_id",
         "endpoint_id",

@@ -24,6 +24,8 @@ class InteropMappingTable(models.Model):
     _inherit = ["mail.thread", "interop.governed.mixin"]
     # once it maps codes, what a table means changes only through a change request
     _interop_governed_fields = (
+        # archiving takes it out of change control: that is a change too
+        "active",
         "code",
         "endpoint_id",
         "target_type",

@@ -65,6 +65,22 @@ class InteropCase(TransactionCase):
         self.assertGreaterEqual(cron.lastcall, before)
         return cron
 
+    def _approve_pending(self, record, approver=None):
+        """Submit the draft change requests of ``record`` and have ``approver`` (by
+        default the Interop manager) approve them, as two people do."""
+        requests = self.env["interop.change.request"].search(
+            [
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+                ("state", "=", "draft"),
+            ]
+        )
+        self.assertTrue(requests, f"no draft change request for {record.display_name}")
+        requests.reason = "Reviewed in the test"
+        requests.action_submit()
+        requests.with_user(approver or self.manager).action_approve()
+        return requests
+
     @classmethod
     def _endpoint_vals(cls, **overrides):
         vals = {
@@ -119,7 +135,7 @@ class InteropMessageCase(InteropCase):
             {"name": "Test Revenue", "lead_id": cls.manager.id}
         )
         cls.endpoint.write({"team_id": cls.team.id})
-        cls.endpoint.action_activate()
+        cls.endpoint._activate()
         # the flows of this endpoint create contacts
         cls.endpoint.service_user_id.groups_id = [
             (4, cls.env.ref("base.group_partner_manager").id)

@@ -101,6 +101,8 @@ class TestEndpointLifecycle(InteropCase):
     def test_draft_to_active_to_suspended_to_active_to_retired(self):
         endpoint = self.endpoint
         endpoint.action_activate()
+        self.assertEqual(endpoint.state, "draft")  # production: approval first
+        self._approve_pending(endpoint)
         self.assertEqual(endpoint.state, "active")
         self.assertTrue(endpoint.date_activated)
         first_activation = endpoint.date_activated
@@ -110,6 +112,8 @@ class TestEndpointLifecycle(InteropCase):
         self.assertEqual(endpoint.state, "active")
         self.assertEqual(endpoint.date_activated, first_activation)
         endpoint.action_retire()
+        self.assertEqual(endpoint.state, "active")  # in use: approval first
+        self._approve_pending(endpoint)
         self.assertEqual(endpoint.state, "retired")
         self.assertTrue(endpoint.date_retired)
 
@@ -160,7 +164,7 @@ class TestEndpointLifecycle(InteropCase):
             endpoint.action_activate()
 
     def test_code_is_frozen_once_activated(self):
-        self.endpoint.action_activate()
+        self.endpoint._activate()
         self.endpoint.action_suspend()
         with self.assertRaisesRegex(UserError, "cannot change once"):
             self.endpoint.code = "renamed"
@@ -172,7 +176,7 @@ class TestEndpointLifecycle(InteropCase):
     def test_only_active_endpoints_exchange_data(self):
         with self.assertRaisesRegex(UserError, "only active endpoints exchange data"):
             self.endpoint._check_can_exchange()
-        self.endpoint.action_activate()
+        self.endpoint._activate()
         self.assertTrue(self.endpoint._check_can_exchange())
         self.endpoint.action_suspend()
         with self.assertRaisesRegex(UserError, "only active endpoints exchange data"):
@@ -182,8 +186,8 @@ class TestEndpointLifecycle(InteropCase):
         draft = self.env["interop.endpoint"].create(self._endpoint_vals(code="typo"))
         draft.unlink()
         self.assertFalse(draft.exists())
-        self.endpoint.action_activate()
-        self.endpoint.action_retire()
+        self.endpoint._activate()
+        self.endpoint.action_suspend()
         with self.assertRaisesRegex(UserError, "retire it instead of deleting"):
             self.endpoint.unlink()
 
@@ -219,7 +223,7 @@ class TestEndpointTracking(InteropCase):
         )
 
     def test_lifecycle_change_is_tracked(self):
-        self.endpoint.action_activate()
+        self.endpoint._activate()
         self.env.cr.flush()  # runs the tracking hooks, as a commit would
         tracking = self.endpoint.message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "state"

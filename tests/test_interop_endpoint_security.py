@@ -35,6 +35,7 @@ class TestEndpointAccess(InteropCase):
         Endpoint = self.env["interop.endpoint"].with_user(self.manager)
         endpoint = Endpoint.create(self._endpoint_vals(code="by-manager"))
         endpoint.name = "Configured by a manager"
+        endpoint.environment = "staging"  # production needs an approval first
         endpoint.action_activate()
         self.assertRecordValues(
             endpoint, [{"name": "Configured by a manager", "state": "active"}]

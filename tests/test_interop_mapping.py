@@ -136,7 +136,9 @@ class TestMappingResolve(InteropMappingCase):
         self.assertEqual(error.code, "XR-77")
 
     def test_archived_table_is_unknown(self):
-        self.location_table.active = False
+        with self.assertRaisesRegex(UserError, "approved change request"):
+            self.location_table.active = False
+        self.location_table._interop_apply_write({"active": False})  # once approved
         with self.assertRaisesRegex(MappingError, "No active mapping table"):
             self._resolve("test-location-codes", "MD-N01")
 

@@ -203,7 +203,7 @@ class TestIdempotencyKey(InteropMessageCase):
 
     def test_same_key_from_another_endpoint_is_accepted(self):
         other = self.env["interop.endpoint"].create(self._endpoint_vals(code="other"))
-        other.action_activate()
+        other._activate()
         self._receive(idempotency_key="shared-key")
         message = self.env["interop.message"]._receive(
             other, self.event_type, self._payload(), idempotency_key="shared-key"

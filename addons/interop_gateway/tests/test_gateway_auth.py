@@ -64,14 +64,14 @@ class TestGatewayCredentials(GatewayCase):
         other = self.env["interop.endpoint"].create(
             self._endpoint_vals(code="other-endpoint", name="Other")
         )
-        other.action_activate()
+        other._activate()
         self.assertProblem(self._post(endpoint_code="other-endpoint"), 404)
 
     def test_key_of_another_endpoint_is_404_here(self):
         other = self.env["interop.endpoint"].create(
             self._endpoint_vals(code="other-endpoint", name="Other")
         )
-        other.action_activate()
+        other._activate()
         _other_key, plaintext = self.env["interop.api.key"]._generate(other, "Other")
         self.assertProblem(self._post(key=plaintext), 404)
 

@@ -47,7 +47,7 @@ class TestGatewayMessageStatus(GatewayCase):
         other = self.env["interop.endpoint"].create(
             self._endpoint_vals(code="other-endpoint", name="Other")
         )
-        other.action_activate()
+        other._activate()
         _other_key, plaintext = self.env["interop.api.key"]._generate(other, "Other")
         self.assertProblem(self._get(location, key=plaintext), 404)
 

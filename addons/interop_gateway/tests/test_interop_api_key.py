@@ -21,7 +21,7 @@ class TestApiKey(InteropCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.action_activate()
+        cls.endpoint._activate()
         cls.ApiKey = cls.env["interop.api.key"]
 
     def _audit(self, record, event):
@@ -122,7 +122,7 @@ class TestApiKeyWizards(InteropCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.action_activate()
+        cls.endpoint._activate()
 
     def test_manager_generates_a_key_shown_once(self):
         wizard = (
@@ -198,7 +198,7 @@ class TestApiKeyAccess(InteropCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.action_activate()
+        cls.endpoint._activate()
         cls.api_key, _key = cls.env["interop.api.key"]._generate(cls.endpoint, "K")
 
     def test_auditor_reads_keys_but_cannot_generate_or_revoke(self):

@@ -171,11 +171,11 @@ class InteropEndpoint(models.Model):
             self.env._("Held"),
         )
 
-    def action_activate(self):
-        result = super().action_activate()
+    def _on_state_change(self, previous_state):
+        result = super()._on_state_change(previous_state)
         # deliveries held while the endpoint was suspended go out again, in order
-        for endpoint in self.filtered(lambda e: e._has_held_messages()):
-            endpoint._ensure_drain()
+        if self.state == "active" and self._has_held_messages():
+            self._ensure_drain()
         return result
 
     # Sending

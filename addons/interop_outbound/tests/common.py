@@ -172,7 +172,7 @@ class OutboundCase(InteropCase):
                 "direction": "both",
             }
         )
-        cls.endpoint.action_activate()
+        cls.endpoint._activate()
         cls.credential = cls.env["interop.credential"].create(
             {
                 "name": "Test API key",

@@ -36,7 +36,7 @@ class RevenueCase(InteropCase):
                 data_classification="confidential",
             )
         )
-        (cls.scheduling | cls.gateway).action_activate()
+        (cls.scheduling | cls.gateway)._activate()
         cls.env["interop.endpoint"]._grant_revenue_service_rights(
             (cls.scheduling | cls.gateway).ids
         )
@@ -51,7 +51,7 @@ class RevenueCase(InteropCase):
                 {"business_owner_id": cls.revenue_owner.id, "team_id": False}
             )
         cls.payment_event = EventType._find("payment.status")
-        cls.payment_event.write(
+        cls.payment_event._interop_apply_write(
             {"business_owner_id": cls.finance_owner.id, "team_id": False}
         )
         cls.currency = cls.company.currency_id

@@ -64,7 +64,7 @@ def post_init_hook(env):
             "gateway_require_signature": True,
         }
     )
-    endpoint.action_activate()
+    endpoint._activate()
     endpoint.service_user_id.groups_id = [(4, users.env.ref("base.group_user").id)]
     env["interop.api.key"]._generate(endpoint, "Bench key", key=BENCH_KEY)
     endpoint._set_gateway_secret(BENCH_SECRET)
