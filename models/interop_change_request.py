@@ -239,6 +239,16 @@ class InteropChangeRequest(models.Model):
         ) % (self.env._("Field"), self.env._("Before"), self.env._("After"))
         return head + Markup("").join(rows) + Markup("</tbody></table>")
 
+    def _render_pending(self):
+        """The request's name, state and diff, for the form of its object."""
+        self.ensure_one()
+        state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+        return Markup("<p><strong>%s</strong> (%s)</p>%s") % (
+            self.name,
+            state,
+            self._render_diff(),
+        )
+
     @api.model
     def _schema_diff(self, before, after):
         """Readable JSON diff of two schemas: a line per added/removed/changed path."""

@@ -154,7 +154,7 @@ class InteropEndpoint(models.Model):
         copy=False,
         tracking=True,
         index=True,
-        group_expand="_read_group_expand_full",
+        group_expand=True,
         help="Only active endpoints exchange data; retired is final.",
     )
     system_kind = fields.Selection(

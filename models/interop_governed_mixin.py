@@ -1,5 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -48,6 +50,11 @@ class InteropGovernedMixin(models.AbstractModel):
     interop_is_change_controlled = fields.Boolean(
         string="Change Controlled", compute="_compute_interop_pending_change_count"
     )
+    interop_pending_change_html = fields.Html(
+        string="Pending Changes Detail",
+        compute="_compute_interop_pending_change_html",
+        sanitize=False,
+    )
 
     def _compute_interop_pending_change_count(self):
         groups = self.env["interop.change.request"]._read_group(
@@ -64,6 +71,21 @@ class InteropGovernedMixin(models.AbstractModel):
             record.interop_pending_change_count = counts.get(record.id, 0)
             record.interop_is_change_controlled = bool(
                 record.id and record._interop_is_change_controlled()
+            )
+
+    def _compute_interop_pending_change_html(self):
+        Request = self.env["interop.change.request"]
+        for record in self:
+            requests = Request.search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", record.id or 0),
+                    ("state", "in", ("draft", "submitted")),
+                ],
+                order="id",
+            )
+            record.interop_pending_change_html = (
+                Markup("").join(r._render_pending() for r in requests) or False
             )
 
     def _interop_is_change_controlled(self):
@@ -115,8 +137,16 @@ class InteropGovernedMixin(models.AbstractModel):
                 )
             )
         ChangeRequest = self.env["interop.change.request"]
+        requests = ChangeRequest
         for record in controlled:
-            ChangeRequest._draft_from_edit(record, {f: vals[f] for f in governed})
+            request = ChangeRequest._draft_from_edit(
+                record, {f: vals[f] for f in governed}
+            )
+            # what approval would refuse (http in production, a breaking schema...)
+            # is refused now, at save, in words
+            request._check_governance()
+            requests |= request
+        self._notify_drafted(requests, governed)
         rest = {k: v for k, v in vals.items() if k not in governed}
         if rest:
             super(InteropGovernedMixin, controlled).write(rest)
@@ -124,6 +154,29 @@ class InteropGovernedMixin(models.AbstractModel):
         if uncontrolled:
             super(InteropGovernedMixin, uncontrolled).write(vals)
         return True
+
+    def _notify_drafted(self, requests, fnames):
+        """Tell the user who saved that the edit awaits approval, and where."""
+        self.env.user._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Change request drafted"),
+                "message": self.env._(
+                    "%(records)s: %(fields)s saved as %(requests)s, not applied. "
+                    "Submit it from Interop › Governance › Change Requests (or the "
+                    "Changes button of the form); it applies once another approver "
+                    "approves it.",
+                    records=", ".join(requests.mapped("res_name")),
+                    fields=", ".join(
+                        self._fields[f].get_description(self.env)["string"]
+                        for f in sorted(fnames)
+                    ),
+                    requests=", ".join(requests.mapped("name")),
+                ),
+            },
+        )
 
     @api.model
     def _normalise(self, fname, value):

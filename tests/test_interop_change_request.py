@@ -95,15 +95,37 @@ class TestChangeControl(InteropMessageCase):
             request.with_user(self.approver).action_approve()
 
     def test_governance_checks_refuse_a_missing_owner_and_http_in_production(self):
-        request = self._request(self.endpoint, {"business_owner_id": False})
-        request.reason = "Owner left"
-        with self.assertRaisesRegex(ValidationError, "without a business owner"):
-            request.action_submit()
-        request = self._request(self.endpoint, {"base_url": "http://plain.example"})
-        request.reason = "Cheaper"
-        with self.assertRaisesRegex(ValidationError, "must use https"):
-            request.action_submit()
+        # refused when the edit is saved, in words, and nothing is drafted
+        # (assertRaises, unlike assertRaisesRegex, rolls back as a request would)
+        with self.assertRaises(ValidationError) as caught:
+            self._request(self.endpoint, {"business_owner_id": False})
+        self.assertIn("without a business owner", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            self._request(self.endpoint, {"base_url": "http://plain.example"})
+        self.assertIn("must use https", str(caught.exception))
         self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+        self.assertEqual(self.endpoint.interop_pending_change_count, 0)
+
+    def test_a_governed_edit_tells_the_user_and_shows_the_pending_values(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        notifications = [
+            json.loads(values["message"])
+            for values in self.env.cr.precommit.data.get("bus.bus.values", [])
+        ]
+        drafted = [
+            n["payload"]
+            for n in notifications
+            if n["type"] == "simple_notification"
+            and request.name in n["payload"]["message"]
+        ]
+        self.assertEqual(len(drafted), 1)
+        self.assertIn("Base URL", drafted[0]["message"])
+        self.assertIn("not applied", drafted[0]["message"])
+        self.endpoint.invalidate_recordset()
+        self.assertIn(request.name, self.endpoint.interop_pending_change_html)
+        self.assertIn(
+            "https://v2.example/api", self.endpoint.interop_pending_change_html
+        )
 
     def test_rejection_is_recorded_and_changes_nothing(self):
         request = self._request(self.endpoint, {"environment": "staging"})
@@ -138,10 +160,8 @@ class TestChangeControl(InteropMessageCase):
         self._receive()  # the event type is now in use
         schema = json.loads(self.event_type.schema)
         schema["properties"]["contact"]["required"].append("email")
-        request = self._request(self.event_type, {"schema": json.dumps(schema)})
-        request.reason = "Email is mandatory now"
         with self.assertRaisesRegex(ValidationError, "'email' became required"):
-            request.action_submit()
+            self._request(self.event_type, {"schema": json.dumps(schema)})
 
     def test_compatible_schema_edit_applies_after_approval(self):
         self._receive()
