@@ -98,6 +98,11 @@ class InteropChangeRequest(models.Model):
     company_id = fields.Many2one(
         "res.company", default=lambda self: self.env.company, readonly=True
     )
+    can_decide = fields.Boolean(
+        compute="_compute_user_rights",
+        help="Whether the current user may approve or reject it now.",
+    )
+    is_author = fields.Boolean(compute="_compute_user_rights")
     values_hash = fields.Char(
         string="Submitted Diff Hash",
         readonly=True,
@@ -121,6 +126,18 @@ class InteropChangeRequest(models.Model):
                     or "/"
                 )
         return super().create(vals_list)
+
+    @api.depends_context("uid")
+    @api.depends("state", "author_id")
+    def _compute_user_rights(self):
+        approvers = self._approver_group().users
+        for request in self:
+            request.is_author = request.author_id == self.env.user
+            request.can_decide = (
+                request.state == "submitted"
+                and not request.is_author
+                and self.env.user in approvers
+            )
 
     def write(self, vals):
         if not self._in_workflow():
@@ -501,6 +518,7 @@ class InteropChangeRequest(models.Model):
     def _apply(self):
         self.ensure_one()
         record = self._target()
+        self.env["interop.config.version"]._record_baseline(record)
         record._interop_apply_write(self._values())
         version = self.env["interop.config.version"]._record_version(record, self)
         self._workflow().write(

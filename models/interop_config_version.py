@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -30,6 +32,9 @@ class InteropConfigVersion(models.Model):
     diff_html = fields.Html(
         string="Compared With Now", compute="_compute_diff_html", sanitize=False
     )
+    snapshot_html = fields.Html(
+        string="Values Shown", compute="_compute_snapshot_html", sanitize=False
+    )
 
     _sql_constraints = [
         (
@@ -38,6 +43,57 @@ class InteropConfigVersion(models.Model):
             "This version number already exists for this object.",
         )
     ]
+
+    @api.depends("res_name", "number", "create_date", "change_request_id")
+    def _compute_display_name(self):
+        for version in self:
+            parts = [f"{version.res_name or ''} v{version.number}"]
+            if version.create_date:
+                parts.append(fields.Date.to_string(version.create_date))
+            if version.change_request_id:
+                parts.append(version.change_request_id.name)
+            elif version.number == 0:
+                parts.append(self.env._("baseline"))
+            version.display_name = ", ".join(p for p in parts if p)
+
+    @api.depends("snapshot_json")
+    def _compute_snapshot_html(self):
+        Request = self.env["interop.change.request"]
+        for version in self:
+            if version.res_model not in self.env:
+                version.snapshot_html = False
+                continue
+            Model = self.env[version.res_model]
+            rows = [
+                Markup("<tr><td>%s</td><td>%s</td></tr>")
+                % (
+                    Model._fields[fname].get_description(self.env)["string"],
+                    Request._display_value(Model, fname, value),
+                )
+                for fname, value in json.loads(version.snapshot_json or "{}").items()
+                if fname in Model._fields
+            ]
+            version.snapshot_html = Markup(
+                "<table class='table table-sm'><tbody>%s</tbody></table>"
+            ) % Markup("").join(rows)
+
+    @api.model
+    def _record_baseline(self, record):
+        """Version 0: the values ``record`` had when it first came under change
+        control, so that the first approved change can be rolled back."""
+        if self.search_count(
+            [("res_model", "=", record._name), ("res_id", "=", record.id)], limit=1
+        ):
+            return self
+        return self.sudo().create(
+            {
+                "res_model": record._name,
+                "res_id": record.id,
+                "res_name": record.display_name,
+                "number": 0,
+                "snapshot_json": json.dumps(record._interop_snapshot(), sort_keys=True),
+            }
+        )
 
     @api.model
     def _record_version(self, record, change_request=None):

@@ -37,7 +37,7 @@ class InteropException(models.Model):
         readonly=True,
         index=True,
         tracking=True,
-        group_expand="_read_group_expand_full",
+        group_expand=True,
     )
     category_id = fields.Many2one(
         "interop.exception.category", required=True, readonly=True, index=True

@@ -156,6 +156,45 @@ class TestChangeControl(InteropMessageCase):
         self.assertEqual(self.endpoint.base_url, "https://v2.example/api")
         self.assertEqual(rollback.version_id.number, 3)
 
+    def test_the_first_approved_change_can_be_rolled_back(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        request.reason = "v2"
+        request.action_submit()
+        request.with_user(self.approver).action_approve()
+        versions = self.env["interop.config.version"].search(
+            [("res_model", "=", "interop.endpoint"), ("res_id", "=", self.endpoint.id)]
+        )
+        self.assertEqual(versions.mapped("number"), [1, 0])
+        baseline = versions.filtered(lambda v: v.number == 0)
+        self.assertIn("v0", baseline.display_name)
+        self.assertIn("baseline", baseline.display_name)
+        self.assertIn(request.name, request.version_id.display_name)
+        # the values read as a person reads them: labels and names, not ids
+        self.assertIn("Business Owner", baseline.snapshot_html)
+        self.assertIn(self.user.name, baseline.snapshot_html)
+        action = baseline.with_user(self.manager).action_rollback()
+        rollback = self.env["interop.change.request"].browse(action["res_id"])
+        rollback.reason = "Back to v1"
+        rollback.action_submit()
+        rollback.with_user(self.approver).action_approve()
+        self.assertEqual(self.endpoint.base_url, "https://scheduling.example/api")
+
+    def test_decision_buttons_are_offered_to_those_who_may_decide(self):
+        request = self._request(self.endpoint, {"base_url": "https://v2.example/api"})
+        as_author = request.with_user(self.manager)
+        self.assertRecordValues(as_author, [{"is_author": True, "can_decide": False}])
+        as_author.reason = "v2"
+        as_author.action_submit()
+        for user, can_decide in (
+            (self.manager, False),
+            (self.approver, True),
+            (self.user, False),
+            (self.auditor, False),
+        ):
+            with self.subTest(user=user.login):
+                request.invalidate_recordset()
+                self.assertEqual(request.with_user(user).can_decide, can_decide)
+
     def test_breaking_schema_edit_is_refused_with_the_reason(self):
         self._receive()  # the event type is now in use
         schema = json.loads(self.event_type.schema)
