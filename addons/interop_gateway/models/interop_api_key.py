@@ -27,6 +27,15 @@ VERIFIED_CACHE_SIZE = 4096
 # unexpired, checked on each request.
 _VERIFIED = {}
 
+#: fields only the key's own methods write: its identity (moved or re-keyed, it
+#: would be another key) and its record of use and revocation
+FROZEN_FIELDS = {"endpoint_id", "prefix", "key_hash", "company_id"}
+RECORD_FIELDS = {"state", "date_revoked", "revoked_by_id", "date_last_used"}
+# Context value of a revocation by action_revoke: an object, which no RPC call can
+# send.
+REVOKING_KEY = "interop_gateway_revoking"
+_REVOKING = object()
+
 #: what a request is authenticated as
 Credential = namedtuple("Credential", "key_id endpoint_id scope_ids")
 
@@ -153,7 +162,7 @@ class InteropApiKey(models.Model):
         return keys
 
     def write(self, vals):
-        frozen = {"endpoint_id", "prefix", "key_hash"}.intersection(vals)
+        frozen = FROZEN_FIELDS.intersection(vals)
         if frozen:
             raise UserError(
                 self.env._(
@@ -165,6 +174,15 @@ class InteropApiKey(models.Model):
             raise UserError(
                 self.env._(
                     "A revoked API key cannot be used again: generate a new one."
+                )
+            )
+        if RECORD_FIELDS.intersection(vals) and (
+            self.env.context.get(REVOKING_KEY) is not _REVOKING
+        ):
+            raise UserError(
+                self.env._(
+                    "The state, revocation and last use of an API key are recorded "
+                    "by Odoo: revoke a key with its Revoke button."
                 )
             )
         result = super().write(vals)
@@ -180,6 +198,9 @@ class InteropApiKey(models.Model):
         demo data and tests choose it (``iop_`` and at least 24 characters).
         """
         endpoint.ensure_one()
+        # keys are made for an endpoint the caller may change (a Manager of its
+        # company), whatever record the caller passes
+        endpoint.check_access("write")
         key = key or KEY_MARKER + secrets.token_hex(20)
         prefix = key_prefix(key)
         if not prefix:
@@ -225,7 +246,7 @@ class InteropApiKey(models.Model):
         active = self.filtered(lambda k: k.state == "active")
         if not active:
             raise UserError(self.env._("These API keys are already revoked."))
-        active.write(
+        active.with_context(**{REVOKING_KEY: _REVOKING}).write(
             {
                 "state": "revoked",
                 "date_revoked": fields.Datetime.now(),
