@@ -121,10 +121,12 @@ class InteropGatewayController(http.Controller):
         **ROUTE_OPTIONS,
     )
     def openapi(self, **_params):
-        """The OpenAPI 3.1 document of the gateway's active inbound event types."""
+        """The OpenAPI 3.1 document of the event types the caller's key may send;
+        without a key, the public document when it is enabled (a 401 otherwise)."""
         try:
-            document = request.env["interop.gateway.openapi"]._document(
-                server_url=request.httprequest.url_root.rstrip("/")
+            document = request.env["interop.gateway.openapi"]._document_for(
+                request.httprequest.headers,
+                server_url=request.httprequest.url_root.rstrip("/"),
             )
         except Exception as error:  # noqa: BLE001 - every error becomes a problem
             return self._problem(error)
