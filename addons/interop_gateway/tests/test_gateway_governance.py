@@ -111,7 +111,7 @@ class TestGatewaySettingsGoverned(GatewayCase):
             self.endpoint.gateway_hmac_secret_user_id, self.env.user, "set in setUp"
         )
 
-    def test_attack_manager_of_another_company_sets_this_endpoints_secret(self):
+    def test_manager_of_another_company_cannot_set_this_endpoints_secret(self):
         self._setup_other_company()
         wizard = (
             self.env["interop.gateway.secret.set"]
@@ -157,7 +157,7 @@ class TestApiKeyRpc(GatewayCase):
             [{"name": "Renamed", "state": "revoked", "revoked_by_id": self.manager.id}],
         )
 
-    def test_attack_manager_of_another_company_generates_a_key_here(self):
+    def test_manager_of_another_company_cannot_generate_a_key_here(self):
         self._setup_other_company()
         wizard = (
             self.env["interop.api.key.generate"]
@@ -168,7 +168,7 @@ class TestApiKeyRpc(GatewayCase):
             wizard.action_generate()
         self.assertEqual(self.endpoint.gateway_api_key_ids, self.api_key)
 
-    def test_attack_manager_of_another_company_reads_keys_and_hashes(self):
+    def test_manager_of_another_company_cannot_read_keys_or_hashes(self):
         self._setup_other_company()
         Key = self.env["interop.api.key"].with_user(self.other_manager)
         self.assertFalse(Key.search([("endpoint_id", "=", self.endpoint.id)]))
