@@ -38,11 +38,10 @@ _logger = logging.getLogger(__name__)
 #: seconds a signed request's timestamp may be off the server's clock
 SIGNATURE_TOLERANCE = 300
 SIGNATURE_SCHEME = "sha256"
-#: what a partner signs, in this order, joined by line feeds (README, Inbound gateway)
-CANONICAL_PARTS = ("method", "path", "idempotency key", "timestamp", "body")
+#: the path a partner signs (canonical_string)
 INBOUND_PATH = "/interop/v1/inbound/%s/%s"
 #: the value of X-Interop-Signature: the scheme, "=", 64 hex digits
-_SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
+_SIGNATURE = re.compile(re.escape(SIGNATURE_SCHEME) + r"=([0-9a-fA-F]{64})")
 #: the value of X-Interop-Timestamp: Unix seconds, ASCII digits (12: beyond year 33000)
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 #: an API key as a header carries it: printable ASCII, no space, bounded
