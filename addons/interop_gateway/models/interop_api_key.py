@@ -35,6 +35,9 @@ RECORD_FIELDS = {"state", "date_revoked", "revoked_by_id", "date_last_used"}
 # send.
 REVOKING_KEY = "interop_gateway_revoking"
 _REVOKING = object()
+# Context value of a key being made by _generate (the one way to make a key, audited)
+GENERATING_KEY = "interop_gateway_generating"
+_GENERATING = object()
 
 #: what a request is authenticated as
 Credential = namedtuple("Credential", "key_id endpoint_id scope_ids")
@@ -156,7 +159,15 @@ class InteropApiKey(models.Model):
     @api.model_create_multi
     @api.private
     def create(self, vals_list):
-        # keys are made by _generate, which alone knows the key it hashes
+        # keys are made by _generate, which alone knows the key it hashes: not over
+        # RPC (private), nor through another model's one2many, nor by copy
+        if self.env.context.get(GENERATING_KEY) is not _GENERATING:
+            raise UserError(
+                self.env._(
+                    "API keys are made with Generate API Key on their endpoint, which "
+                    "shows the new key once."
+                )
+            )
         keys = super().create(vals_list)
         self.env.registry.clear_cache()
         return keys
@@ -212,7 +223,7 @@ class InteropApiKey(models.Model):
                     size=MIN_KEY_SIZE,
                 )
             )
-        record = self.create(
+        record = self.with_context(**{GENERATING_KEY: _GENERATING}).create(
             [
                 {
                     "endpoint_id": endpoint.id,
@@ -224,6 +235,7 @@ class InteropApiKey(models.Model):
                 }
             ]
         )
+        record = self.browse(record.ids)  # without the creating context
         self.env["interop.audit.entry"]._log(
             "api_key_generated",
             record=record,

@@ -5,11 +5,12 @@ through RPC: any values, any context."""
 
 import json
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models.interop_api_key import hash_key
 from .common import GatewayCase
 
 #: what a client may put in the context of an RPC call
@@ -147,6 +148,31 @@ class TestApiKeyRpc(GatewayCase):
             self.api_key,
             [{"state": "active", "date_revoked": False, "revoked_by_id": False}],
         )
+
+    def test_attack_manager_forges_a_key_through_the_endpoint(self):
+        # create() is private over RPC, but an endpoint's one2many creates keys too:
+        # a key of the Manager's choosing, without its audit entry
+        forged = "iop_forged01" + "0" * 24
+        endpoint = self.endpoint.with_user(self.manager)
+        for context in CLIENT_CONTEXTS:
+            with self.subTest(context=context), self.assertRaises(UserError):
+                endpoint.with_context(**context).write(
+                    {
+                        "gateway_api_key_ids": [
+                            Command.create(
+                                {
+                                    "name": "Forged",
+                                    "prefix": "forged01",
+                                    "key_hash": hash_key(forged),
+                                }
+                            )
+                        ]
+                    }
+                )
+        self.assertEqual(self.endpoint.gateway_api_key_ids, self.api_key)
+        self.assertIsNone(self.env["interop.api.key"]._authenticate(forged))
+        with self.assertRaises(UserError):
+            self.api_key.with_user(self.manager).copy({"prefix": "copied01"})
 
     def test_manager_still_renames_rescopes_and_revokes_a_key(self):
         api_key = self.api_key.with_user(self.manager)
