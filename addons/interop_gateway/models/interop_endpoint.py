@@ -193,6 +193,17 @@ class InteropEndpoint(models.Model):
         )
         return True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(SECRET_RECORD_FIELDS.intersection(vals) for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "The signing secret, and who set it when, change only with Set "
+                    "Signing Secret."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
         if SECRET_RECORD_FIELDS.intersection(vals) and (
             self.env.context.get(SETTING_SECRET_KEY) is not _SETTING_SECRET

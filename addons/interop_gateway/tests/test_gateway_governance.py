@@ -112,6 +112,20 @@ class TestGatewaySettingsGoverned(GatewayCase):
             self.endpoint.gateway_hmac_secret_user_id, self.env.user, "set in setUp"
         )
 
+    def test_attack_manager_creates_an_endpoint_with_a_forged_secret_record(self):
+        Endpoint = self.env["interop.endpoint"].with_user(self.manager)
+        with self.assertRaises(UserError):
+            Endpoint.create(
+                self._endpoint_vals(
+                    code="forged-endpoint",
+                    gateway_hmac_secret_user_id=self.auditor.id,
+                    gateway_hmac_secret_date="2020-01-01 00:00:00",
+                )
+            )
+        self.assertFalse(
+            self.env["interop.endpoint"].search([("code", "=", "forged-endpoint")])
+        )
+
     def test_manager_of_another_company_cannot_set_this_endpoints_secret(self):
         self._setup_other_company()
         wizard = (
