@@ -245,8 +245,10 @@ def sample(n, size=1024, fail=False):
 
 def signed_headers(body, idempotency_key=None, key=BENCH_KEY, secret=BENCH_SECRET):
     timestamp = str(int(time.time()))
+    # the gateway's canonical string: method, path, Idempotency-Key, timestamp, body
+    canonical = f"POST\n{INBOUND_PATH}\n{idempotency_key or ''}\n{timestamp}\n"
     digest = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        secret.encode(), canonical.encode() + body, hashlib.sha256
     ).hexdigest()
     headers = {
         "Content-Type": "application/json",

@@ -115,6 +115,16 @@ class ValidationFailed(GatewayError):
     title = "Payload Does Not Match Its Schema"
 
 
+class NestingTooDeep(GatewayError):
+    """Well-formed JSON nested deeper than the endpoint accepts: 422, the body is
+    not too large (413 is about size) nor malformed (400); it is refused before
+    it is parsed, and nothing is logged."""
+
+    status = 422
+    slug = "nesting-too-deep"
+    title = "Payload Nested Too Deeply"
+
+
 class RateLimited(GatewayError):
     status = 429
     slug = "rate-limited"

@@ -22,6 +22,13 @@ request runs, the request's connection is dead: Odoo's own end of the request
 answer a bare 500. That failure is answered with the same 503 problem
 (:func:`_serve_db`).
 
+**Nothing reads a body before the route.** Odoo's dispatcher parses a form body
+(``application/x-www-form-urlencoded``, ``multipart/form-data``) into the route's
+parameters before the route runs, and a chunked body has no length to check
+first: the gateway's routes take no form, and on their paths the form is left
+unparsed (:func:`_no_form`). The inbound route reads at most one byte more than
+the endpoint's limit.
+
 Installed when this package is imported: by the registry of a database that has the
 module, and at server start when ``interop_gateway`` is in ``server_wide_modules``
 (recommended: then a worker started while the database is down answers 503 too).
@@ -33,6 +40,7 @@ import json
 import logging
 import threading
 
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 
 from odoo import api, http
@@ -49,6 +57,21 @@ from .errors import (
 _logger = logging.getLogger(__name__)
 
 GATEWAY_PREFIX = "/interop/v1/"
+#: characters of a request's path a log line shows
+LOGGED_PATH_SIZE = 200
+
+
+def _logged_path(httprequest):
+    """The request's path for a log line: quoted (a client's newline or control
+    character cannot start a forged line) and cut short."""
+    return repr(httprequest.path[:LOGGED_PATH_SIZE])
+
+
+def _no_form(httprequest):
+    """Leave the body of a gateway request unparsed: the dispatcher finds an empty
+    form and no files, and reads nothing of the body."""
+    httprequest.form = ImmutableMultiDict()
+    httprequest.files = ImmutableMultiDict()
 
 
 def _unavailable():
@@ -63,7 +86,7 @@ def _serve_nodb(self):
     if self.httprequest.path.startswith(GATEWAY_PREFIX):
         _logger.warning(
             "Interop gateway: no database to serve %s: answered 503",
-            self.httprequest.path,
+            _logged_path(self.httprequest),
         )
         return _unavailable()
     return _serve_nodb.original(self)
@@ -121,6 +144,7 @@ def _serve_db(self):
     gateway = self.httprequest.path.startswith(GATEWAY_PREFIX)
     try:
         if gateway:
+            _no_form(self.httprequest)
             return _serve_gateway(self)
         return _serve_db.original(self)
     except DATABASE_UNAVAILABLE as error:
@@ -128,7 +152,7 @@ def _serve_db(self):
             raise
         _logger.warning(
             "Interop gateway: database connection lost serving %s (%s): answered 503",
-            self.httprequest.path,
+            _logged_path(self.httprequest),
             type(error).__name__,
         )
         return _unavailable()

@@ -2,8 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 import re
+import traceback
 
 from psycopg2 import Error as PsycopgError
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.wsgi import get_input_stream
 
 from odoo import http
 from odoo.http import request
@@ -11,6 +14,7 @@ from odoo.http import request
 from ..errors import (
     DATABASE_UNAVAILABLE,
     PROBLEM_CONTENT_TYPE,
+    BadRequest,
     GatewayError,
     MethodNotAllowed,
     NotFound,
@@ -30,6 +34,34 @@ RESOURCE_METHODS = (
     (re.compile(r"^messages/[^/]+$"), "GET"),
     (re.compile(r"^(openapi\.json|health)$"), "GET"),
 )
+#: bytes read from the body at a time
+READ_CHUNK = 64 * 1024
+
+
+def _input_stream(httprequest):
+    """The request's body stream, bounded by its Content-Length, or the
+    de-chunked stream of a chunked body (werkzeug's ``Request.stream``). Odoo's
+    request wrapper exposes no stream; its WSGI environment is reached as Odoo's
+    own bus module reaches it."""
+    return get_input_stream(httprequest._HTTPRequest__environ)
+
+
+def read_at_most(stream, size):
+    """At most ``size`` bytes of ``stream``, read in chunks: a chunked body (no
+    Content-Length) is never read further, however much the client sends."""
+    chunks = []
+    remaining = size
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(remaining, READ_CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except (ClientDisconnected, OSError):
+        # the body ended before its announced length, or its chunks are malformed
+        raise BadRequest("The body could not be read to its end.") from None
+    return b"".join(chunks)
 
 
 class InteropGatewayController(http.Controller):
@@ -54,9 +86,9 @@ class InteropGatewayController(http.Controller):
                 endpoint_code,
                 event_type_code,
                 httprequest.headers,
-                # The announced length was checked against the limit first; a
-                # chunked body (no length) is read whole, then measured.
-                lambda: httprequest.get_data(cache=False),
+                # The announced length is checked against the limit first; then
+                # one byte more than the limit is read at most, whatever is sent.
+                lambda size: read_at_most(_input_stream(httprequest), size),
                 length=httprequest.content_length,
             )
         except Exception as error:  # noqa: BLE001 - every error becomes a problem
@@ -89,10 +121,12 @@ class InteropGatewayController(http.Controller):
         **ROUTE_OPTIONS,
     )
     def openapi(self, **_params):
-        """The OpenAPI 3.1 document of the gateway's active inbound event types."""
+        """The OpenAPI 3.1 document of the event types the caller's key may send;
+        without a key, the public document when it is enabled (a 401 otherwise)."""
         try:
-            document = request.env["interop.gateway.openapi"]._document(
-                server_url=request.httprequest.url_root.rstrip("/")
+            document = request.env["interop.gateway.openapi"]._document_for(
+                request.httprequest.headers,
+                server_url=request.httprequest.url_root.rstrip("/"),
             )
         except Exception as error:  # noqa: BLE001 - every error becomes a problem
             return self._problem(error)
@@ -141,7 +175,13 @@ class InteropGatewayController(http.Controller):
                     "Interop gateway: database unavailable (%s)", type(error).__name__
                 )
             elif not isinstance(error, GatewayError):
-                _logger.exception("Interop gateway: unexpected error")
+                # The type and the stack, not the error's text: a driver error
+                # quotes the values of its statement (payload, headers).
+                _logger.error(
+                    "Interop gateway: unexpected error %s\n%s",
+                    type(error).__name__,
+                    "".join(traceback.format_tb(error.__traceback__)),
+                )
         headers["Content-Type"] = PROBLEM_CONTENT_TYPE
         return request.make_json_response(
             problem, headers=list(headers.items()), status=status

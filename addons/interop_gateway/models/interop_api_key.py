@@ -27,6 +27,18 @@ VERIFIED_CACHE_SIZE = 4096
 # unexpired, checked on each request.
 _VERIFIED = {}
 
+#: fields only the key's own methods write: its identity (moved or re-keyed, it
+#: would be another key) and its record of use and revocation
+FROZEN_FIELDS = {"endpoint_id", "prefix", "key_hash", "company_id"}
+RECORD_FIELDS = {"state", "date_revoked", "revoked_by_id", "date_last_used"}
+# Context value of a revocation by action_revoke: an object, which no RPC call can
+# send.
+REVOKING_KEY = "interop_gateway_revoking"
+_REVOKING = object()
+# Context value of a key being made by _generate (the one way to make a key, audited)
+GENERATING_KEY = "interop_gateway_generating"
+_GENERATING = object()
+
 #: what a request is authenticated as
 Credential = namedtuple("Credential", "key_id endpoint_id scope_ids")
 
@@ -147,13 +159,21 @@ class InteropApiKey(models.Model):
     @api.model_create_multi
     @api.private
     def create(self, vals_list):
-        # keys are made by _generate, which alone knows the key it hashes
+        # keys are made by _generate, which alone knows the key it hashes: not over
+        # RPC (private), nor through another model's one2many, nor by copy
+        if self.env.context.get(GENERATING_KEY) is not _GENERATING:
+            raise UserError(
+                self.env._(
+                    "API keys are made with Generate API Key on their endpoint, which "
+                    "shows the new key once."
+                )
+            )
         keys = super().create(vals_list)
         self.env.registry.clear_cache()
         return keys
 
     def write(self, vals):
-        frozen = {"endpoint_id", "prefix", "key_hash"}.intersection(vals)
+        frozen = FROZEN_FIELDS.intersection(vals)
         if frozen:
             raise UserError(
                 self.env._(
@@ -165,6 +185,15 @@ class InteropApiKey(models.Model):
             raise UserError(
                 self.env._(
                     "A revoked API key cannot be used again: generate a new one."
+                )
+            )
+        if RECORD_FIELDS.intersection(vals) and (
+            self.env.context.get(REVOKING_KEY) is not _REVOKING
+        ):
+            raise UserError(
+                self.env._(
+                    "The state, revocation and last use of an API key are recorded "
+                    "by Odoo: revoke a key with its Revoke button."
                 )
             )
         result = super().write(vals)
@@ -180,6 +209,9 @@ class InteropApiKey(models.Model):
         demo data and tests choose it (``iop_`` and at least 24 characters).
         """
         endpoint.ensure_one()
+        # keys are made for an endpoint the caller may change (a Manager of its
+        # company), whatever record the caller passes
+        endpoint.check_access("write")
         key = key or KEY_MARKER + secrets.token_hex(20)
         prefix = key_prefix(key)
         if not prefix:
@@ -191,7 +223,7 @@ class InteropApiKey(models.Model):
                     size=MIN_KEY_SIZE,
                 )
             )
-        record = self.create(
+        record = self.with_context(**{GENERATING_KEY: _GENERATING}).create(
             [
                 {
                     "endpoint_id": endpoint.id,
@@ -203,6 +235,7 @@ class InteropApiKey(models.Model):
                 }
             ]
         )
+        record = self.browse(record.ids)  # without the creating context
         self.env["interop.audit.entry"]._log(
             "api_key_generated",
             record=record,
@@ -225,7 +258,7 @@ class InteropApiKey(models.Model):
         active = self.filtered(lambda k: k.state == "active")
         if not active:
             raise UserError(self.env._("These API keys are already revoked."))
-        active.write(
+        active.with_context(**{REVOKING_KEY: _REVOKING}).write(
             {
                 "state": "revoked",
                 "date_revoked": fields.Datetime.now(),

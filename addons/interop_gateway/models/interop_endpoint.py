@@ -10,13 +10,35 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_BYTES_CAP = 16 * 1024 * 1024
 DEFAULT_RATE_LIMIT = 600
 MIN_SECRET_SIZE = 16
+#: levels of arrays and objects a payload may nest by default ...
+DEFAULT_MAX_JSON_DEPTH = 32
+#: ... and at most: deeper documents cost recursion wherever they are read
+MAX_JSON_DEPTH_CAP = 100
+#: gateway settings that change only through an approved change request once the
+#: endpoint is active (interop.governed.mixin)
+GATEWAY_GOVERNED_FIELDS = (
+    "gateway_require_signature",
+    "gateway_max_body_bytes",
+    "gateway_rate_limit",
+    "gateway_max_json_depth",
+)
+#: who set the signing secret, and when: written by _set_gateway_secret only
+SECRET_RECORD_FIELDS = {
+    "gateway_hmac_secret_enc",
+    "gateway_hmac_secret_date",
+    "gateway_hmac_secret_user_id",
+}
+SETTING_SECRET_KEY = "interop_gateway_setting_secret"
+# Context value of a signing secret being set by _set_gateway_secret: an object,
+# which no RPC call can send.
+_SETTING_SECRET = object()
 
 #: what the gateway needs of an endpoint, cached in each worker (no records: the
 #: cache outlives transactions)
 GatewayProfile = namedtuple(
     "GatewayProfile",
     "id code state direction company_id service_user_id max_body_bytes rate_limit "
-    "require_signature secret",
+    "require_signature secret max_json_depth",
 )
 #: fields of the profile: changing one clears the cache in every worker
 GATEWAY_PROFILE_FIELDS = {
@@ -29,6 +51,7 @@ GATEWAY_PROFILE_FIELDS = {
     "gateway_hmac_secret_enc",
     "gateway_max_body_bytes",
     "gateway_rate_limit",
+    "gateway_max_json_depth",
 }
 
 
@@ -43,8 +66,9 @@ class InteropEndpoint(models.Model):
     gateway_require_signature = fields.Boolean(
         string="Require Signature",
         tracking=True,
-        help="Refuse inbound requests without a valid X-Interop-Signature (HMAC-SHA256 "
-        "of '<timestamp>.<body>' with the signing secret).",
+        help="Refuse inbound requests without a valid X-Interop-Signature: the "
+        "HMAC-SHA256, with the signing secret, of the method, path, Idempotency-Key "
+        "and timestamp, each followed by a line feed, then the raw body.",
     )
     # Never readable through the UI or RPC; set with the Set Signing Secret wizard.
     gateway_hmac_secret_enc = fields.Text(
@@ -73,6 +97,17 @@ class InteropEndpoint(models.Model):
         "are refused (429) until the next minute. 0: no limit.",
     )
 
+    gateway_max_json_depth = fields.Integer(
+        string="Max JSON Nesting",
+        default=DEFAULT_MAX_JSON_DEPTH,
+        tracking=True,
+        help="Payloads nesting arrays and objects deeper than this are refused "
+        "(422) before they are parsed.",
+    )
+
+    def _get_interop_governed_fields(self):
+        return super()._get_interop_governed_fields() + GATEWAY_GOVERNED_FIELDS
+
     @api.depends("gateway_hmac_secret_date", "gateway_hmac_secret_user_id")
     def _compute_gateway_hmac_secret_info(self):
         for endpoint in self:
@@ -89,9 +124,20 @@ class InteropEndpoint(models.Model):
             else:
                 endpoint.gateway_hmac_secret_info = self.env._("Not set")
 
-    @api.constrains("gateway_max_body_bytes", "gateway_rate_limit")
+    @api.constrains(
+        "gateway_max_body_bytes", "gateway_rate_limit", "gateway_max_json_depth"
+    )
     def _check_gateway_limits(self):
         for endpoint in self:
+            if not 0 < endpoint.gateway_max_json_depth <= MAX_JSON_DEPTH_CAP:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum JSON nesting of %(endpoint)s must be between 1 "
+                        "and %(cap)s levels.",
+                        endpoint=endpoint.display_name,
+                        cap=MAX_JSON_DEPTH_CAP,
+                    )
+                )
             if not 0 < endpoint.gateway_max_body_bytes <= MAX_BODY_BYTES_CAP:
                 raise ValidationError(
                     self.env._(
@@ -109,6 +155,8 @@ class InteropEndpoint(models.Model):
     def _set_gateway_secret(self, secret):
         """Store ``secret`` encrypted as the HMAC signing secret of the endpoint."""
         self.ensure_one()
+        # the caller may change this endpoint (a Manager of its company)
+        self.check_access("write")
         if not secret or len(secret) < MIN_SECRET_SIZE:
             raise UserError(
                 self.env._(
@@ -126,7 +174,7 @@ class InteropEndpoint(models.Model):
         replaced = bool(self.gateway_hmac_secret_date)
         # sudo: the encrypted column is hidden from everyone (group_system); managers
         # set it through this method only
-        self.sudo().write(
+        self.sudo().with_context(**{SETTING_SECRET_KEY: _SETTING_SECRET}).write(
             {
                 "gateway_hmac_secret_enc": self.env["interop.crypto"]._encrypt(secret),
                 "gateway_hmac_secret_date": fields.Datetime.now(),
@@ -145,7 +193,27 @@ class InteropEndpoint(models.Model):
         )
         return True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(SECRET_RECORD_FIELDS.intersection(vals) for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "The signing secret, and who set it when, change only with Set "
+                    "Signing Secret."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        if SECRET_RECORD_FIELDS.intersection(vals) and (
+            self.env.context.get(SETTING_SECRET_KEY) is not _SETTING_SECRET
+        ):
+            raise UserError(
+                self.env._(
+                    "The signing secret, and who set it when, change only with Set "
+                    "Signing Secret."
+                )
+            )
         result = super().write(vals)
         if GATEWAY_PROFILE_FIELDS.intersection(vals):
             self.env.registry.clear_cache()
@@ -179,6 +247,7 @@ class InteropEndpoint(models.Model):
             rate_limit=endpoint.gateway_rate_limit,
             require_signature=endpoint.gateway_require_signature,
             secret=endpoint._get_gateway_secret(),
+            max_json_depth=endpoint.gateway_max_json_depth,
         )
 
     def _get_gateway_secret(self):

@@ -24,6 +24,7 @@ from ..errors import (
     Forbidden,
     IdempotencyConflict,
     MalformedJson,
+    NestingTooDeep,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -37,6 +38,21 @@ _logger = logging.getLogger(__name__)
 #: seconds a signed request's timestamp may be off the server's clock
 SIGNATURE_TOLERANCE = 300
 SIGNATURE_SCHEME = "sha256"
+#: the path a partner signs (canonical_string)
+INBOUND_PATH = "/interop/v1/inbound/%s/%s"
+#: the value of X-Interop-Signature: the scheme, "=", 64 hex digits
+_SIGNATURE = re.compile(re.escape(SIGNATURE_SCHEME) + r"=([0-9a-fA-F]{64})")
+#: the value of X-Interop-Timestamp: Unix seconds, ASCII digits (12: beyond year 33000)
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+#: an API key as a header carries it: printable ASCII, no space, bounded
+_API_KEY = re.compile(r"[\x21-\x7e]{1,256}")
+#: an Idempotency-Key: printable ASCII (spaces inside allowed)
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+#: an endpoint or event type code in a URL: what a code can be, bounded
+_CODE = re.compile(r"[\x21-\x7e]{1,128}")
+#: what the JSON nesting scan looks at: a string (to skip what it holds; an
+#: unterminated one runs to the end, which keeps the scan linear) or a bracket
+_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
 #: seconds of a rate limit window
 RATE_WINDOW = 60
 #: seconds between two recordings of a key's last use
@@ -132,6 +148,35 @@ def _has_unstorable_text(payload):
     return False
 
 
+def canonical_string(method, path, idempotency_key, timestamp, body):
+    """What a partner signs (bytes): the method, the path, the Idempotency-Key
+    header ("" without one), the timestamp, each followed by a line feed, then
+    the raw body. Text is UTF-8."""
+    head = "\n".join((method.upper(), path, idempotency_key or "", timestamp, ""))
+    return head.encode() + body
+
+
+def json_depth_exceeds(body, max_depth):
+    """Whether the JSON text ``body`` (bytes) nests arrays and objects deeper than
+    ``max_depth``; without parsing it, without recursion.
+
+    Brackets inside strings do not count. A body with no more opening brackets
+    than ``max_depth`` is answered from two counts, without a scan.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    depth = 0
+    for match in _JSON_STRUCTURE.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 class InteropGateway(models.AbstractModel):
     """The inbound gateway: authenticate, check, log and queue one request.
 
@@ -169,8 +214,9 @@ class InteropGateway(models.AbstractModel):
         repeat).
 
         :param headers: the request's headers (any mapping)
-        :param read_body: callable returning the body (bytes); called once the
-            request is authenticated and its announced length accepted
+        :param read_body: callable returning at most the given number of bytes of
+            the body; called once the request is authenticated and its announced
+            length accepted
         :param length: the announced Content-Length, if any
         """
         headers = {name.lower(): value for name, value in headers.items()}
@@ -178,13 +224,27 @@ class InteropGateway(models.AbstractModel):
         # the endpoint and the event type as cached profiles, not records: the hot
         # path reads nothing of them from the database
         endpoint = self._get_endpoint(credential, endpoint_code)
+        if not _CODE.fullmatch(event_type_code):
+            raise NotFound("No such endpoint or event type.")
         self._check_rate_limit(endpoint, credential)
         body = self._read_body(endpoint, headers, read_body, length)
-        self._check_signature(endpoint, headers, body)
+        header_key = self._get_header_idempotency_key(headers)
+        signature = self._check_signature(
+            endpoint,
+            headers,
+            body,
+            path=INBOUND_PATH % (endpoint_code, event_type_code),
+            idempotency_key=header_key,
+        )
         self._check_open(endpoint)
         contract = self._get_event_type(endpoint, credential, event_type_code)
-        payload = self._parse_json(body)
-        idempotency_key = self._get_idempotency_key(headers, contract, payload)
+        payload = self._parse_json(body, max_depth=endpoint.max_json_depth)
+        idempotency_key = header_key or extract_key(payload, contract.id_field)
+        if not idempotency_key and signature:
+            # A signed request without any key: its signature identifies it. A
+            # replay of it within the timestamp window is answered as a repeat (200)
+            # and creates nothing.
+            idempotency_key = f"signature:{signature}"
         return self._store(endpoint, contract, body, payload, idempotency_key)
 
     @api.model
@@ -218,10 +278,13 @@ class InteropGateway(models.AbstractModel):
     # Steps
 
     def _authenticate(self, headers):
+        # any header value may be anything a client sends (latin-1 text of any
+        # bytes, any length): whatever is not an API key is no credential
         scheme, _sep, key = (headers.get("authorization") or "").partition(" ")
+        key = key.strip()
         credential = None
-        if scheme.lower() == "bearer" and key.strip():
-            credential = self.env["interop.api.key"]._authenticate(key.strip())
+        if scheme.lower() == "bearer" and _API_KEY.fullmatch(key):
+            credential = self.env["interop.api.key"]._authenticate(key)
         if not credential:
             raise Unauthorized()
         return credential
@@ -362,28 +425,41 @@ class InteropGateway(models.AbstractModel):
         )
         if length and length > limit:
             raise too_large
-        body = read_body()
+        # one byte more than the limit tells a body over it: a chunked body (no
+        # announced length) is never read further
+        body = read_body(limit + 1)
         if len(body) > limit:
             raise too_large
         return body
 
-    def _check_signature(self, endpoint, headers, body):
+    def _check_signature(self, endpoint, headers, body, path, idempotency_key):
+        """Check the request's signature when the endpoint requires one; return
+        the verified signature (hex), or None when none is required.
+
+        The signed text is :func:`canonical_string` of the request: its method,
+        path, Idempotency-Key, timestamp and body, so that none of them can be
+        changed or replayed with another key.
+        """
         if not endpoint.require_signature:
-            return
+            return None
         timestamp = (headers.get("x-interop-timestamp") or "").strip()
-        scheme, _sep, signature = (
-            (headers.get("x-interop-signature") or "").strip().partition("=")
+        signature = _SIGNATURE.fullmatch(
+            (headers.get("x-interop-signature") or "").strip()
         )
         secret = endpoint.secret
-        if not (secret and timestamp.isdigit() and scheme == SIGNATURE_SCHEME):
+        if not (secret and signature and _TIMESTAMP.fullmatch(timestamp)):
             raise Unauthorized()
         if abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE:
             raise Unauthorized()
         expected = hmac.new(
-            secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+            secret.encode(),
+            canonical_string("POST", path, idempotency_key, timestamp, body),
+            hashlib.sha256,
         ).hexdigest()
-        if not hmac.compare_digest(expected, signature.strip().lower()):
+        given = signature.group(1).lower()
+        if not hmac.compare_digest(expected, given):
             raise Unauthorized()
+        return given
 
     def _check_open(self, endpoint):
         if endpoint.state != "active":
@@ -410,14 +486,20 @@ class InteropGateway(models.AbstractModel):
                 raise Forbidden("This key may not send this event type.")
         return contract
 
-    def _parse_json(self, body):
+    def _parse_json(self, body, max_depth=None):
         """The payload of ``body``: UTF-8 JSON that the message log can store.
 
+        Nesting deeper than ``max_depth`` is refused first (422, nothing parsed).
         Beyond the JSON grammar, refused as malformed: another encoding than
         UTF-8, NaN and Infinity, numbers beyond a double, duplicate member names
         (parsers disagree on which one wins), nesting beyond Python's recursion
         limit, and strings PostgreSQL cannot hold (NUL, unpaired surrogates).
         """
+        if max_depth and json_depth_exceeds(body, max_depth):
+            raise NestingTooDeep(
+                f"The body nests arrays and objects deeper than this endpoint "
+                f"accepts ({max_depth} levels)."
+            )
         try:
             text = body.decode()
             payload = json.loads(
@@ -445,14 +527,20 @@ class InteropGateway(models.AbstractModel):
             )
         return payload
 
-    def _get_idempotency_key(self, headers, event_type, payload):
+    def _get_header_idempotency_key(self, headers):
+        """The Idempotency-Key header, trimmed ("" when absent)."""
         key = (headers.get("idempotency-key") or "").strip()
         if len(key) > MAX_IDEMPOTENCY_KEY_SIZE:
             raise BadRequest(
                 f"The Idempotency-Key header is longer than "
                 f"{MAX_IDEMPOTENCY_KEY_SIZE} characters."
             )
-        return key or extract_key(payload, event_type.id_field)
+        if key and not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise BadRequest(
+                "The Idempotency-Key header holds other characters than printable "
+                "ASCII."
+            )
+        return key
 
     def _store(self, endpoint, event_type, body, payload, idempotency_key):
         """Log the message and queue its processing, in the request's transaction.

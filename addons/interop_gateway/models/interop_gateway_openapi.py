@@ -3,11 +3,24 @@
 import json
 
 from odoo import api, models
+from odoo.tools import str2bool
 
-from ..errors import PROBLEM_CONTENT_TYPE
+from ..errors import PROBLEM_CONTENT_TYPE, Unauthorized
 from .interop_gateway import SIGNATURE_TOLERANCE
 
 API_VERSION = "1"
+#: system parameter: "True" serves the public document (no event type) to callers
+#: without a key; off by default
+PUBLIC_PARAM = "interop_gateway.public_openapi"
+SIGNING_DESCRIPTION = (
+    "when the endpoint requires it, sign the request: X-Interop-Timestamp is the "
+    f"Unix time in seconds (at most {SIGNATURE_TOLERANCE} s off), "
+    "X-Interop-Signature is 'sha256=' and the hex HMAC-SHA256, with the endpoint's "
+    "signing secret, of the canonical string: the method (POST), the path "
+    "(/interop/v1/inbound/<endpoint_code>/<event_type_code>), the Idempotency-Key "
+    "header (empty without one) and the timestamp, each followed by a line feed "
+    "(\\n), then the raw body, as sent."
+)
 
 # status: when the gateway answers it
 PROBLEMS = {
@@ -18,7 +31,8 @@ PROBLEMS = {
     "409": "The idempotency key was used before with a different body.",
     "413": "The body is larger than the endpoint accepts.",
     "415": "The body is not JSON.",
-    "422": "The payload does not match the schema; every violation is listed.",
+    "422": "The payload does not match the schema (every violation is listed), or "
+    "nests arrays and objects deeper than the endpoint accepts.",
     "429": "The endpoint's rate limit is reached.",
     "503": "The database cannot take the message now.",
 }
@@ -37,13 +51,87 @@ class InteropGatewayOpenapi(models.AbstractModel):
     _description = "Interop Gateway OpenAPI Document"
 
     @api.model
-    def _document(self, server_url=None):
-        """The OpenAPI document (a dict): one path per active inbound event type."""
+    def _document_for(self, headers, server_url=None):
+        """The document a caller gets: with an API key, the event types that key
+        may send; without one, the public document if a system administrator
+        enabled it (:data:`PUBLIC_PARAM`), else a 401."""
+        headers = {name.lower(): value for name, value in headers.items()}
+        if not headers.get("authorization") and self._public_enabled():
+            return self._public_document(server_url=server_url)
+        credential = self.env["interop.gateway"]._authenticate(headers)
+        endpoint = self.env["interop.endpoint"]._gateway_profile(credential.endpoint_id)
+        if endpoint is None:
+            raise Unauthorized()
+        domain = [
+            ("direction", "=", "inbound"),
+            ("company_id", "in", (False, endpoint.company_id)),
+        ]
+        if credential.scope_ids:
+            # sudo: the codes of the key's scope, for a partner system
+            codes = (
+                self.env["interop.event.type"]
+                .sudo()
+                .browse(credential.scope_ids)
+                .mapped("code")
+            )
+            domain.append(("code", "in", codes))
+        return self._document(server_url=server_url, domain=domain)
+
+    @api.model
+    def _public_enabled(self):
+        # sudo: a system parameter, read for a caller without a user
+        value = self.env["ir.config_parameter"].sudo().get_param(PUBLIC_PARAM)
+        return str2bool(value or "False", default=False)
+
+    @api.model
+    def _public_document(self, server_url=None):
+        """The gateway without its event types: one generic inbound path, no
+        schema, no example, nothing of any company."""
+        document = self._document(server_url=server_url, domain=[("id", "=", 0)])
+        document["paths"]["/interop/v1/inbound/{endpoint_code}/{event_type_code}"] = {
+            "post": self._generic_inbound_operation()
+        }
+        document["info"]["description"] += (
+            " This public document lists no event type: fetch it with your API "
+            "key to get the event types your key may send, with their schemas."
+        )
+        return document
+
+    def _generic_inbound_operation(self):
+        operation = self._inbound_operation(
+            self.env["interop.event.type"], "GenericEvent"
+        )
+        operation.update(
+            operationId="send_event",
+            summary="Send an event",
+            description="Send an event of one of your endpoint's event types.",
+        )
+        operation["parameters"].insert(
+            1,
+            {
+                "name": "event_type_code",
+                "in": "path",
+                "required": True,
+                "description": "Code of the event type.",
+                "schema": {"type": "string"},
+            },
+        )
+        operation["requestBody"]["content"]["application/json"]["schema"] = {
+            "type": "object"
+        }
+        return operation
+
+    @api.model
+    def _document(self, server_url=None, domain=None):
+        """The OpenAPI document (a dict): one path per active inbound event type
+        of ``domain`` (default: every one)."""
         # sudo: the contracts are published to partner systems, which have no user
         event_types_sudo = (
             self.env["interop.event.type"]
             .sudo()
-            .search([("direction", "=", "inbound")], order="code, version desc")
+            .search(
+                domain or [("direction", "=", "inbound")], order="code, version desc"
+            )
         )
         latest = {}
         for event_type in event_types_sudo:
@@ -61,6 +149,7 @@ class InteropGatewayOpenapi(models.AbstractModel):
                 "post": self._inbound_operation(event_type, schema_name)
             }
         paths["/interop/v1/messages/{message_id}"] = {"get": self._status_operation()}
+        paths["/interop/v1/openapi.json"] = {"get": self._openapi_operation()}
         paths["/interop/v1/health"] = {"get": self._health_operation()}
         document = {
             "openapi": "3.1.0",
@@ -69,12 +158,9 @@ class InteropGatewayOpenapi(models.AbstractModel):
                 "version": API_VERSION,
                 "description": (
                     "Send events to Odoo. Authenticate with an API key of your "
-                    "endpoint as a Bearer token; when the endpoint requires it, sign "
-                    "the request: X-Interop-Timestamp is the Unix time in seconds "
-                    f"(at most {SIGNATURE_TOLERANCE} s off), X-Interop-Signature is "
-                    "'sha256=' and the hex HMAC-SHA256 of '<timestamp>.<raw body>' "
-                    "with the endpoint's signing secret. Errors are RFC 9457 "
-                    "problem details."
+                    "endpoint as a Bearer token; "
+                    + SIGNING_DESCRIPTION
+                    + " Errors are RFC 9457 problem details."
                 ),
             },
             "paths": paths,
@@ -91,9 +177,9 @@ class InteropGatewayOpenapi(models.AbstractModel):
                         "type": "apiKey",
                         "in": "header",
                         "name": "X-Interop-Signature",
-                        "description": "sha256=<hex HMAC-SHA256 of "
-                        "'<timestamp>.<raw body>'>, for endpoints requiring "
-                        "signatures.",
+                        "description": "sha256=<hex HMAC-SHA256 of the canonical "
+                        "string 'POST\\n<path>\\n<Idempotency-Key>\\n<timestamp>"
+                        "\\n<raw body>'>, for endpoints requiring signatures.",
                     },
                     "signatureTimestamp": {
                         "type": "apiKey",
@@ -111,9 +197,9 @@ class InteropGatewayOpenapi(models.AbstractModel):
     def _inbound_operation(self, event_type, schema_name):
         problems = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
         return {
-            "operationId": "send_" + event_type.code.replace(".", "_"),
-            "summary": event_type.name,
-            "description": event_type.description or event_type.name,
+            "operationId": "send_" + (event_type.code or "").replace(".", "_"),
+            "summary": event_type.name or "",
+            "description": event_type.description or event_type.name or "",
             "tags": ["inbound"],
             "security": [
                 {"apiKey": [], "signature": [], "signatureTimestamp": []},
@@ -132,7 +218,8 @@ class InteropGatewayOpenapi(models.AbstractModel):
                     "in": "header",
                     "required": False,
                     "description": "Identifies the event: a repeat is answered 200 "
-                    "and not processed again."
+                    "and not processed again. Printable ASCII; signed with the "
+                    "request."
                     + (
                         f" Default: the payload's {event_type.id_field}."
                         if event_type.id_field
@@ -186,6 +273,21 @@ class InteropGatewayOpenapi(models.AbstractModel):
                 },
                 "401": {"$ref": "#/components/responses/401"},
                 "404": {"$ref": "#/components/responses/404"},
+            },
+        }
+
+    def _openapi_operation(self):
+        return {
+            "operationId": "get_openapi",
+            "summary": "This document, with the event types your key may send",
+            "tags": ["documentation"],
+            "security": [{"apiKey": []}],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "401": {"$ref": "#/components/responses/401"},
             },
         }
 

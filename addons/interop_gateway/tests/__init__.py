@@ -1,3 +1,4 @@
+from . import test_gateway_attacks
 from . import test_gateway_auth
 from . import test_gateway_bad_input
 from . import test_gateway_errors
@@ -9,4 +10,5 @@ from . import test_gateway_service
 from . import test_gateway_serving
 from . import test_gateway_signature
 from . import test_gateway_status
+from . import test_gateway_governance
 from . import test_interop_api_key

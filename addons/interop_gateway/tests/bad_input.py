@@ -9,6 +9,7 @@ the entries marked 2xx are valid (unusual unicode, an exact repeat) and must be
 taken. Nothing may answer 5xx.
 """
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -66,24 +67,28 @@ class Entry:
     problem: bool = True
 
 
-def sign(target, body, timestamp=None):
+def sign(target, body, path, idempotency_key="", timestamp=None):
+    """The signature headers of a POST: HMAC-SHA256 of the canonical string
+    (method, path, Idempotency-Key, timestamp, each followed by a line feed, then
+    the raw body)."""
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(
-        target.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
+    canonical = f"POST\n{path}\n{idempotency_key}\n{timestamp}\n".encode() + body
+    digest = hmac.new(target.secret.encode(), canonical, hashlib.sha256).hexdigest()
     return {"X-Interop-Timestamp": timestamp, "X-Interop-Signature": f"sha256={digest}"}
 
 
 def signed(target, body, path=None, content_type="application/json", **headers):
     """A signed POST of ``body`` (bytes), as the target's partner sends it."""
+    path = path or target.path
     all_headers = {
         "Content-Type": content_type,
         "Authorization": f"Bearer {target.key}",
         "Idempotency-Key": f"corpus-{uuid.uuid4()}",
-        **sign(target, body),
     }
     all_headers.update(headers)
-    return Request("POST", path or target.path, all_headers, body)
+    key = all_headers["Idempotency-Key"]
+    all_headers.update(sign(target, body, path, key if isinstance(key, str) else ""))
+    return Request("POST", path, all_headers, body)
 
 
 def dumps(payload):
@@ -128,8 +133,36 @@ def _authorization(target, value):
 def _resigned(target, secret=None, timestamp=None):
     request = signed(target, dumps(target.payload()))
     other = replace(target, secret=secret or target.secret)
-    request.headers.update(sign(other, request.body, timestamp=timestamp))
+    request.headers.update(
+        sign(
+            other,
+            request.body,
+            request.path,
+            request.headers["Idempotency-Key"],
+            timestamp=timestamp,
+        )
+    )
     return request
+
+
+def _header(target, name, value):
+    """A signed request whose header ``name`` is then replaced by ``value`` (text,
+    or bytes sent as they are: not ASCII, not UTF-8)."""
+    request = signed(target, dumps(target.payload()))
+    request.headers[name] = value
+    return request
+
+
+def _replayed_with_another_key(target):
+    """A captured signed request sent again with a new Idempotency-Key."""
+    first = signed(target, dumps(target.payload()))
+    again = Request(
+        "POST",
+        first.path,
+        dict(first.headers, **{"Idempotency-Key": f"corpus-{uuid.uuid4()}"}),
+        first.body,
+    )
+    return [first, again]
 
 
 def _path(target, endpoint_code=None, event_code=None):
@@ -169,8 +202,14 @@ CORPUS = [
         400,
         lambda t: signed(t, b'{"event_id": "a", "event_id": "b"}'),
     ),
-    Entry("100,000 nested arrays", 400, lambda t: _deep(t, b"[", b"", b"]")),
-    Entry("100,000 nested objects", 400, lambda t: _deep(t, b'{"a":', b"1", b"}")),
+    # nested deeper than the endpoint accepts (32 levels by default): 422, unparsed
+    Entry("100,000 nested arrays", 422, lambda t: _deep(t, b"[", b"", b"]")),
+    Entry("100,000 nested objects", 422, lambda t: _deep(t, b'{"a":', b"1", b"}")),
+    Entry(
+        "600 nested objects",
+        422,
+        lambda t: _deep(t, b'{"a":', b"1", b"}", depth=600),
+    ),
     Entry("overlong UTF-8 (C0 AF)", 400, lambda t: _raw(t, b'"\xc0\xaf"')),
     Entry("invalid UTF-8 byte", 400, lambda t: _raw(t, b'"\xff"')),
     Entry(
@@ -250,6 +289,76 @@ CORPUS = [
         401,
         lambda t: _resigned(t, timestamp=int(time.time()) - 3600),
     ),
+    Entry(
+        "captured signed request replayed with a new Idempotency-Key",
+        401,
+        _replayed_with_another_key,
+    ),
+    # hostile header values: each a 401 problem, never a 500
+    Entry(
+        "non-ASCII signature",
+        401,
+        lambda t: _header(t, "X-Interop-Signature", "sha256=" + "é" * 64),
+    ),
+    Entry(
+        "UTF-8 bytes in the signature",
+        401,
+        lambda t: _header(t, "X-Interop-Signature", b"sha256=" + "é".encode()),
+    ),
+    Entry(
+        "non-ASCII timestamp (superscript digits)",
+        401,
+        lambda t: _header(t, "X-Interop-Timestamp", "¹²³"),
+    ),
+    Entry(
+        "non-ASCII timestamp (Arabic-Indic digits)",
+        401,
+        lambda t: _header(t, "X-Interop-Timestamp", "١٧٠٠٠٠٠٠٠٠".encode()),
+    ),
+    Entry(
+        "timestamp of 5,000 digits",
+        401,
+        lambda t: _header(t, "X-Interop-Timestamp", "1" * 5000),
+    ),
+    Entry("negative timestamp", 401, lambda t: _header(t, "X-Interop-Timestamp", "-1")),
+    Entry("empty timestamp", 401, lambda t: _header(t, "X-Interop-Timestamp", "")),
+    Entry("empty signature", 401, lambda t: _header(t, "X-Interop-Signature", "")),
+    Entry(
+        "whitespace signature",
+        401,
+        lambda t: _header(t, "X-Interop-Signature", " \t "),
+    ),
+    Entry(
+        "signature of 8,000 characters",
+        401,
+        lambda t: _header(t, "X-Interop-Signature", "sha256=" + "a" * 8000),
+    ),
+    Entry(
+        "NUL in the signature",
+        401,
+        lambda t: _header(t, "X-Interop-Signature", "sha256=\x00" + "a" * 63),
+    ),
+    Entry(
+        "API key in UTF-8 bytes",
+        401,
+        lambda t: _header(t, "Authorization", f"Bearer {t.key}é".encode()),
+    ),
+    Entry(
+        "API key in latin-1 bytes",
+        401,
+        lambda t: _header(t, "Authorization", f"Bearer {t.key[:8]}é{t.key[9:]}"),
+    ),
+    Entry(
+        "API key with a NUL",
+        401,
+        lambda t: _header(t, "Authorization", f"Bearer {t.key[:8]}\x00{t.key[9:]}"),
+    ),
+    Entry(
+        "API key of 8,000 characters",
+        401,
+        lambda t: _header(t, "Authorization", "Bearer iop_" + "a" * 8000),
+    ),
+    Entry("Bearer and spaces", 401, lambda t: _header(t, "Authorization", "Bearer   ")),
     # routing
     Entry("wrong endpoint", 404, lambda t: _path(t, endpoint_code="not-my-endpoint")),
     Entry("unknown event type", 404, lambda t: _path(t, event_code="no.such.event")),
@@ -270,6 +379,21 @@ CORPUS = [
         400,
         lambda t: signed(t, dumps(t.payload()), **{"Idempotency-Key": "k" * 300}),
     ),
+    Entry(
+        "non-ASCII Idempotency-Key",
+        400,
+        lambda t: signed(t, dumps(t.payload()), **{"Idempotency-Key": "clé-é"}),
+    ),
+    Entry(
+        "Idempotency-Key with a NUL",
+        400,
+        lambda t: signed(t, dumps(t.payload()), **{"Idempotency-Key": "k\x00k"}),
+    ),
+    Entry(
+        "event type code with a NUL",
+        404,
+        lambda t: _path(t, event_code="no%00such"),
+    ),
     Entry("exact repeat", 200, lambda t: _replay(t, same_body=True), problem=False),
     Entry("same key, another body", 409, lambda t: _replay(t, same_body=False)),
 ]
@@ -286,17 +410,13 @@ def send(host, port, request, timeout=60):
                 request.body[i : i + size] for i in range(0, len(request.body), size)
             )
             headers["Transfer-Encoding"] = "chunked"
-            conn.request(
-                request.method,
-                request.path,
-                body=chunks,
-                headers=headers,
-                encode_chunked=True,
-            )
+            kwargs = {"body": chunks, "headers": headers, "encode_chunked": True}
         else:
-            conn.request(
-                request.method, request.path, body=request.body, headers=headers
-            )
+            kwargs = {"body": request.body, "headers": headers}
+        # The server may answer before the body is over (an oversize body is refused
+        # unread) and close the connection: its answer is there all the same.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.request(request.method, request.path, **kwargs)
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:

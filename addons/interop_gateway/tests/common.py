@@ -16,13 +16,17 @@ SECRET = "test-signing-secret-0001"
 TIMEOUT = 12
 
 
-def sign(body, secret=SECRET, timestamp=None):
-    """The signature headers of ``body``, as a partner system computes them."""
+def sign(body, path, idempotency_key="", secret=SECRET, timestamp=None):
+    """The signature headers of a POST of ``body`` to ``path``, as a partner system
+    computes them (README, Inbound gateway: the canonical string)."""
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
+    canonical = f"POST\n{path}\n{idempotency_key}\n{timestamp}\n".encode() + body
+    digest = hmac.new(secret.encode(), canonical, hashlib.sha256).hexdigest()
     return {"X-Interop-Timestamp": timestamp, "X-Interop-Signature": f"sha256={digest}"}
+
+
+def inbound_path(endpoint_code, event_code):
+    return f"/interop/v1/inbound/{endpoint_code}/{event_code}"
 
 
 class GatewayCase(InteropMessageCase, HttpCase):
@@ -56,11 +60,11 @@ class GatewayCase(InteropMessageCase, HttpCase):
         all_headers = {"Content-Type": "application/json"}
         if key is not False:
             all_headers["Authorization"] = f"Bearer {key or self.key}"
-        if signed:
-            all_headers.update(sign(body))
         all_headers.update(headers or {})
         endpoint_code = endpoint_code or self.endpoint.code
-        url = f"/interop/v1/inbound/{endpoint_code}/{event or self.event_type.code}"
+        url = inbound_path(endpoint_code, event or self.event_type.code)
+        if signed:
+            all_headers.update(sign(body, url, all_headers.get("Idempotency-Key", "")))
         return self.opener.post(
             self.base_url() + url, data=body, headers=all_headers, timeout=TIMEOUT
         )

@@ -48,7 +48,7 @@ class TestGatewayCredentials(GatewayCase):
             self.endpoint, "Revoked"
         )
         revoked.action_revoke()
-        self.endpoint.gateway_require_signature = True
+        self.endpoint._interop_apply_write({"gateway_require_signature": True})
         bodies = [
             self._refusal(key=False),
             self._refusal(key="iop_nonsense"),
@@ -149,7 +149,7 @@ class TestGatewayOdooAuthentication(GatewayCase):
         status = self._get(f"/interop/v1/messages/{posted['message_id']}", key=self.key)
         self.assertEqual(status.status_code, 200, status.text)
         self.assertEqual(status.json()["message_id"], posted["message_id"])
-        document = self._get("/interop/v1/openapi.json")
+        document = self._get("/interop/v1/openapi.json", key=self.key)
         self.assertEqual(document.status_code, 200, document.text)
         self.assertIn("paths", document.json())
         self.assertNotIn("Set-Cookie", status.headers)

@@ -91,6 +91,22 @@ class TestWithoutDatabase(BaseCase):
             response = serving._serve_nodb(self._request("/interop/v1/inbound/a/b.c"))
         self.assertUnavailable(response)
 
+    def test_attack_path_forging_a_log_line_is_quoted(self):
+        # a client's %0A in the URL decodes to a newline in the path
+        forged = (
+            "/interop/v1/x\n2026-12-04 10:00:00,000 1 ERROR db odoo: forged" + "y" * 500
+        )
+        lost = InterfaceError("connection already closed")
+        with self.assertLogs("odoo.addons.interop_gateway.serving", "WARNING") as logs:
+            serving._serve_nodb(self._request(forged))
+            with patch.object(serving, "_serve_gateway", side_effect=lost):
+                serving._serve_db(self._request(forged))
+        for record in logs.records:
+            message = record.getMessage()
+            self.assertNotIn("\n", message)
+            self.assertIn("\\n2026-12-04", message)  # shown escaped, on one line
+            self.assertLess(len(message), 400)
+
     def test_other_paths_are_served_as_odoo_does(self):
         with patch.object(serving._serve_nodb, "original", return_value="odoo") as odoo:
             self.assertEqual(serving._serve_nodb(self._request("/web/login")), "odoo")

@@ -122,7 +122,7 @@ class TestInboundRefused(GatewayCase):
         self.assertProblem(response, 415)
 
     def test_body_over_the_endpoint_limit_is_413(self):
-        self.endpoint.gateway_max_body_bytes = 100
+        self.endpoint._interop_apply_write({"gateway_max_body_bytes": 100})
         payload = self._payload(name="x" * 200)
         problem = self.assertProblem(self._post(payload), 413)
         self.assertIn("100 bytes", problem["detail"])
@@ -130,7 +130,7 @@ class TestInboundRefused(GatewayCase):
 
     def test_body_at_the_endpoint_limit_is_accepted(self):
         body = json.dumps(self._payload()).encode()
-        self.endpoint.gateway_max_body_bytes = len(body)
+        self.endpoint._interop_apply_write({"gateway_max_body_bytes": len(body)})
         self.assertEqual(self._post(body=body).status_code, 202)
 
     def test_schema_violations_are_422_each_listed_and_logged_as_rejected(self):

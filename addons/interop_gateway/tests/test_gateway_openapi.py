@@ -9,6 +9,7 @@ from psycopg2 import OperationalError
 from odoo import sql_db
 from odoo.tests import tagged
 
+from ..models.interop_gateway_openapi import PUBLIC_PARAM
 from .common import GatewayCase
 
 INBOUND = "/interop/v1/inbound/{endpoint_code}/"
@@ -16,10 +17,65 @@ INBOUND = "/interop/v1/inbound/{endpoint_code}/"
 
 @tagged("post_install", "-at_install")
 class TestGatewayOpenapi(GatewayCase):
-    def _document(self):
-        response = self._get("/interop/v1/openapi.json")
+    def _document(self, key=None):
+        response = self._get("/interop/v1/openapi.json", key=key or self.key)
         self.assertEqual(response.status_code, 200, response.text)
         return response.json()
+
+    def test_attack_document_without_a_key_is_401(self):
+        response = self._get("/interop/v1/openapi.json")
+        problem = self.assertProblem(response, 401)
+        self.assertNotIn("test.contact.updated", response.text)
+        self.assertNotIn("paths", problem)
+        self.assertProblem(self._get("/interop/v1/openapi.json", key="iop_nope"), 401)
+
+    def test_attack_document_lists_no_event_type_of_another_company(self):
+        other_company = self.env["res.company"].create({"name": "Meridian West"})
+        self.event_type.copy(
+            {"code": "west.patient.admitted", "company_id": other_company.id}
+        )
+        self.event_type.copy(
+            {"code": "test.visit.completed", "company_id": self.endpoint.company_id.id}
+        )
+        document = self._document()
+        self.assertNotIn(INBOUND + "west.patient.admitted", document["paths"])
+        self.assertNotIn("west.patient.admitted.v1", document["components"]["schemas"])
+        self.assertIn(INBOUND + "test.visit.completed", document["paths"])
+        self.assertIn(INBOUND + "test.contact.updated", document["paths"])
+
+    def test_document_lists_only_the_event_types_of_the_keys_scope(self):
+        other = self.event_type.copy({"code": "test.visit.completed"})
+        _scoped, key = self.env["interop.api.key"]._generate(
+            self.endpoint, "Visits only", event_types=other
+        )
+        document = self._document(key=key)
+        self.assertIn(INBOUND + "test.visit.completed", document["paths"])
+        self.assertNotIn(INBOUND + "test.contact.updated", document["paths"])
+        validate(document)
+
+    def test_public_document_is_opt_in_and_lists_no_event_type(self):
+        self.env["ir.config_parameter"].set_param(PUBLIC_PARAM, "True")
+        response = self._get("/interop/v1/openapi.json")
+        self.assertEqual(response.status_code, 200, response.text)
+        document = response.json()
+        validate(document)
+        self.assertNotIn("test.contact.updated", response.text)
+        self.assertIn(
+            "/interop/v1/inbound/{endpoint_code}/{event_type_code}", document["paths"]
+        )
+        self.assertEqual(
+            set(document["components"]["schemas"]),
+            {"Problem", "MessageReference", "MessageStatus"},
+        )
+        # with a key: the key's own document, as always
+        self.assertIn(INBOUND + "test.contact.updated", self._document()["paths"])
+
+    def test_signing_is_described_with_the_canonical_string(self):
+        description = self._document()["info"]["description"]
+        self.assertIn("the Idempotency-Key header (empty without one)", description)
+        self.assertIn(
+            "/interop/v1/inbound/<endpoint_code>/<event_type_code>", description
+        )
 
     def test_document_is_valid_openapi_3_1(self):
         document = self._document()

@@ -10,7 +10,7 @@ class TestGatewayRateLimit(GatewayCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.gateway_rate_limit = 2
+        cls.endpoint._interop_apply_write({"gateway_rate_limit": 2})
 
     def _send(self, n):
         return self._post(self._payload(ref=f"P-{n}"))
@@ -43,6 +43,6 @@ class TestGatewayRateLimit(GatewayCase):
 
     @freeze_time("2026-11-25 10:00:10")
     def test_zero_means_no_limit(self):
-        self.endpoint.gateway_rate_limit = 0
+        self.endpoint._interop_apply_write({"gateway_rate_limit": 0})
         statuses = {self._send(n).status_code for n in range(4)}
         self.assertEqual(statuses, {202})

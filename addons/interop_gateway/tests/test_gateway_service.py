@@ -22,7 +22,11 @@ class TestGatewayService(GatewayCase):
             "Content-Type": "application/json",
         }
         return self.env["interop.gateway"]._accept(
-            self.endpoint.code, self.event_type.code, headers, lambda: body, len(body)
+            self.endpoint.code,
+            self.event_type.code,
+            headers,
+            lambda _size: body,
+            len(body),
         )
 
     def test_accepted_request_costs_a_bounded_number_of_queries(self):
@@ -38,6 +42,6 @@ class TestGatewayService(GatewayCase):
             self.endpoint.code,
             self.event_type.code,
             {"authorization": f"bearer {self.key}", "CONTENT-TYPE": "application/json"},
-            lambda: body,
+            lambda _size: body,
         )
         self.assertEqual(answer.status, 202)

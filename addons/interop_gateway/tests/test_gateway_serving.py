@@ -76,7 +76,7 @@ class TestOneTransactionPerRequest(GatewayCase):
 
     def test_read_only_route_is_served_as_odoo_does(self):
         with self._transactions() as counts:
-            response = self._get("/interop/v1/openapi.json")
+            response = self._get("/interop/v1/openapi.json", key=self.key)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertIn("paths", response.json())
         self.assertEqual(counts, {"registry": 1, "request": 1})

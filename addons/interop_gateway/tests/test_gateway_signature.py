@@ -5,7 +5,8 @@ import time
 
 from odoo.tests import tagged
 
-from .common import GatewayCase, sign
+from ..models.interop_endpoint import _SETTING_SECRET, SETTING_SECRET_KEY
+from .common import GatewayCase, inbound_path, sign
 
 
 @tagged("post_install", "-at_install")
@@ -13,11 +14,12 @@ class TestGatewaySignature(GatewayCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.gateway_require_signature = True
+        cls.endpoint._interop_apply_write({"gateway_require_signature": True})
         cls.body = json.dumps(cls._payload()).encode()
+        cls.path = inbound_path(cls.endpoint.code, cls.event_type.code)
 
     def _post_signed(self, body=None, **sign_kwargs):
-        headers = sign(self.body, **sign_kwargs)
+        headers = sign(self.body, self.path, **sign_kwargs)
         return self._post(body=body or self.body, headers=headers)
 
     def test_signed_request_is_accepted(self):
@@ -28,7 +30,7 @@ class TestGatewaySignature(GatewayCase):
         self.assertFalse(self._messages())
 
     def test_missing_timestamp_is_401(self):
-        headers = sign(self.body)
+        headers = sign(self.body, self.path)
         del headers["X-Interop-Timestamp"]
         self.assertProblem(self._post(body=self.body, headers=headers), 401)
 
@@ -54,14 +56,16 @@ class TestGatewaySignature(GatewayCase):
         self.assertProblem(self._post_signed(timestamp=future), 401)
 
     def test_signature_in_another_scheme_is_401(self):
-        headers = sign(self.body)
+        headers = sign(self.body, self.path)
         headers["X-Interop-Signature"] = headers["X-Interop-Signature"].replace(
             "sha256=", "sha1="
         )
         self.assertProblem(self._post(body=self.body, headers=headers), 401)
 
     def test_required_signature_without_a_secret_is_401(self):
-        self.endpoint.sudo().gateway_hmac_secret_enc = False
+        self.endpoint.sudo().with_context(
+            **{SETTING_SECRET_KEY: _SETTING_SECRET}
+        ).gateway_hmac_secret_enc = False
         self.assertProblem(self._post_signed(), 401)
 
     def test_replaced_secret_applies_at_once(self):
@@ -71,5 +75,5 @@ class TestGatewaySignature(GatewayCase):
         self.assertEqual(response.status_code, 202)
 
     def test_signature_is_ignored_when_not_required(self):
-        self.endpoint.gateway_require_signature = False
+        self.endpoint._interop_apply_write({"gateway_require_signature": False})
         self.assertEqual(self._post(body=self.body).status_code, 202)

@@ -23,16 +23,17 @@ class TestRevenueThroughTheGateway(RevenueCase, HttpCase):
             cls.scheduling, "Revenue test key"
         )
         cls.scheduling._set_gateway_secret(SECRET)
-        cls.scheduling.gateway_require_signature = True
+        # a gateway setting of an active endpoint: past change control, as set up
+        cls.scheduling._interop_apply_write({"gateway_require_signature": True})
 
     def _post_completion(self, payload):
         body = json.dumps(payload).encode()
+        url = f"/interop/v1/inbound/{self.scheduling.code}/service.completed"
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {self.key}",
-            **sign(body),
+            **sign(body, url),
         }
-        url = f"/interop/v1/inbound/{self.scheduling.code}/service.completed"
         return self.opener.post(
             self.base_url() + url, data=body, headers=headers, timeout=TIMEOUT
         )
