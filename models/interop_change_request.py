@@ -345,6 +345,7 @@ class InteropChangeRequest(models.Model):
         return group or self.env.ref("interop.group_interop_manager")
 
     def action_submit(self):
+        self.check_access("write")
         for request in self:
             if request.state != "draft":
                 raise UserError(self.env._("Only draft change requests are submitted."))
@@ -381,6 +382,7 @@ class InteropChangeRequest(models.Model):
         return True
 
     def action_approve(self):
+        self.check_access("write")
         for request in self:
             request._check_can_decide()
             request._check_governance()
@@ -388,6 +390,7 @@ class InteropChangeRequest(models.Model):
         return True
 
     def action_reject(self):
+        self.check_access("write")
         for request in self:
             request._check_can_decide()
             request._workflow().write(
@@ -414,6 +417,7 @@ class InteropChangeRequest(models.Model):
         return True
 
     def action_cancel(self):
+        self.check_access("write")
         for request in self.filtered(lambda r: r.state in ("draft", "submitted")):
             if request.author_id != self.env.user and not self.env.user.has_group(
                 "interop.group_interop_manager"

@@ -150,6 +150,7 @@ class InteropConfigVersion(models.Model):
     def action_rollback(self):
         """Draft a change request restoring this version (it needs approval too)."""
         self.ensure_one()
+        self.env["interop.change.request"].check_access("create")
         changes = self._changed_values()
         if not changes:
             raise UserError(self.env._("The object already has these values."))

@@ -36,6 +36,7 @@ class InteropMappingLine(models.Model):
     target_model_id = fields.Many2one(related="table_id.target_model_id")
     target_model = fields.Char(related="table_id.target_model")
     target_type = fields.Selection(related="table_id.target_type")
+    target_domain = fields.Char(related="table_id.target_domain")
     res_id = fields.Many2oneReference(
         string="Target Record ID",
         model_field="target_model",
@@ -108,6 +109,29 @@ class InteropMappingLine(models.Model):
             line.with_context(interop_mapping_nolog=True).res_id = (
                 target.id if target else False
             )
+
+    @api.constrains("res_id", "table_id")
+    def _check_target_allowed(self):
+        """A line maps only to the records its table allows (services only...)."""
+        for line in self.filtered(
+            lambda li: li.res_id and li.target_type == TARGET_RECORD
+        ):
+            domain = line.table_id._target_domain()
+            if not domain:
+                continue
+            # sudo: the table's rule decides, whatever the editor may read
+            Target = self.env[line.target_model].sudo().with_context(active_test=False)
+            if not Target.search_count([("id", "=", line.res_id), *domain], limit=1):
+                raise ValidationError(
+                    self.env._(
+                        "Code %(code)s of table %(table)s cannot map to "
+                        "%(target)s: the table allows only %(allowed)s.",
+                        code=line.external_code,
+                        table=line.table_id.name,
+                        target=Target.browse(line.res_id).display_name,
+                        allowed=line.table_id.target_domain,
+                    )
+                )
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):

@@ -1,5 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import ast
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.sql import create_unique_index
@@ -30,6 +32,7 @@ class InteropMappingTable(models.Model):
         "endpoint_id",
         "target_type",
         "target_model_id",
+        "target_domain",
         "owner_id",
         "team_id",
     )
@@ -78,6 +81,14 @@ class InteropMappingTable(models.Model):
     )
     target_model = fields.Char(
         related="target_model_id.model", store=True, string="Target Model Name"
+    )
+    target_domain = fields.Char(
+        string="Targets Allowed",
+        default="[]",
+        tracking=True,
+        help="Which records of the target model a code may map to, as a domain: "
+        "e.g. services only, [('type', '=', 'service')]. The pickers of the lines "
+        "offer only these, and a line mapping elsewhere is refused.",
     )
     owner_id = fields.Many2one(
         "res.users",
@@ -160,6 +171,34 @@ class InteropMappingTable(models.Model):
                         table=table.name,
                     )
                 )
+
+    def _target_domain(self):
+        """The domain of ``target_domain``, checked: a list the target model takes."""
+        self.ensure_one()
+        try:
+            domain = ast.literal_eval((self.target_domain or "[]").strip() or "[]")
+            if not isinstance(domain, list):
+                raise TypeError(domain)
+            self.env[self.target_model]._search(domain)
+        except (ValueError, SyntaxError, TypeError, KeyError) as error:
+            raise ValidationError(
+                self.env._(
+                    "The targets allowed by %(table)s are not a domain of %(model)s "
+                    "(e.g. [('type', '=', 'service')]): %(error)s",
+                    table=self.name,
+                    model=self.target_model_id.name,
+                    error=type(error).__name__,
+                )
+            ) from error
+        return domain
+
+    @api.constrains("target_domain", "target_model_id")
+    def _check_target_domain(self):
+        for table in self.filtered(
+            lambda t: t.target_type == TARGET_RECORD and t.target_model in self.env
+        ):
+            table._target_domain()
+        self.line_ids._check_target_allowed()
 
     @api.depends("name", "code")
     def _compute_display_name(self):

@@ -652,3 +652,23 @@ class TestMappingTracking(InteropMappingCase):
         tracking = self.table.message_ids[0].tracking_value_ids
         self.assertEqual(tracking.field_id.name, "owner_id")
         self.assertEqual(tracking.new_value_char, self.manager.name)
+
+
+@tagged("post_install", "-at_install")
+class TestMappingTargetsAllowed(InteropMappingCase):
+    def test_a_table_restricts_what_its_codes_map_to(self):
+        self.payer_table._interop_apply_write(
+            {"target_domain": "[('is_company', '=', True)]"}
+        )
+        person = self.env["res.partner"].create({"name": "Not A Payer"})
+        line = self.payer_table.line_ids[:1]
+        with self.assertRaises(ValidationError) as caught:
+            line.with_user(self.user).target_ref = person
+        self.assertIn("allows only", str(caught.exception))
+        line.with_user(self.user).target_ref = self.payer_blue_meadow
+        self.assertEqual(line.res_id, self.payer_blue_meadow.id)
+
+    def test_targets_allowed_must_be_a_domain(self):
+        for bad in ("is_company", "[('no_such_field', '=', 1)]", "{}"):
+            with self.subTest(domain=bad), self.assertRaises(ValidationError):
+                self.payer_table._interop_apply_write({"target_domain": bad})

@@ -1,0 +1,176 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The access matrix of ``access_matrix.py``, checked both ways, as RPC would."""
+
+import inspect
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from ..errors import BusinessRuleError
+from .access_matrix import (
+    ACCESS,
+    ACTIONS,
+    GROUPS,
+    NAVIGATION,
+    ROLES,
+    WIZARD_ACTIONS,
+)
+
+MODES = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
+
+#: buttons whose allowed direction calls a remote system: their own tests run them
+#: against a local server; here only their refusal is checked
+REMOTE = {
+    ("interop.sync", "action_run_now"),
+    ("interop.credential", "action_fetch_token"),
+}
+
+
+@tagged("post_install", "-at_install")
+class TestAccessMatrix(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = {
+            role: new_test_user(
+                cls.env,
+                login=f"matrix_{role}",
+                groups=f"base.group_user,{GROUPS[role]}",
+            )
+            for role in ROLES
+        }
+        cls.author = new_test_user(
+            cls.env, login="matrix_author", groups=GROUPS["manager"]
+        )
+        cls.fixtures = cls._fixtures()
+
+    @classmethod
+    def _fixtures(cls):
+        """A record of each model with buttons, in a state where they apply."""
+        env = cls.env
+        endpoint = env["interop.endpoint"].create(
+            {
+                "code": "matrix-endpoint",
+                "name": "Matrix Endpoint",
+                "direction": "both",
+                "base_url": "https://matrix.example/api",
+                "environment": "staging",
+                "data_classification": "internal",
+                "business_owner_id": cls.users["user"].id,
+                "technical_owner_id": cls.users["manager"].id,
+            }
+        )
+        endpoint._activate()
+        request = (
+            env["interop.change.request"]
+            .with_user(cls.author)
+            ._draft_from_edit(
+                endpoint.with_user(cls.author),
+                {"base_url": "https://v2.matrix.example/api"},
+                reason="Matrix",
+            )
+        )
+        request.action_submit()
+        exception = env["interop.exception"]._open(
+            BusinessRuleError("Matrix check", owner=cls.users["user"]),
+            endpoint=endpoint,
+        )
+        fixtures = {
+            "interop.endpoint": endpoint,
+            "interop.change.request": request,
+            "interop.config.version": env["interop.config.version"]._record_baseline(
+                endpoint
+            ),
+            "interop.event.type": env.ref(
+                "interop.event_type_responsible_party_updated"
+            ),
+            "interop.exception": exception,
+            "interop.message": env["interop.message"].search(
+                [("state", "=", "failed")], limit=1
+            ),
+            "interop.audit.entry": env["interop.audit.entry"].search([], limit=1),
+        }
+        for model in ("interop.api.key", "interop.credential", "interop.sync"):
+            fixtures[model] = env[model].search([], limit=1)
+        return fixtures
+
+    def test_every_interop_model_is_declared(self):
+        models = {
+            name
+            for name, model in self.env.registry.items()
+            if name.startswith("interop.")
+            and not model._abstract
+            and not name.startswith("interop.bench")
+        }
+        self.assertEqual(models - set(ACCESS), set(), "models missing from the matrix")
+        self.assertEqual(set(ACCESS) - models, set(), "declared models that are gone")
+
+    def test_each_role_has_exactly_its_declared_rights(self):
+        Access = self.env["ir.model.access"]
+        for model, rights in ACCESS.items():
+            for role in ROLES:
+                granted = rights.get(role, "")
+                for letter, mode in MODES.items():
+                    with self.subTest(model=model, role=role, mode=mode):
+                        self.assertEqual(
+                            Access.with_user(self.users[role]).check(
+                                model, mode, raise_exception=False
+                            ),
+                            letter in granted,
+                        )
+
+    def test_every_button_is_declared(self):
+        for model in ACCESS:
+            declared = set(ACTIONS.get(model, ())) | set(WIZARD_ACTIONS.get(model, ()))
+            buttons = {
+                name
+                for name, _member in inspect.getmembers(
+                    type(self.env[model]), inspect.isfunction
+                )
+                if name.startswith("action_")
+            }
+            with self.subTest(model=model):
+                self.assertEqual(buttons - declared - NAVIGATION, set())
+
+    def test_wizard_buttons_need_the_wizard(self):
+        for model in WIZARD_ACTIONS:
+            creators = {r for r, ops in ACCESS[model].items() if "c" in ops}
+            with self.subTest(model=model):
+                self.assertTrue(creators)
+                for role in set(ROLES) - creators:
+                    with self.assertRaises(AccessError):
+                        self.env[model].with_user(self.users[role]).create({})
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_each_button_works_for_its_roles_and_no_other(self):
+        # what a client sends with execute_kw, trying to unlock something
+        client_context = {"interop_change_apply": True, "active_test": False}
+        for model, buttons in ACTIONS.items():
+            record = self.fixtures[model]
+            self.assertTrue(record, f"no {model} to press its buttons on")
+            for method, allowed in buttons.items():
+                for role in ROLES:
+                    as_role = record.with_user(self.users[role]).with_context(
+                        **client_context
+                    )
+                    with self.subTest(model=model, method=method, role=role):
+                        if role not in allowed:
+                            with self.assertRaises(AccessError):
+                                getattr(as_role, method)()
+                        elif (model, method) not in REMOTE:
+                            self._press_and_undo(as_role, method)
+
+    def _press_and_undo(self, record, method):
+        """Press the button: refused for a business reason at most, never for
+        access; then undo what it did, for the next role."""
+        savepoint = self.env.cr.savepoint()
+        try:
+            getattr(record, method)()
+            self.env.flush_all()
+        except (UserError, ValidationError) as error:
+            self.assertNotIsInstance(error, AccessError)
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
