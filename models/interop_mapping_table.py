@@ -87,8 +87,8 @@ class InteropMappingTable(models.Model):
         default="[]",
         tracking=True,
         help="Which records of the target model a code may map to, as a domain: "
-        "e.g. services only, [('type', '=', 'service')]. The pickers of the lines "
-        "offer only these, and a line mapping elsewhere is refused.",
+        "e.g. services only, [('type', '=', 'service')]. A line mapping elsewhere "
+        "is refused.",
     )
     owner_id = fields.Many2one(
         "res.users",
