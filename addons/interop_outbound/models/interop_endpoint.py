@@ -63,6 +63,7 @@ class InteropEndpoint(models.Model):
     outbound_credential_id = fields.Many2one(
         "interop.credential",
         tracking=True,
+        copy=False,  # a credential authenticates its own endpoint only
         check_company=True,
         domain="[('endpoint_id', '=', id), ('state', '=', 'active')]",
         groups="interop.group_interop_manager,interop.group_interop_auditor",
@@ -111,6 +112,22 @@ class InteropEndpoint(models.Model):
         string="Held", compute="_compute_message_held_count"
     )
     sync_ids = fields.One2many("interop.sync", "endpoint_id", string="Syncs")
+
+    @api.constrains("outbound_credential_id")
+    def _check_outbound_credential(self):
+        # sudo: the constraint holds whoever writes (the field is for managers)
+        for endpoint in self.sudo():
+            credential = endpoint.outbound_credential_id
+            if credential and credential.endpoint_id != endpoint:
+                raise ValidationError(
+                    self.env._(
+                        "Credential %(credential)s belongs to %(owner)s: %(endpoint)s "
+                        "is authenticated only with a credential of its own.",
+                        credential=credential.name,
+                        owner=credential.endpoint_id.display_name,
+                        endpoint=endpoint.display_name,
+                    )
+                )
 
     @api.constrains(
         "outbound_timeout",

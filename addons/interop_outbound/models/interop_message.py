@@ -311,6 +311,19 @@ class InteropMessage(models.Model):
     def _send_request(self, credential, url, headers, kwargs):
         endpoint = self.endpoint_id
         method = self.http_method or "POST"
+        if credential and credential.endpoint_id != endpoint:
+            # the last guard: a secret goes only to the endpoint it was given for
+            raise credential._error(
+                self.env._(
+                    "Credential %(name)s does not belong to %(endpoint)s: it is not "
+                    "sent there.",
+                    name=credential.name,
+                    endpoint=endpoint.name,
+                ),
+                suggested_action=self.env._(
+                    "Choose a credential of the endpoint itself, then retry."
+                ),
+            )
         if credential:
             kwargs["auth"] = credential._get_auth()
         response = endpoint._http_request(method, url, headers=headers, **kwargs)

@@ -223,6 +223,25 @@ class InteropSync(models.Model):
                     )
                 sync._get_push_domain()
 
+    @api.constrains("credential_id", "endpoint_id")
+    def _check_credential_of_endpoint(self):
+        # sudo: the constraint holds whoever writes (the field is for managers)
+        for sync in self.sudo():
+            if (
+                sync.credential_id
+                and sync.credential_id.endpoint_id != sync.endpoint_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Credential %(credential)s belongs to %(owner)s: %(sync)s "
+                        "calls %(endpoint)s only with a credential of that endpoint.",
+                        credential=sync.credential_id.name,
+                        owner=sync.credential_id.endpoint_id.display_name,
+                        sync=sync.name,
+                        endpoint=sync.endpoint_id.display_name,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
         syncs = super().create(vals_list)
