@@ -113,6 +113,21 @@ class InteropEndpoint(models.Model):
     )
     sync_ids = fields.One2many("interop.sync", "endpoint_id", string="Syncs")
 
+    def _get_interop_governed_fields(self):
+        # how, how long and with which secret Odoo calls a running endpoint
+        return super()._get_interop_governed_fields() + (
+            "outbound_timeout",
+            "outbound_max_attempts",
+            "outbound_credential_id",
+            "breaker_threshold",
+            "breaker_cooldown",
+        )
+
+    def _interop_snapshot(self):
+        # sudo: the snapshot (versions, change requests, which users read) holds the
+        # id of the outbound credential, a field for managers and auditors only
+        return super(InteropEndpoint, self.sudo())._interop_snapshot()
+
     @api.constrains("outbound_credential_id")
     def _check_outbound_credential(self):
         # sudo: the constraint holds whoever writes (the field is for managers)

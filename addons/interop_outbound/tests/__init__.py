@@ -6,3 +6,4 @@ from . import test_key_rotation
 from . import test_interop_sync
 from . import test_outbound_retention
 from . import test_credential_ownership
+from . import test_outbound_governance

@@ -185,7 +185,8 @@ class OutboundCase(InteropCase):
             }
         )
         cls.credential._set_secret("s3cr3t-api-key")
-        cls.endpoint.outbound_credential_id = cls.credential
+        # test setup, past change control (the endpoint is active)
+        cls.endpoint._interop_apply_write({"outbound_credential_id": cls.credential.id})
 
     def setUp(self):
         super().setUp()
