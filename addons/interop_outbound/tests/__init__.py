@@ -7,3 +7,4 @@ from . import test_interop_sync
 from . import test_outbound_retention
 from . import test_credential_ownership
 from . import test_outbound_governance
+from . import test_sync_run_as
