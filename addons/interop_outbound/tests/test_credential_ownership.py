@@ -42,6 +42,30 @@ class TestVaultBelongsToOneEndpoint(SecurityCase):
         self.assertSecretNeverArrived(VICTIM_SECRET)
         self.assertIsInstance(refused, ValidationError)
 
+    def test_attack_manager_suspends_an_endpoint_to_redirect_its_secret(self):
+        self.endpoint._interop_apply_write(
+            {"outbound_credential_id": self.victim_key.id}
+        )
+        endpoint = self.as_client(self.endpoint, self.manager)
+        endpoint.action_suspend()
+        refused = self.attempt(
+            endpoint.write, {"base_url": self.attacker_server.url + "/collect"}
+        )
+        endpoint.action_activate()
+        self._run_pull(self.endpoint, self.manager)
+        self.assertSecretNeverArrived(VICTIM_SECRET)
+        self.assertIsInstance(refused, UserError)
+        self.assertEqual(self.endpoint.base_url, self.remote.url + "/api")
+
+    def test_a_suspended_endpoint_without_a_secret_is_edited_freely(self):
+        endpoint = self.env["interop.endpoint"].create(
+            self._endpoint_vals(code="no-secret", name="No Secret")
+        )
+        endpoint.action_activate()
+        endpoint.action_suspend()
+        self.as_client(endpoint, self.manager).write({"name": "Renamed"})
+        self.assertEqual(endpoint.name, "Renamed")
+
     def test_a_credential_of_the_endpoint_itself_is_still_used(self):
         own = self.env["interop.credential"].create(
             {
@@ -132,9 +156,7 @@ class TestTokenUrl(SecurityCase):
             }
         )
         credential._set_secret(VICTIM_CLIENT_SECRET)
-        self.draft_endpoint.action_activate()
         credential = self.as_client(credential, self.manager)
-        self.draft_endpoint._interop_apply_write({"state": "suspended"})
         refused = self.attempt(
             credential.write, {"token_url": self.attacker_server.url + "/steal"}
         )
