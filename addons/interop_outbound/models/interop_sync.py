@@ -292,7 +292,7 @@ class InteropSync(models.Model):
                     )
                 )
 
-    @api.constrains("direction", "model_id", "domain", "user_id")
+    @api.constrains("direction", "model_id", "domain", "user_id", "field_ids")
     def _check_push_readable(self):
         for sync in self.filtered(lambda s: s.direction == "push" and s.model_id):
             problem = sync._push_problem()
@@ -330,11 +330,22 @@ class InteropSync(models.Model):
             )
         if not self._is_run_as_user(self.user_id):
             return self.env._("%(sync)s has no valid Run As user.", sync=self.name)
+        sent = self.sudo().field_ids
+        if any(
+            field.model_id != self.model_id or field.ttype in UNSENT_FIELD_TYPES
+            for field in sent
+        ):
+            return self.env._(
+                "%(sync)s sends fields that are not fields of %(model)s it can send.",
+                sync=self.name,
+                model=self.model_id.name,
+            )
         domain = self._get_push_domain()
+        Model = self._as_run_as_user(model_name)
         try:
             # the query as the Run As user builds it, not run: a condition on
             # a field or a model that user cannot read is refused here
-            self._as_run_as_user(model_name)._search(domain)
+            Model._search(domain)
         except AccessError:
             return self.env._(
                 "The domain of %(sync)s uses a field or a model its Run As user "
@@ -347,6 +358,12 @@ class InteropSync(models.Model):
                 "%(model)s.",
                 sync=self.name,
                 model=self.model_id.name,
+            )
+        try:
+            Model.check_field_access_rights("read", sent.mapped("name"))
+        except AccessError:
+            return self.env._(
+                "%(sync)s sends a field its Run As user cannot read.", sync=self.name
             )
         return None
 

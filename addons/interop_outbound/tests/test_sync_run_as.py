@@ -135,6 +135,16 @@ class TestRunAs(SecurityCase):
             self.env["interop.sync"].search([("domain", "=", domain)]),
         )
 
+    def test_attack_push_sends_a_field_of_another_model(self):
+        value = self.env.ref("base.field_ir_config_parameter__value")
+        refused = self.attempt(
+            self.as_client(self.env["interop.sync"], self.manager).create,
+            self._push_vals(
+                "base.model_res_partner", field_ids=[Command.set(value.ids)]
+            ),
+        )
+        self.assertIsInstance(refused, ValidationError)
+
     def test_a_manager_creates_a_sync_with_the_default_run_as_user(self):
         sync = self.as_client(self.env["interop.sync"], self.manager).create(
             self._push_vals("base.model_res_partner", user_id=self.run_as.id)
