@@ -1039,6 +1039,7 @@ class InteropMessage(models.Model):
                    SET payload_enc = NULL, is_payload_pruned = TRUE,
                        date_pruned = %(now)s, active = FALSE
                   FROM batch WHERE m.ctid = batch.tid
+             RETURNING m.id
                 """,
                 tids=tids,
                 final=FINAL_STATES,
@@ -1046,7 +1047,18 @@ class InteropMessage(models.Model):
                 now=now,
             )
         )
-        return self.env.cr.rowcount
+        message_ids = [row[0] for row in self.env.cr.fetchall()]
+        self._retention_prune_related(message_ids)
+        return len(message_ids)
+
+    @api.model
+    def _retention_prune_related(self, message_ids):
+        """Prune what other tables keep of the content of ``message_ids``.
+
+        A hook: called in the transaction that has just pruned these messages, by
+        SQL. A module that stores more of a message (an answer, a copy) extends it
+        with SQL of its own and calls ``super()``; the core stores nothing else.
+        """
 
     @api.model
     def _retention_delete(self, ids):

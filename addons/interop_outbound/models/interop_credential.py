@@ -1,11 +1,12 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..auth import BearerTokenAuth, HeaderTokenAuth, HmacSignatureAuth
@@ -36,6 +37,20 @@ EXPIRY_ACTIVITY_TYPE = "interop_outbound.mail_act_interop_credential_expiry"
 # carry this object in its context is refused. An object cannot travel through RPC.
 _VAULT_WRITE = object()
 PROTECTED_FIELDS = {"secret_enc", "access_token_enc", "state", "date_set", "set_by_id"}
+#: only settings administrators let a token URL leave the endpoint's own host
+FOREIGN_TOKEN_HOST_GROUP = "base.group_system"
+
+
+def url_origin(url):
+    """(scheme, host, port) of ``url``: where a request to it goes."""
+    parts = urlsplit(url or "")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = (parts.scheme or "").lower()
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    return (scheme, (parts.hostname or "").lower(), port)
 
 
 class InteropCredential(models.Model):
@@ -49,7 +64,10 @@ class InteropCredential(models.Model):
 
     _name = "interop.credential"
     _description = "Integration Credential"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "interop.governed.mixin"]
+    # Where the secret goes: the token URL of a credential of a running endpoint
+    # changes through an approved change request (see _interop_is_change_controlled)
+    _interop_governed_fields = ("token_url",)
     _order = "endpoint_id, name, id"
     _check_company_auto = True
     _interop_encrypted_fields = ["secret_enc", "access_token_enc"]
@@ -63,6 +81,7 @@ class InteropCredential(models.Model):
         ondelete="cascade",
         tracking=True,
         check_company=True,
+        help="The one endpoint this credential authenticates; it never changes.",
     )
     company_id = fields.Many2one(
         related="endpoint_id.company_id", store=True, index=True, readonly=True
@@ -95,7 +114,17 @@ class InteropCredential(models.Model):
     token_url = fields.Char(
         string="Token URL",
         tracking=True,
-        help="OAuth2 token endpoint, called with grant_type=client_credentials.",
+        help="OAuth2 token endpoint, called with grant_type=client_credentials. "
+        "It is on the host of the endpoint's base URL, unless an administrator "
+        "allows another host.",
+    )
+    is_foreign_token_host_allowed = fields.Boolean(
+        string="Token URL on Another Host",
+        tracking=True,
+        copy=False,
+        help="Set by a settings administrator: the token URL may be on another host "
+        "than the endpoint's base URL (e.g. a separate identity provider). The client "
+        "secret is sent there. A token URL changed by anyone else clears it.",
     )
     scope = fields.Char(tracking=True, help="OAuth2 scope(s) requested, if any.")
     date_expiry = fields.Date(
@@ -169,10 +198,51 @@ class InteropCredential(models.Model):
                 credential.date_expiry and credential.date_expiry < today
             )
 
+    @api.constrains("token_url", "endpoint_id", "is_foreign_token_host_allowed")
+    def _check_token_url_host(self):
+        for credential in self:
+            if credential._token_url_is_foreign():
+                raise ValidationError(
+                    self.env._(
+                        "The token URL of %(name)s is not on the host of %(endpoint)s: "
+                        "the client secret would be sent elsewhere. Only a settings "
+                        "administrator allows another host (Token URL on Another "
+                        "Host).",
+                        name=credential.name,
+                        endpoint=credential.endpoint_id.display_name,
+                    )
+                )
+
+    def _token_url_is_foreign(self):
+        """Whether the token URL is on another host than the endpoint's base URL,
+        without an administrator's allowance."""
+        self.ensure_one()
+        if not self.token_url or self.is_foreign_token_host_allowed:
+            return False
+        return url_origin(self.token_url) != url_origin(self.endpoint_id.base_url)
+
+    @api.model
+    def _is_settings_admin(self):
+        return self.env.su or self.env.user.has_group(FOREIGN_TOKEN_HOST_GROUP)
+
+    def _check_foreign_token_host_allowance(self, vals):
+        """Only settings administrators let a secret go to another host."""
+        if "is_foreign_token_host_allowed" not in vals or self._is_settings_admin():
+            return
+        allowed = bool(vals["is_foreign_token_host_allowed"])
+        if not self or any(c.is_foreign_token_host_allowed != allowed for c in self):
+            raise AccessError(
+                self.env._(
+                    "Only a settings administrator allows a token URL on another host."
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._check_protected_fields(vals)
+            if vals.get("is_foreign_token_host_allowed"):
+                self.browse()._check_foreign_token_host_allowance(vals)
         return super().create(vals_list)
 
     def copy_data(self, default=None):
@@ -184,10 +254,46 @@ class InteropCredential(models.Model):
 
     def write(self, vals):
         self._check_protected_fields(vals)
+        self._check_foreign_token_host_allowance(vals)
+        if "endpoint_id" in vals and any(
+            c.endpoint_id.id != vals["endpoint_id"] for c in self
+        ):
+            # a secret is given for one system: moving it would send it to another
+            raise UserError(
+                self.env._(
+                    "A credential belongs to its endpoint for good: create a new "
+                    "credential for another endpoint."
+                )
+            )
+        token_urls = {}
+        if (
+            "token_url" in vals
+            and "is_foreign_token_host_allowed" not in vals
+            and not self._is_settings_admin()
+        ):
+            token_urls = {credential: credential.token_url for credential in self}
         if "kind" in vals or "token_url" in vals or "client_id" in vals:
             # a token obtained for other settings must not be used for the new ones
             vals = dict(vals, date_token_expiry=False)
-        return super().write(vals)
+        result = super().write(vals)
+        # an administrator's allowance holds for the URL they saw: whoever else
+        # moves the token URL (a change request applied included) clears it
+        moved = self.filtered(
+            lambda c: (
+                c in token_urls
+                and c.token_url != token_urls[c]
+                and c.is_foreign_token_host_allowed
+            )
+        )
+        if moved:
+            super(InteropCredential, moved).write(
+                {"is_foreign_token_host_allowed": False}
+            )
+        return result
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.endpoint_id._interop_is_change_controlled()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active(self):
@@ -376,6 +482,19 @@ class InteropCredential(models.Model):
                     "Credential %(name)s needs a token URL and a client id.",
                     name=self.name,
                 )
+            )
+        if self._token_url_is_foreign():
+            # the last guard: data older than the rule, or a base URL changed since
+            raise self._error(
+                self.env._(
+                    "The token URL of %(name)s is not on the host of its endpoint: "
+                    "the client secret is not sent there.",
+                    name=self.name,
+                ),
+                suggested_action=self.env._(
+                    "Correct the token URL, or have a settings administrator allow "
+                    "its host, then retry."
+                ),
             )
         secret = self._get_secret()
         data = {"grant_type": "client_credentials"}

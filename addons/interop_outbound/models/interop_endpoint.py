@@ -63,6 +63,7 @@ class InteropEndpoint(models.Model):
     outbound_credential_id = fields.Many2one(
         "interop.credential",
         tracking=True,
+        copy=False,  # a credential authenticates its own endpoint only
         check_company=True,
         domain="[('endpoint_id', '=', id), ('state', '=', 'active')]",
         groups="interop.group_interop_manager,interop.group_interop_auditor",
@@ -111,6 +112,45 @@ class InteropEndpoint(models.Model):
         string="Held", compute="_compute_message_held_count"
     )
     sync_ids = fields.One2many("interop.sync", "endpoint_id", string="Syncs")
+
+    def _get_interop_governed_fields(self):
+        # how, how long and with which secret Odoo calls a running endpoint
+        return super()._get_interop_governed_fields() + (
+            "outbound_timeout",
+            "outbound_max_attempts",
+            "outbound_credential_id",
+            "breaker_threshold",
+            "breaker_cooldown",
+        )
+
+    def _interop_is_change_controlled(self):
+        # suspending an endpoint is no way around change control: while it holds a
+        # secret, where and how its calls go still change through a change request
+        return super()._interop_is_change_controlled() or (
+            self.state == "suspended"
+            and any(c.state == "active" for c in self.sudo().credential_ids)
+        )
+
+    def _interop_snapshot(self):
+        # sudo: the snapshot (versions, change requests, which users read) holds the
+        # id of the outbound credential, a field for managers and auditors only
+        return super(InteropEndpoint, self.sudo())._interop_snapshot()
+
+    @api.constrains("outbound_credential_id")
+    def _check_outbound_credential(self):
+        # sudo: the constraint holds whoever writes (the field is for managers)
+        for endpoint in self.sudo():
+            credential = endpoint.outbound_credential_id
+            if credential and credential.endpoint_id != endpoint:
+                raise ValidationError(
+                    self.env._(
+                        "Credential %(credential)s belongs to %(owner)s: %(endpoint)s "
+                        "is authenticated only with a credential of its own.",
+                        credential=credential.name,
+                        owner=credential.endpoint_id.display_name,
+                        endpoint=endpoint.display_name,
+                    )
+                )
 
     @api.constrains(
         "outbound_timeout",

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -61,6 +61,20 @@ class InteropMessage(models.Model):
     sync_run_id = fields.Many2one(
         "interop.sync.run", readonly=True, index="btree_not_null", ondelete="set null"
     )
+
+    @api.model
+    def _retention_prune_related(self, message_ids):
+        # what remotes answered these messages goes with their content, in SQL too
+        result = super()._retention_prune_related(message_ids)
+        if message_ids:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE interop_message_attempt SET response_enc = NULL"
+                    " WHERE message_id = ANY(%s) AND response_enc IS NOT NULL",
+                    message_ids,
+                )
+            )
+        return result
 
     def write(self, vals):
         if vals.get("is_payload_pruned"):
@@ -297,6 +311,19 @@ class InteropMessage(models.Model):
     def _send_request(self, credential, url, headers, kwargs):
         endpoint = self.endpoint_id
         method = self.http_method or "POST"
+        if credential and credential.endpoint_id != endpoint:
+            # the last guard: a secret goes only to the endpoint it was given for
+            raise credential._error(
+                self.env._(
+                    "Credential %(name)s does not belong to %(endpoint)s: it is not "
+                    "sent there.",
+                    name=credential.name,
+                    endpoint=endpoint.name,
+                ),
+                suggested_action=self.env._(
+                    "Choose a credential of the endpoint itself, then retry."
+                ),
+            )
         if credential:
             kwargs["auth"] = credential._get_auth()
         response = endpoint._http_request(method, url, headers=headers, **kwargs)

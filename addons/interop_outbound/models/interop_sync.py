@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from psycopg2.errors import LockNotAvailable
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
@@ -37,6 +37,13 @@ MAX_CHUNKS_PER_RUN = 20
 PUSH_LAG = timedelta(seconds=60)
 #: field types a push never sends
 UNSENT_FIELD_TYPES = ("binary", "html", "properties", "properties_definition")
+#: models a push may read, whatever a module declares syncable: the settings,
+#: the users and their rights, the companies and the vault
+NEVER_SYNCED_PREFIXES = ("ir.", "res.users", "res.groups", "res.company", "base.")
+NEVER_SYNCED_MODELS = ("interop.credential", "interop.credential.set")
+#: the group a Run As user holds; an administrator's groups it never holds
+RUN_AS_GROUP = "interop.group_interop_service"
+RUN_AS_FORBIDDEN_GROUPS = ("base.group_system", "base.group_erp_manager")
 
 
 class InteropSync(models.Model):
@@ -54,6 +61,7 @@ class InteropSync(models.Model):
     # a scheduled sync is a running interface: what it moves changes through a
     # change request (pausing it, its watermark and its runs do not)
     _interop_governed_fields = (
+        "user_id",
         "endpoint_id",
         "direction",
         "resource_path",
@@ -104,9 +112,10 @@ class InteropSync(models.Model):
     model_id = fields.Many2one(
         "ir.model",
         ondelete="cascade",
-        domain="[('transient', '=', False)]",
+        domain=lambda self: [("model", "in", self._get_syncable_models())],
         tracking=True,
-        help="Records pushed (e.g. posted invoices and payments).",
+        help="Records pushed (e.g. posted invoices and payments): one of the models "
+        "the Interop modules declare syncable.",
     )
     model_name = fields.Char(related="model_id.model", string="Model Name")
     domain = fields.Char(
@@ -146,13 +155,17 @@ class InteropSync(models.Model):
         "res.users",
         string="Run As",
         required=True,
-        default=lambda self: self.env.ref(
-            "interop_outbound.user_interop_sync", raise_if_not_found=False
-        ),
-        domain="[('share', '=', False)]",
+        copy=False,
+        default=lambda self: self._default_user_id(),
+        domain=lambda self: [
+            ("share", "=", False),
+            ("groups_id", "in", self.env.ref(RUN_AS_GROUP).ids),
+        ],
         tracking=True,
-        help="The user whose rights the records are read or written with: give it "
-        "only what the sync needs (e.g. managing products for a catalog).",
+        help="The dedicated user whose rights the records are read or written with: "
+        "it holds the Interop Service Account group and no administrator's group. "
+        "Give it only what the sync needs (e.g. managing products for a catalog). "
+        "Only settings administrators choose it.",
     )
     is_scheduled = fields.Boolean(
         string="Scheduled", tracking=True, help="Run on the schedule below."
@@ -189,9 +202,51 @@ class InteropSync(models.Model):
         ),
     ]
 
+    @api.model
+    def _default_user_id(self):
+        return self.env.ref(
+            "interop_outbound.user_interop_sync", raise_if_not_found=False
+        )
+
+    @api.model
+    def _get_syncable_models(self):
+        """Models a push may read: the modules of the suite declare theirs.
+
+        An extension adds its models with ``return super()._get_syncable_models()
+        + ("account.move",)``; the settings, the users, the companies and the
+        vault are never synced, whatever is declared.
+        """
+        return ("res.partner", "product.template", "product.product")
+
+    @api.model
+    def _is_syncable_model(self, model_name):
+        return (
+            model_name in self._get_syncable_models()
+            and not model_name.startswith(NEVER_SYNCED_PREFIXES)
+            and model_name not in NEVER_SYNCED_MODELS
+        )
+
+    @api.model
+    def _is_run_as_user(self, user):
+        """Whether ``user`` may be the Run As user of a sync: a dedicated user of
+        the Interop service group, never an administrator nor the superuser."""
+        user = user.sudo()
+        return bool(
+            user
+            and user.id != SUPERUSER_ID
+            and not user.share
+            and user.has_group(RUN_AS_GROUP)
+            and not any(user.has_group(group) for group in RUN_AS_FORBIDDEN_GROUPS)
+        )
+
     def _interop_is_change_controlled(self):
         self.ensure_one()
         return self.active and self.is_scheduled
+
+    def _interop_snapshot(self):
+        # sudo: the snapshot (versions, change requests, which users read) holds the
+        # id of the credential, a field for managers and auditors only
+        return super(InteropSync, self.sudo())._interop_snapshot()
 
     @api.depends("run_ids.state")
     def _compute_last_run(self):
@@ -223,13 +278,126 @@ class InteropSync(models.Model):
                     )
                 sync._get_push_domain()
 
+    @api.constrains("user_id")
+    def _check_run_as_user(self):
+        for sync in self:
+            if not self._is_run_as_user(sync.user_id):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s cannot run %(sync)s: a sync runs as a dedicated user "
+                        "of the Interop Service Account group, never as an "
+                        "administrator.",
+                        user=sync.user_id.sudo().display_name,
+                        sync=sync.name,
+                    )
+                )
+
+    @api.constrains("direction", "model_id", "domain", "user_id", "field_ids")
+    def _check_push_readable(self):
+        for sync in self.filtered(lambda s: s.direction == "push" and s.model_id):
+            problem = sync._push_problem()
+            if problem:
+                raise ValidationError(problem)
+
+    @api.constrains("credential_id", "endpoint_id")
+    def _check_credential_of_endpoint(self):
+        # sudo: the constraint holds whoever writes (the field is for managers)
+        for sync in self.sudo():
+            if (
+                sync.credential_id
+                and sync.credential_id.endpoint_id != sync.endpoint_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Credential %(credential)s belongs to %(owner)s: %(sync)s "
+                        "calls %(endpoint)s only with a credential of that endpoint.",
+                        credential=sync.credential_id.name,
+                        owner=sync.credential_id.endpoint_id.display_name,
+                        sync=sync.name,
+                        endpoint=sync.endpoint_id.display_name,
+                    )
+                )
+
+    def _push_problem(self):
+        """Why this push cannot read what it says, in words; None when it can."""
+        self.ensure_one()
+        model_name = self.model_id.model
+        if not self._is_syncable_model(model_name):
+            return self.env._(
+                "%(model)s is not a model Interop syncs: a push reads only the "
+                "models the Interop modules declare syncable.",
+                model=self.model_id.name,
+            )
+        if not self._is_run_as_user(self.user_id):
+            return self.env._("%(sync)s has no valid Run As user.", sync=self.name)
+        sent = self.sudo().field_ids
+        if any(
+            field.model_id != self.model_id or field.ttype in UNSENT_FIELD_TYPES
+            for field in sent
+        ):
+            return self.env._(
+                "%(sync)s sends fields that are not fields of %(model)s it can send.",
+                sync=self.name,
+                model=self.model_id.name,
+            )
+        domain = self._get_push_domain()
+        Model = self._as_run_as_user(model_name)
+        try:
+            # the query as the Run As user builds it, not run: a condition on
+            # a field or a model that user cannot read is refused here
+            Model._search(domain)
+        except AccessError:
+            return self.env._(
+                "The domain of %(sync)s uses a field or a model its Run As user "
+                "cannot read.",
+                sync=self.name,
+            )
+        except (ValueError, KeyError, TypeError):
+            return self.env._(
+                "The domain of %(sync)s is not a valid list of conditions on "
+                "%(model)s.",
+                sync=self.name,
+                model=self.model_id.name,
+            )
+        try:
+            Model.check_field_access_rights("read", sent.mapped("name"))
+        except AccessError:
+            return self.env._(
+                "%(sync)s sends a field its Run As user cannot read.", sync=self.name
+            )
+        return None
+
+    @api.model
+    def _check_can_set_run_as(self, syncs, vals):
+        """Only settings administrators choose whose rights a sync runs with."""
+        if (
+            "user_id" not in vals
+            or self.env.su
+            or self.env.user.has_group("base.group_system")
+        ):
+            return
+        user_id = vals["user_id"]
+        if syncs:
+            unchanged = all(sync.user_id.id == user_id for sync in syncs)
+        else:
+            unchanged = user_id == self._default_user_id().id
+        if not unchanged:
+            raise AccessError(
+                self.env._(
+                    "Only a settings administrator chooses the Run As user of a sync."
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_can_set_run_as(self.browse(), vals)
         syncs = super().create(vals_list)
         syncs._sync_cron()
         return syncs
 
     def write(self, vals):
+        self._check_can_set_run_as(self, vals)
         result = super().write(vals)
         if SCHEDULE_FIELDS.intersection(vals):
             self._sync_cron()
@@ -338,18 +506,13 @@ class InteropSync(models.Model):
         # the schedule never runs a sync twice at once: a run still 'running' is one
         # that stopped half-way (a crash); what it committed stays, it resumes here
         Run.search([("sync_id", "=", self.id), ("state", "=", "running")])._interrupt()
-        run = Run.create(
-            {
-                "sync_id": self.id,
-                "watermark_start": self.watermark,
-                "total_count": self._count_total(),
-            }
-        )
+        run = Run.create({"sync_id": self.id, "watermark_start": self.watermark})
         self._commit_chunk()
         chunks = 0
         has_more = True
         try:
             self._check_can_run()
+            run.total_count = self._count_total()
             while has_more and chunks < max_chunks:
                 has_more = self._run_chunk(run)
                 chunks += 1
@@ -366,6 +529,24 @@ class InteropSync(models.Model):
         return run
 
     def _check_can_run(self):
+        # what was valid when saved may not be any more (the Run As user was made
+        # an administrator, data older than the rules): checked again, every run
+        problem = None
+        if not self._is_run_as_user(self.user_id):
+            problem = self.env._(
+                "%(sync)s did not run: its Run As user is not a dedicated sync user "
+                "(Interop Service Account group, no administrator's group).",
+                sync=self.name,
+            )
+        elif self.direction == "push":
+            problem = self._push_problem()
+        if problem:
+            raise BusinessRuleError(
+                problem,
+                suggested_action=self.env._(
+                    "Have a settings administrator correct the sync, then run it again."
+                ),
+            )
         endpoint = self.endpoint_id
         endpoint._check_outbound_allowed(endpoint._outbound_url(self.resource_path))
         if self.direction == "pull" and endpoint._breaker_cooldown_remaining():
@@ -587,8 +768,16 @@ class InteropSync(models.Model):
 
     # Push
 
+    def _as_run_as_user(self, model_name):
+        """``model_name`` with the rights of the Run As user, in its companies."""
+        return (
+            self.env[model_name]
+            .with_user(self.user_id)
+            .with_context(allowed_company_ids=[])
+        )
+
     def _push_records_model(self):
-        return self.env[self.model_id.model].with_user(self.user_id)
+        return self._as_run_as_user(self.model_id.model)
 
     def _get_push_domain(self):
         self.ensure_one()

@@ -4,3 +4,8 @@ from . import test_outbound_breaker
 from . import test_outbound_oauth2
 from . import test_key_rotation
 from . import test_interop_sync
+from . import test_outbound_retention
+from . import test_credential_ownership
+from . import test_outbound_governance
+from . import test_sync_run_as
+from . import test_vault_rpc

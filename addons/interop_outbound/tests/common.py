@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """A real remote system on 127.0.0.1, and the fixtures of the outbound tests."""
 
+import base64
 import json
 import socket
 import threading
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user
+from odoo.tools import mute_logger
 
 from odoo.addons.interop.tests.common import InteropCase
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -182,7 +185,8 @@ class OutboundCase(InteropCase):
             }
         )
         cls.credential._set_secret("s3cr3t-api-key")
-        cls.endpoint.outbound_credential_id = cls.credential
+        # test setup, past change control (the endpoint is active)
+        cls.endpoint._interop_apply_write({"outbound_credential_id": cls.credential.id})
 
     def setUp(self):
         super().setUp()
@@ -203,3 +207,121 @@ class OutboundCase(InteropCase):
         except RetryableJobError as error:
             return error
         self.fail("The job did not ask to be retried.")
+
+
+#: secrets the attacks try to get
+VICTIM_SECRET = "victim-api-key-0f3c9"
+VICTIM_CLIENT_SECRET = "victim-client-secret-77aa"
+#: how Odoo refuses a step of an attack
+REFUSED = (AccessError, UserError, ValidationError)
+
+
+def client_context(user, **extra):
+    """The context a web client sends, with the keys an attacker would add."""
+    return {
+        "lang": "en_US",
+        "tz": "Europe/Brussels",
+        "uid": user.id,
+        "allowed_company_ids": user.company_ids.ids,
+        # keys that must unlock nothing
+        "interop_vault_write": True,
+        "interop_change_apply": True,
+        **extra,
+    }
+
+
+class SecurityCase(OutboundCase):
+    """Attacks as each role would make them: through the ORM with a client's context,
+    against a second real server on 127.0.0.1 that stands for the attacker's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.attacker_server = RemoteServer().start()
+        cls.addClassCleanup(cls.attacker_server.stop)
+        cls.admin = new_test_user(
+            cls.env,
+            login="outbound_settings_admin",
+            groups="base.group_system,interop.group_interop_manager",
+        )
+        cls.run_as = cls.env.ref("interop_outbound.user_interop_sync")
+        cls.victim_key = cls.env["interop.credential"].create(
+            {
+                "name": "Victim key",
+                "kind": "api_key",
+                "endpoint_id": cls.endpoint.id,
+                "header_name": "X-Api-Key",
+            }
+        )
+        cls.victim_key._set_secret(VICTIM_SECRET)
+
+    def setUp(self):
+        super().setUp()
+        self.attacker_server.reset()
+
+    def as_client(self, records, user, **extra):
+        return records.with_user(user).with_context(**client_context(user, **extra))
+
+    def attempt(self, action, *args, **kwargs):
+        """Run one step of an attack; return the refusal, or None if it went through."""
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                action(*args, **kwargs)
+                self.env.flush_all()
+        except REFUSED as error:
+            self.env.invalidate_all()
+            return error
+        return None
+
+    def assertSecretNeverArrived(self, *secrets):
+        """Nothing the attacker's server received carries one of ``secrets``."""
+        seen = []
+        for request in self.attacker_server.received:
+            text = " ".join(f"{k}: {v}" for k, v in request.headers.items())
+            auth = request.headers.get("Authorization", "")
+            if auth.startswith("Basic "):
+                text += " " + base64.b64decode(auth[6:]).decode(errors="replace")
+            text += " " + request.body.decode(errors="replace")
+            seen.append(text)
+        for secret in secrets:
+            self.assertFalse(
+                [text for text in seen if secret in text],
+                "the secret arrived at the attacker's server",
+            )
+
+    def _attacker_endpoint(self, user):
+        Endpoint = self.as_client(self.env["interop.endpoint"], user)
+        endpoint = Endpoint.create(
+            self._endpoint_vals(
+                code="attacker-test",
+                name="Attacker Test",
+                direction="outbound",
+                environment="test",
+                base_url=self.attacker_server.url + "/collect",
+                business_owner_id=user.id,
+                technical_owner_id=user.id,
+            )
+        )
+        return endpoint
+
+    def _run_pull(self, endpoint, user, **vals):
+        """Create a pull sync of ``endpoint`` as ``user`` and Run Now; the refusal."""
+        Sync = self.as_client(self.env["interop.sync"], user)
+        sync = None
+
+        def create():
+            nonlocal sync
+            sync = Sync.create(
+                {
+                    "name": "Harmless pull",
+                    "endpoint_id": endpoint.id,
+                    "direction": "pull",
+                    "resource_path": "/catalog",
+                    **vals,
+                }
+            )
+
+        refused = self.attempt(create)
+        if sync:
+            self.attempt(sync.action_run_now)
+        return refused

@@ -146,7 +146,7 @@ class TestCredentialKinds(OutboundCase):
             {"name": vals["kind"], "endpoint_id": self.endpoint.id, **vals}
         )
         credential._set_secret(secret)
-        self.endpoint.outbound_credential_id = credential
+        self.endpoint._interop_apply_write({"outbound_credential_id": credential.id})
         message = self._send({"n": 1})
         message._job_send()
         self.assertEqual(message.state, "done")
@@ -174,7 +174,7 @@ class TestCredentialKinds(OutboundCase):
         credential = self.env["interop.credential"].create(
             {"name": "Unset", "kind": "api_key", "endpoint_id": self.endpoint.id}
         )
-        self.endpoint.outbound_credential_id = credential
+        self.endpoint._interop_apply_write({"outbound_credential_id": credential.id})
         message = self._send()
         message._job_send()
         self.assertEqual(message.state, "failed")

@@ -18,7 +18,9 @@ class TestCircuitBreaker(OutboundCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.endpoint.write({"breaker_threshold": 3, "breaker_cooldown": 60})
+        cls.endpoint._interop_apply_write(
+            {"breaker_threshold": 3, "breaker_cooldown": 60}
+        )
 
     def _fail(self, message):
         """One delivery attempt that fails transiently; the job's outcome."""

@@ -106,7 +106,7 @@ class TestOutboundDelivery(OutboundCase):
         )
 
     def test_the_call_has_the_endpoint_timeout_and_verifies_tls(self):
-        self.endpoint.outbound_timeout = 7
+        self.endpoint._interop_apply_write({"outbound_timeout": 7})
         message = self._send()
         with patch(REQUEST, wraps=requests.request) as request:
             message._job_send()
@@ -236,7 +236,7 @@ class TestOutboundRetries(OutboundCase):
         )
 
     def test_after_the_last_attempt_the_message_fails_and_can_be_retried(self):
-        self.endpoint.outbound_max_attempts = 2
+        self.endpoint._interop_apply_write({"outbound_max_attempts": 2})
         self.remote.answer("/api", Answer(503), Answer(503), Answer(201))
         message = self._send()
         self._retry(message)

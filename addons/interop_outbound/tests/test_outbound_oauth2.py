@@ -34,7 +34,7 @@ class TestOAuth2ClientCredentials(OutboundCase):
             }
         )
         cls.oauth._set_secret("client-secret-1")
-        cls.endpoint.outbound_credential_id = cls.oauth
+        cls.endpoint._interop_apply_write({"outbound_credential_id": cls.oauth.id})
 
     def _deliver(self):
         message = self._send()
