@@ -351,7 +351,7 @@ if not endpoint:
         business_owner_id=owner.id, technical_owner_id=owner.id))
     endpoint._activate()
 else:
-    endpoint.write(vals)
+    endpoint._interop_apply_write(vals)  # the drill sets it up past control
     endpoint.action_reset_breaker()
 env.cr.commit()
 print("READY", flush=True)

@@ -217,7 +217,9 @@ class InteropChangeRequest(models.Model):
         if value in (False, None, ""):
             return ""
         if field.type == "many2one":
-            return self.env[field.comodel_name].browse(
+            # sudo: the name of what the change points to (a credential, a user),
+            # for every reader of the request; no other value of it
+            return self.env[field.comodel_name].sudo().browse(
                 value
             ).exists().display_name or str(value)
         if field.type == "selection":

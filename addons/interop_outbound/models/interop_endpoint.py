@@ -123,14 +123,6 @@ class InteropEndpoint(models.Model):
             "breaker_cooldown",
         )
 
-    def _interop_is_change_controlled(self):
-        # suspending an endpoint is no way around change control: while it holds a
-        # secret, where and how its calls go still change through a change request
-        return super()._interop_is_change_controlled() or (
-            self.state == "suspended"
-            and any(c.state == "active" for c in self.sudo().credential_ids)
-        )
-
     def _interop_snapshot(self):
         # sudo: the snapshot (versions, change requests, which users read) holds the
         # id of the outbound credential, a field for managers and auditors only
