@@ -519,6 +519,9 @@ class InteropEndpoint(models.Model):
         """Hook once the endpoint went from ``previous_state`` to its state."""
         self.ensure_one()
         self._log_state_change(previous_state)
+        if previous_state == STATE_DRAFT:
+            # it comes under change control: what it was is version 0
+            self.env["interop.config.version"]._record_baseline(self)
 
     def _needs_lifecycle_approval(self, new_state):
         """Whether going to ``new_state`` needs an approved change request: a

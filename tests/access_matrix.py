@@ -72,7 +72,6 @@ ACCESS = {
     # interop_gateway
     "interop.api.key": {"manager": "rwc", "auditor": "r"},
     "interop.api.key.generate": {"manager": "rwcu"},
-    "interop.api.key.show": {"manager": "rc"},
     "interop.gateway.secret.set": {"manager": "rwcu"},
     # interop_outbound
     "interop.credential": {"manager": "rwcu", "auditor": "r"},

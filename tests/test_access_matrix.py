@@ -122,17 +122,20 @@ class TestAccessMatrix(TransactionCase):
                         )
 
     def test_every_button_is_declared(self):
+        undeclared = []
         for model in ACCESS:
             declared = set(ACTIONS.get(model, ())) | set(WIZARD_ACTIONS.get(model, ()))
+            # the suite's buttons; Odoo's own (archive...) are writes, in ACCESS
             buttons = {
                 name
-                for name, _member in inspect.getmembers(
+                for name, member in inspect.getmembers(
                     type(self.env[model]), inspect.isfunction
                 )
                 if name.startswith("action_")
+                and member.__module__.startswith("odoo.addons.interop")
             }
-            with self.subTest(model=model):
-                self.assertEqual(buttons - declared - NAVIGATION, set())
+            undeclared += [f"{model}.{b}" for b in buttons - declared - NAVIGATION]
+        self.assertEqual(undeclared, [])
 
     def test_wizard_buttons_need_the_wizard(self):
         for model in WIZARD_ACTIONS:
@@ -147,30 +150,36 @@ class TestAccessMatrix(TransactionCase):
     def test_each_button_works_for_its_roles_and_no_other(self):
         # what a client sends with execute_kw, trying to unlock something
         client_context = {"interop_change_apply": True, "active_test": False}
+        wrong = []
         for model, buttons in ACTIONS.items():
             record = self.fixtures[model]
             self.assertTrue(record, f"no {model} to press its buttons on")
             for method, allowed in buttons.items():
                 for role in ROLES:
-                    as_role = record.with_user(self.users[role]).with_context(
-                        **client_context
-                    )
-                    with self.subTest(model=model, method=method, role=role):
-                        if role not in allowed:
-                            with self.assertRaises(AccessError):
-                                getattr(as_role, method)()
-                        elif (model, method) not in REMOTE:
-                            self._press_and_undo(as_role, method)
+                    if role not in allowed or (model, method) not in REMOTE:
+                        as_role = record.with_user(self.users[role]).with_context(
+                            **client_context
+                        )
+                        refused = self._press_and_undo(as_role, method)
+                        if refused != (role not in allowed):
+                            wrong.append(
+                                f"{model}.{method} as {role}: "
+                                + ("refused" if refused else "allowed")
+                            )
+        self.assertEqual(wrong, [])
 
     def _press_and_undo(self, record, method):
-        """Press the button: refused for a business reason at most, never for
-        access; then undo what it did, for the next role."""
+        """Press the button, then undo what it did; whether access was refused
+        (a refusal for a business reason is not one)."""
         savepoint = self.env.cr.savepoint()
         try:
             getattr(record, method)()
             self.env.flush_all()
-        except (UserError, ValidationError) as error:
-            self.assertNotIsInstance(error, AccessError)
+        except AccessError:
+            return True
+        except (UserError, ValidationError):
+            return False
         finally:
             savepoint.close(rollback=True)
             self.env.invalidate_all()
+        return False

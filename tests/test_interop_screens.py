@@ -50,6 +50,7 @@ class TestScreensAsEachRole(HttpCase):
         ]
 
     def test_every_role_sees_rows_on_each_of_its_screens(self):
+        empty = []
         for login in ROLES:
             user = self._user(login)
             self.assertTrue(user, f"demo user {login} is missing")
@@ -66,13 +67,10 @@ class TestScreensAsEachRole(HttpCase):
                 domain = safe_eval(
                     action.domain or "[]", {"uid": user.id, "user": user}
                 )
-                with self.subTest(login=login, action=action.name):
-                    count = (
-                        self.env[action.res_model]
-                        .with_user(user)
-                        .search_count(domain, limit=1)
-                    )
-                    self.assertEqual(count, 1, f"{action.name} is empty for {login}")
+                Model = self.env[action.res_model].with_user(user)
+                if not Model.search_count(domain, limit=1):
+                    empty.append(f"{action.name} ({login})")
+        self.assertEqual(empty, [], "screens without a row for a role that opens them")
 
     def test_every_screen_opens_for_every_role(self):
         for login in ROLES:
