@@ -196,9 +196,7 @@ def measure(env, prune):
     cutoff = cr.fetchone()[0]
     days = (fields.Datetime.now() - cutoff).days
     endpoints = env["interop.endpoint"].search([("state", "!=", "retired")])
-    endpoints._interop_apply_write(
-        {"retention_days": max(days, 1)}
-    )
+    endpoints._interop_apply_write({"retention_days": max(days, 1)})
     cr.commit()
     # as the scheduler does: call again while the cron reports work remaining
     progress = {}

@@ -7,7 +7,6 @@ from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-
 ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
 
 

@@ -39,7 +39,7 @@ class InteropGovernedMixin(models.AbstractModel):
         return self.with_context(**{APPLY_KEY: _APPLY_TOKEN}).write(vals)
 
     def _interop_applying(self):
-        """Whether this write applies an approved change (see ``_interop_apply_write``)."""
+        """Whether this write applies an approved change (``_interop_apply_write``)."""
         return self.env.context.get(APPLY_KEY) is _APPLY_TOKEN
 
     interop_pending_change_count = fields.Integer(
