@@ -12,3 +12,4 @@ from . import test_interop_retention
 from . import test_interop_ui
 from . import test_res_config_settings
 from . import test_interop_mapping
+from . import test_interop_exception_security
