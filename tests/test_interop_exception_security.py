@@ -207,3 +207,60 @@ class TestExceptionWriteAttacks(InteropMessageCase):
             )
         )
 
+
+@tagged("post_install", "-at_install")
+class TestQueueConfigurationAttacks(InteropMessageCase):
+    """Categories and routing rules decide who gets which failure: what a manager
+    changes there directly."""
+
+    def test_attack_manager_renames_a_category_code(self):
+        category = self.env.ref("interop.exception_category_mapping")
+        with self.assertRaises(UserError):
+            category.with_user(self.manager).write({"code": "mapping-off"})
+        self.assertEqual(category.code, "mapping")
+        category.with_user(self.manager).write({"sla_hours": 4})
+        self.assertEqual(category.sla_hours, 4)
+
+    def test_attack_user_and_auditor_change_a_category(self):
+        category = self.env.ref("interop.exception_category_mapping")
+        for user in (self.user, self.auditor):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                category.with_user(user).write({"sla_hours": 999})
+
+    def _active_rule(self):
+        return self.env["interop.exception.rule"].create(
+            {
+                "name": "Mapping to the revenue team",
+                "category_id": self.env.ref("interop.exception_category_mapping").id,
+                "team_id": self.team.id,
+            }
+        )
+
+    def test_attack_manager_archives_a_rule_in_use_to_edit_it_freely(self):
+        rule = self._active_rule()
+        with self.assertRaisesRegex(UserError, "change request"):
+            rule.with_user(self.manager).write({"active": False})
+        with self.assertRaisesRegex(UserError, "change request"):
+            rule.with_user(self.manager).action_archive()
+        self.assertTrue(rule.active)
+        # the form's way: a change request, applied once another approver agrees
+        rule.with_user(self.manager).with_context(interop_request_change=True).write(
+            {"active": False}
+        )
+        self.assertTrue(rule.active)
+        self.assertEqual(rule.interop_pending_change_count, 1)
+
+    def test_attack_manager_deletes_a_rule_in_use(self):
+        rule = self._active_rule()
+        with self.assertRaises(UserError):
+            rule.with_user(self.manager).unlink()
+        self.assertTrue(rule.exists())
+
+    def test_attack_user_and_auditor_write_rules_and_teams(self):
+        rule = self._active_rule()
+        for user in (self.user, self.auditor):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    rule.with_user(user).write({"name": "Mine"})
+                with self.assertRaises(AccessError):
+                    self.team.with_user(user).write({"member_ids": [(4, user.id)]})
