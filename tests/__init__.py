@@ -14,3 +14,4 @@ from . import test_res_config_settings
 from . import test_interop_mapping
 from . import test_interop_exception_security
 from . import test_interop_record_rules
+from . import test_interop_endpoint_retire
