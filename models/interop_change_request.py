@@ -9,6 +9,25 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
 
+#: What people write on a request directly: why, and the risk (on drafts). The rest
+#: is the workflow's: who asked (whoever creates it), the state, the decision.
+EDITABLE_FIELDS = ("reason", "risk_notes")
+#: Fields a request is never created with by hand: the author is its creator, a new
+#: request is a draft, and only the workflow decides.
+WORKFLOW_FIELDS = (
+    "state",
+    "author_id",
+    "approver_id",
+    "date_submitted",
+    "date_decided",
+    "decision_note",
+    "version_id",
+)
+# The workflow methods carry this object in their context; an object cannot travel
+# through RPC, so no client-supplied context forges a submission or a decision.
+_WORKFLOW_WRITE = object()
+WORKFLOW_KEY = "interop_change_request_workflow"
+
 
 def schema_breaking_changes(old, new, path="(root)"):
     """Reasons why JSON Schema ``new`` would break payloads valid under ``old``.
@@ -93,6 +112,9 @@ class InteropChangeRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self._interop_workflow():
+            for vals in vals_list:
+                self._check_new_request(vals)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = (
@@ -100,6 +122,66 @@ class InteropChangeRequest(models.Model):
                     or "/"
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._interop_workflow():
+            mail_fields = set(self.env["mail.thread"]._fields) | set(
+                self.env["mail.activity.mixin"]._fields
+            )
+            forbidden = set(vals) - set(EDITABLE_FIELDS) - mail_fields
+            if forbidden or (
+                set(vals) & set(EDITABLE_FIELDS)
+                and any(request.state != "draft" for request in self)
+            ):
+                raise AccessError(
+                    self.env._(
+                        "A change request moves only through Submit, Approve, Reject "
+                        "and Cancel, and what it changes is what was drafted: only "
+                        "the reason and the risk of a draft are edited."
+                    )
+                )
+        return super().write(vals)
+
+    # Who writes what
+
+    def _interop_workflow(self):
+        return self.env.su or self.env.context.get(WORKFLOW_KEY) is _WORKFLOW_WRITE
+
+    def _write_workflow(self, vals):
+        """Write workflow fields: for the workflow methods only (private, not sudo:
+        the record rules of the current user apply)."""
+        return self.with_context(**{WORKFLOW_KEY: _WORKFLOW_WRITE}).write(vals)
+
+    @api.model
+    def _check_new_request(self, vals):
+        """A request created by hand is a draft of its creator, for governed fields
+        of a change-controlled model: its approval is still another person's."""
+        forged = set(vals) & set(WORKFLOW_FIELDS)
+        if forged:
+            raise AccessError(
+                self.env._(
+                    "A new change request is a draft of whoever creates it: "
+                    "%(fields)s cannot be given.",
+                    fields=", ".join(sorted(forged)),
+                )
+            )
+        Model = self.env.get(vals.get("res_model") or "")
+        governed = (
+            set(Model._get_interop_governed_fields())
+            if Model is not None and hasattr(Model, "_get_interop_governed_fields")
+            else set()
+        )
+        try:
+            values = json.loads(vals.get("values_json") or "{}")
+        except ValueError:
+            values = None
+        if not governed or not isinstance(values, dict) or set(values) - governed:
+            raise UserError(
+                self.env._(
+                    "A change request changes governed fields of change-controlled "
+                    "configuration, and nothing else."
+                )
+            )
 
     # Diff
 
@@ -252,7 +334,7 @@ class InteropChangeRequest(models.Model):
                     )
                 )
             request._check_governance()
-            request.write(
+            request._write_workflow(
                 {"state": "submitted", "date_submitted": fields.Datetime.now()}
             )
             approvers = request._approver_group().users - request.author_id
@@ -278,7 +360,7 @@ class InteropChangeRequest(models.Model):
     def action_reject(self):
         for request in self:
             request._check_can_decide()
-            request.write(
+            request._write_workflow(
                 {
                     "state": "rejected",
                     "approver_id": self.env.uid,
@@ -309,7 +391,7 @@ class InteropChangeRequest(models.Model):
                 raise AccessError(
                     self.env._("Only its author cancels a change request.")
                 )
-            request.state = "cancelled"
+            request._write_workflow({"state": "cancelled"})
             request.activity_unlink([ACTIVITY_TYPE])
         return True
 
@@ -400,7 +482,7 @@ class InteropChangeRequest(models.Model):
         record = self._target()
         record._interop_apply_write(self._values())
         version = self.env["interop.config.version"]._record_version(record, self)
-        self.write(
+        self._write_workflow(
             {
                 "state": "applied",
                 "approver_id": self.env.uid,

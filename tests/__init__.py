@@ -16,3 +16,4 @@ from . import test_interop_exception_security
 from . import test_interop_record_rules
 from . import test_interop_endpoint_retire
 from . import test_interop_deployment
+from . import test_interop_change_request_security
