@@ -132,7 +132,10 @@ class InteropException(models.Model):
         self._check_protected_fields(vals)
         if "user_id" in vals or "team_id" in vals:
             self._check_assignment(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("user_id"):
+            self._hand_over_owner_activity()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_history(self):
@@ -320,6 +323,21 @@ class InteropException(models.Model):
                 endpoint.team_id,
             )
         return Users, Team
+
+    def _hand_over_owner_activity(self):
+        """The owner's activity follows an open exception to its new owner."""
+        activity_type = self.env.ref(ACTIVITY_TYPE)
+        for exception in self.filtered(lambda e: e.state in OPEN_STATES):
+            # sudo: the activity is the previous owner's, which the new owner and the
+            # person handing over may not write; it moves with the exception
+            activities_sudo = exception.sudo().activity_ids.filtered(
+                lambda a, t=activity_type: a.activity_type_id == t
+            )
+            if not activities_sudo:
+                exception._schedule_owner_activity()
+            activities_sudo.filtered(
+                lambda a, e=exception: a.user_id != e.user_id
+            ).write({"user_id": exception.user_id.id})
 
     def _schedule_owner_activity(self):
         for exception in self.filtered("user_id"):

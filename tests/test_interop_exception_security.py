@@ -192,6 +192,16 @@ class TestExceptionWriteAttacks(InteropMessageCase):
             ],
         )
 
+    def test_hand_over_moves_the_owner_activity_to_the_new_owner(self):
+        exception = self._own_exception()
+        activity_type = self.env.ref("interop.mail_act_interop_exception")
+        self._as(exception, self.user).write({"user_id": self.colleague.id})
+        activity = exception.activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type
+        )
+        self.assertEqual(activity.user_id, self.colleague)
+        self.assertEqual(activity.date_deadline, exception.date_deadline.date())
+
     def test_manager_dismisses_with_a_reason_and_it_is_audited(self):
         exception = self._own_exception()
         wizard = self._as(self.env["interop.exception.dismiss"], self.manager).create(
