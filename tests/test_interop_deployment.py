@@ -166,6 +166,7 @@ class TestDevelopmentConfiguration(BaseCase):
                 f'INTEROP_BUILD="{tmp}"; ODOO_CONF="{conf}"\n'
                 "DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=interop DB_PASSWORD=False\n"
                 "INTEROP_KEY=dev-key-under-test\n"
+                "ensure_admin_password\n"
                 "write_odoo_conf 8069\n"
                 f'write_private_conf_copy "{tmp}/odoo-test.conf" s/8069/8070/\n'
             )
@@ -179,8 +180,43 @@ class TestDevelopmentConfiguration(BaseCase):
             )
             self.assertEqual(done.returncode, 0, done.stderr)
             self.assertIn("dev:dev-key-under-test", conf.read_text())
+            self.assertEqual(_mode(pathlib.Path(tmp) / "admin_passwd"), 0o600)
             self.assertEqual(_mode(conf), 0o600)
             self.assertEqual(_mode(pathlib.Path(tmp) / "odoo-test.conf"), 0o600)
+
+    def test_attack_network_user_opens_the_database_manager_with_a_known_password(
+        self,
+    ):
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = pathlib.Path(tmp) / "odoo.conf"
+            script = (
+                f'source "{ROOT}/tools/interop-env.sh"\n'
+                f'INTEROP_BUILD="{tmp}"; ODOO_CONF="{conf}"\n'
+                "DB_HOST=127.0.0.1 DB_PORT=5432 DB_USER=interop DB_PASSWORD=False\n"
+                "INTEROP_KEY=k; ensure_admin_password; write_odoo_conf 8069\n"
+            )
+            passwords = []
+            for chosen in ("", "", "chosen-by-the-developer"):
+                done = subprocess.run(
+                    ["bash", "-c", script],
+                    env={
+                        **os.environ,
+                        "INTEROP_CACHE": tmp,
+                        "INTEROP_ADMIN_PASSWD": chosen,
+                    },
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                self.assertEqual(done.returncode, 0, done.stderr)
+                passwords.append(_read_conf(conf)["admin_passwd"])
+            generated = (pathlib.Path(tmp) / "admin_passwd").read_text().strip()
+            self.assertGreaterEqual(len(generated), 24)
+            self.assertNotIn(generated, ("admin", "interop-dev-only"))
+            self.assertEqual(
+                passwords, [generated, generated, "chosen-by-the-developer"]
+            )
 
     def test_attack_local_user_reads_the_running_conf(self):
         rcfile = config.rcfile

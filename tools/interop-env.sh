@@ -244,6 +244,20 @@ ensure_encryption_key() {
     INTEROP_KEY=$(cat "$keyfile")
 }
 
+# The master password of this machine's Odoo (database manager): INTEROP_ADMIN_PASSWD, else
+# one generated once and kept in the cache, 0600. Never a default everybody knows: make run
+# listens on every interface.
+ensure_admin_password() {
+    local file=$INTEROP_CACHE/admin_passwd
+    if [[ -z ${INTEROP_ADMIN_PASSWD:-} ]]; then
+        if [[ ! -s $file ]]; then
+            (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$file")
+        fi
+        chmod 600 "$file"
+    fi
+    INTEROP_MASTER_PASSWD=${INTEROP_ADMIN_PASSWD:-$(cat "$file")}
+}
+
 suite_modules() {
     local mods=(interop)
     for m in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py; do
@@ -268,7 +282,7 @@ db_host = $DB_HOST
 db_port = $DB_PORT
 db_user = $DB_USER
 db_password = $DB_PASSWORD
-admin_passwd = ${INTEROP_ADMIN_PASSWD:-interop-dev-only}
+admin_passwd = $INTEROP_MASTER_PASSWD
 http_port = $http_port
 server_wide_modules = base,web,queue_job,interop_gateway
 interop_encryption_keys = dev:$INTEROP_KEY
@@ -296,6 +310,7 @@ interop_bootstrap() {
     ensure_postgres
     ensure_addons_link
     ensure_encryption_key
+    ensure_admin_password
     write_odoo_conf "${1:-8069}"
     export PATH=$INTEROP_VENV/bin:$PATH
 }
