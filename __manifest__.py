@@ -35,6 +35,7 @@
         "views/res_config_settings_views.xml",
         "views/interop_audit_entry_views.xml",
         "wizards/interop_audit_verify_views.xml",
+        "wizards/interop_endpoint_retire_views.xml",
         "views/interop_mapping_table_views.xml",
         "views/interop_mapping_line_views.xml",
         "views/interop_change_request_views.xml",

@@ -525,7 +525,10 @@ class InteropChangeRequest(models.Model):
         self.ensure_one()
         record = self._target()
         self.env["interop.config.version"]._record_baseline(record)
-        record._interop_apply_write(self._values())
+        # the why travels with the change (e.g. why a retirement cancels messages)
+        record.with_context(
+            interop_change_reason=f"{self.name}: {self.reason}"
+        )._interop_apply_write(self._values())
         version = self.env["interop.config.version"]._record_version(record, self)
         self._workflow().write(
             {

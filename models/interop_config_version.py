@@ -29,6 +29,12 @@ class InteropConfigVersion(models.Model):
     number = fields.Integer(required=True, readonly=True)
     snapshot_json = fields.Text(string="Values", required=True, readonly=True)
     change_request_id = fields.Many2one("interop.change.request", readonly=True)
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        index=True,
+        help="The object's company; empty for objects shared by every company.",
+    )
     diff_html = fields.Html(
         string="Compared With Now", compute="_compute_diff_html", sanitize=False
     )
@@ -98,16 +104,20 @@ class InteropConfigVersion(models.Model):
     @api.model
     def _record_version(self, record, change_request=None):
         """Keep the current governed values of ``record`` as its next version."""
-        last = self.search(
+        # sudo: the numbering spans the versions kept while the object belonged to
+        # another company, which the company rule hides from the approver
+        last = self.sudo().search(
             [("res_model", "=", record._name), ("res_id", "=", record.id)],
             order="number desc",
             limit=1,
         )
+        company = record.company_id if "company_id" in record._fields else None
         return self.sudo().create(
             {
                 "res_model": record._name,
                 "res_id": record.id,
                 "res_name": record.display_name,
+                "company_id": company.id if company else False,
                 "number": last.number + 1,
                 "snapshot_json": json.dumps(record._interop_snapshot(), sort_keys=True),
                 "change_request_id": change_request.id if change_request else False,

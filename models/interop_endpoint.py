@@ -423,6 +423,7 @@ class InteropEndpoint(models.Model):
         ):
             self._check_can_choose_service_user()
         previous_states = {}
+        retiring = self.browse()
         if "state" in vals:
             self._check_state_transition(vals["state"])
             self._check_lifecycle_approval(vals["state"])
@@ -430,6 +431,13 @@ class InteropEndpoint(models.Model):
             if vals["state"] == STATE_ACTIVE:
                 self._prepare_activation()
             elif vals["state"] == STATE_RETIRED:
+                retiring = self.filtered(lambda e: e.state != STATE_RETIRED)
+                if not self._interop_applying():
+                    # waiting messages would stay queued for ever: the Retire button
+                    # asks why they may be cancelled
+                    self.env["interop.endpoint.retire"]._check_retire_pending_messages(
+                        retiring
+                    )
                 self._prepare_retirement()
         governed = GOVERNED_FIELDS.intersection(vals)
         if governed:
@@ -458,6 +466,14 @@ class InteropEndpoint(models.Model):
         for endpoint, previous_state in previous_states.items():
             if endpoint.state != previous_state:
                 endpoint._on_state_change(previous_state)
+        if retiring and self._interop_applying():
+            # an approved retirement: the approver accepted that its waiting messages
+            # end with it
+            self.env["interop.endpoint.retire"]._cancel_pending(
+                retiring,
+                self.env.context.get("interop_change_reason")
+                or self.env._("the retirement was approved"),
+            )
         return result
 
     def _raise_lifecycle_field(self, fnames):
@@ -695,8 +711,17 @@ class InteropEndpoint(models.Model):
         return True
 
     def action_retire(self):
+        Retire = self.env["interop.endpoint.retire"]
+        if Retire._needs_confirmation(self):
+            # its waiting messages: say why they may be cancelled first
+            self.check_access("write")
+            return Retire._action_open(self)
         return self._action_lifecycle(
-            STATE_RETIRED, self.env._("Retire the endpoint: its exchanges end.")
+            STATE_RETIRED,
+            self.env._(
+                "Retire the endpoint: its exchanges end, and messages still waiting "
+                "then are cancelled."
+            ),
         )
 
     def _get_retention_days(self):

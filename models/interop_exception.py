@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .interop_exception_category import SEVERITIES
 
@@ -13,6 +13,17 @@ _logger = logging.getLogger(__name__)
 OPEN_STATES = ("open", "in_progress")
 ACTIVITY_TYPE = "interop.mail_act_interop_exception"
 ESCALATION_TYPE = "interop.mail_act_interop_escalation"
+
+#: What the people working an exception change directly (tracked in the chatter): who
+#: owns it, its team and how urgent it is. Everything else is written either by the
+#: code that raises the exception (what happened, on which message, endpoint, event
+#: type, category, record) or by the workflow methods (state, closing, escalation).
+USER_FIELDS = ("user_id", "team_id", "severity")
+# The workflow methods carry this object in their context to write the workflow
+# fields (state, closing reason, dates...). An object cannot travel through RPC: no
+# client-supplied context unlocks these fields.
+_WORKFLOW_WRITE = object()
+WORKFLOW_KEY = "interop_exception_workflow"
 
 
 class InteropException(models.Model):
@@ -117,15 +128,95 @@ class InteropException(models.Model):
         positive = (operator == "=") == value
         return overdue if positive else ["!", "&", *overdue]
 
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        if "user_id" in vals or "team_id" in vals:
+            self._check_assignment(vals)
+        result = super().write(vals)
+        if vals.get("user_id"):
+            self._hand_over_owner_activity()
+        return result
+
     @api.ondelete(at_uninstall=False)
-    def _unlink_except_retention(self):
-        if not self.env.context.get("interop_retention"):
-            raise UserError(
+    def _unlink_except_history(self):
+        # the retention cron deletes the rows it prunes with SQL; nothing else deletes
+        raise UserError(
+            self.env._(
+                "Exceptions cannot be deleted: resolve or dismiss them, with a reason."
+            )
+        )
+
+    # Who writes what
+
+    def _get_interop_user_fields(self):
+        """Fields people change directly; modules extending the model add theirs."""
+        return USER_FIELDS
+
+    def _check_protected_fields(self, vals):
+        """Only server code (``sudo``) and the workflow methods write the rest."""
+        if self.env.su or self.env.context.get(WORKFLOW_KEY) is _WORKFLOW_WRITE:
+            return
+        # the chatter's own fields (followers, activities) are mail's business
+        mail_fields = set(self.env["mail.thread"]._fields) | set(
+            self.env["mail.activity.mixin"]._fields
+        )
+        forbidden = set(vals) - set(self._get_interop_user_fields()) - mail_fields
+        if forbidden:
+            raise AccessError(
                 self.env._(
-                    "Exceptions cannot be deleted: resolve or dismiss them, with a "
-                    "reason."
+                    "An exception changes state only through its buttons (Start, "
+                    "Retry, Mark Resolved, Dismiss with a reason), and what happened "
+                    "is kept as it was raised: %(fields)s cannot be written directly.",
+                    fields=", ".join(
+                        self._fields[f].get_description(self.env)["string"]
+                        if f in self._fields
+                        else f
+                        for f in sorted(forbidden)
+                    ),
                 )
             )
+
+    def _check_assignment(self, vals):
+        """A new owner or team belongs to the exception's company (owners: internal
+        users of it); a hand-over never reaches a person who cannot work it."""
+        if self.env.su:
+            return
+        # sudo: the new owner's companies and the team's company are checked here,
+        # whatever the current user may read of users and teams
+        user_sudo = self.env["res.users"].sudo().browse(vals.get("user_id") or [])
+        team_sudo = self.env["interop.team"].sudo().browse(vals.get("team_id") or [])
+        for exception in self:
+            company = exception.company_id
+            if user_sudo and (user_sudo.share or company not in user_sudo.company_ids):
+                raise UserError(
+                    self.env._(
+                        "%(user)s cannot own exceptions of %(company)s: choose an "
+                        "internal user of that company.",
+                        user=user_sudo.name,
+                        company=company.name,
+                    )
+                )
+            if team_sudo and team_sudo.company_id != company:
+                raise UserError(
+                    self.env._(
+                        "Team %(team)s belongs to another company than %(company)s.",
+                        team=team_sudo.name,
+                        company=company.name,
+                    )
+                )
+
+    def _check_workable(self):
+        """People act on the exceptions they may work: their own and their team's,
+        every one for managers; auditors none."""
+        self.check_access("write")
+
+    def _write_workflow(self, vals):
+        """Write workflow fields (state, closing...): for the workflow methods only.
+
+        Private (a leading underscore): RPC cannot call it. Not ``sudo``: the record
+        rules of the current user still apply.
+        """
+        return self.with_context(**{WORKFLOW_KEY: _WORKFLOW_WRITE}).write(vals)
 
     # Raising
 
@@ -233,6 +324,21 @@ class InteropException(models.Model):
             )
         return Users, Team
 
+    def _hand_over_owner_activity(self):
+        """The owner's activity follows an open exception to its new owner."""
+        activity_type = self.env.ref(ACTIVITY_TYPE)
+        for exception in self.filtered(lambda e: e.state in OPEN_STATES):
+            # sudo: the activity is the previous owner's, which the new owner and the
+            # person handing over may not write; it moves with the exception
+            activities_sudo = exception.sudo().activity_ids.filtered(
+                lambda a, t=activity_type: a.activity_type_id == t
+            )
+            if not activities_sudo:
+                exception._schedule_owner_activity()
+            activities_sudo.filtered(
+                lambda a, e=exception: a.user_id != e.user_id
+            ).write({"user_id": exception.user_id.id})
+
     def _schedule_owner_activity(self):
         for exception in self.filtered("user_id"):
             exception.activity_schedule(
@@ -246,28 +352,32 @@ class InteropException(models.Model):
     # Working the queue
 
     def action_start(self):
+        self._check_workable()
         for exception in self.filtered(lambda e: e.state == "open"):
             vals = {"state": "in_progress"}
             if not exception.user_id:
                 vals["user_id"] = self.env.uid
-            exception.write(vals)
+            exception._write_workflow(vals)
         return True
 
     def action_retry(self):
         """Replay the failed messages of these exceptions (e.g. after a fix)."""
         # whoever may work these exceptions may replay their messages
-        self.check_access("write")
+        self._check_workable()
         messages = self.filtered(lambda e: e.state in OPEN_STATES).message_id
         failed = messages.filtered(lambda m: m.state == "failed")
         if not failed:
             raise UserError(
                 self.env._("None of these exceptions has a failed message to retry.")
             )
-        self.filtered(lambda e: e.state == "open").write({"state": "in_progress"})
+        self.filtered(lambda e: e.state == "open")._write_workflow(
+            {"state": "in_progress"}
+        )
         failed._replay()
         return True
 
     def action_resolve(self):
+        self._check_workable()
         self._close(
             "resolved", self.env._("Resolved by %(user)s", user=self.env.user.name)
         )
@@ -284,6 +394,7 @@ class InteropException(models.Model):
         }
 
     def _dismiss(self, reason):
+        self._check_workable()
         if not (reason or "").strip():
             raise UserError(self.env._("Dismissing an exception needs a reason."))
         self._close("dismissed", reason)
@@ -300,7 +411,7 @@ class InteropException(models.Model):
         to_close = self.filtered(lambda e: e.state in OPEN_STATES)
         if not to_close:
             return
-        to_close.write(
+        to_close._write_workflow(
             {
                 "state": state,
                 "closing_reason": reason,
@@ -374,7 +485,7 @@ class InteropException(models.Model):
                 escalate_to = (managers - exception.user_id).filtered(
                     lambda u, c=exception.company_id: c in u.company_ids
                 )[:1]
-            exception.write(
+            exception._write_workflow(
                 {"is_escalated": True, "date_escalated": fields.Datetime.now()}
             )
             # sudo: the escalation comes from Odoo itself; the technical user running

@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 SEVERITIES = [
     ("low", "Low"),
@@ -36,3 +37,19 @@ class InteropExceptionCategory(models.Model):
         ("code_uniq", "unique(code)", "An exception category with this code exists."),
         ("sla_positive", "CHECK(sla_hours > 0)", "The SLA must be at least one hour."),
     ]
+
+    def write(self, vals):
+        # errors name their category by code (errors.py): a renamed code would send
+        # every such failure to the technical category, with its owner and SLA
+        if (
+            "code" in vals
+            and not self.env.su
+            and any(category.code != vals["code"] for category in self)
+        ):
+            raise UserError(
+                self.env._(
+                    "The code of an exception category is how failures find it: it "
+                    "cannot change."
+                )
+            )
+        return super().write(vals)

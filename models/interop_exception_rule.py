@@ -1,7 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class InteropExceptionRule(models.Model):
@@ -10,8 +10,9 @@ class InteropExceptionRule(models.Model):
     _name = "interop.exception.rule"
     _description = "Exception Routing Rule"
     _inherit = ["mail.thread", "interop.governed.mixin"]
+    # active too: archiving a rule in use reroutes exceptions as surely as editing it,
+    # and an archived rule is edited freely, then restored
     _interop_governed_fields = (
-        # archiving takes it out of change control: that is a change too
         "active",
         "sequence",
         "company_id",
@@ -60,6 +61,16 @@ class InteropExceptionRule(models.Model):
                         rule=rule.name,
                     )
                 )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
+        if any(rule.active for rule in self):
+            raise UserError(
+                self.env._(
+                    "A routing rule in use is archived through a change request "
+                    "before it is deleted, so that rerouting exceptions is approved."
+                )
+            )
 
     def _interop_is_change_controlled(self):
         self.ensure_one()

@@ -13,6 +13,11 @@ class InteropMessageAttempt(models.Model):
     message_id = fields.Many2one(
         "interop.message", required=True, readonly=True, index=True, ondelete="cascade"
     )
+    # for the company rule. Not indexed, as the message's own: rows are read by
+    # message, the rule filters the few the message index found
+    company_id = fields.Many2one(
+        related="message_id.company_id", store=True, readonly=True
+    )
     number = fields.Integer(required=True, readonly=True)
     date_started = fields.Datetime(readonly=True)
     date_finished = fields.Datetime(readonly=True)

@@ -13,6 +13,11 @@ class InteropMessageLink(models.Model):
     message_id = fields.Many2one(
         "interop.message", required=True, readonly=True, index=True, ondelete="cascade"
     )
+    # for the company rule. Not indexed, as the message's own: rows are read by
+    # message, the rule filters the few the message index found
+    company_id = fields.Many2one(
+        related="message_id.company_id", store=True, readonly=True
+    )
     res_model = fields.Char(string="Model", required=True, readonly=True, index=True)
     res_id = fields.Many2oneReference(
         string="Record ID", model_field="res_model", required=True, readonly=True

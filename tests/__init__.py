@@ -12,3 +12,8 @@ from . import test_interop_retention
 from . import test_interop_ui
 from . import test_res_config_settings
 from . import test_interop_mapping
+from . import test_interop_exception_security
+from . import test_interop_record_rules
+from . import test_interop_endpoint_retire
+from . import test_interop_deployment
+from . import test_interop_change_request_security

@@ -76,7 +76,7 @@ class InteropCase(TransactionCase):
             ]
         )
         self.assertTrue(requests, f"no draft change request for {record.display_name}")
-        requests.reason = "Reviewed in the test"
+        requests.filtered(lambda r: not r.reason).reason = "Reviewed in the test"
         requests.action_submit()
         requests.with_user(approver or self.manager).action_approve()
         return requests

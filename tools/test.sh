@@ -33,7 +33,7 @@ log "installed without WARNING or ERROR; running the tests"
 # would otherwise pick the demo data's jobs while a test holds the test cursor (queue_job,
 # imported by the suite, starts its runner unless its root channel has no capacity).
 test_conf=$INTEROP_BUILD/odoo-test.conf
-sed 's/^server_wide_modules = .*/server_wide_modules = base,web/' "$ODOO_CONF" >"$test_conf"
+write_private_conf_copy "$test_conf" 's/^server_wide_modules = .*/server_wide_modules = base,web/'
 
 # Collect through the addons folder of links, so each test module imports as odoo.addons.<name>.
 cd "$INTEROP_BUILD/addons"

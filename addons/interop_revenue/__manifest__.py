@@ -23,6 +23,7 @@
         "views/interop_revenue_menus.xml",
     ],
     "demo": [
+        "demo/res_users_demo.xml",
         "demo/product_demo.xml",
         "demo/interop_mapping_demo.xml",
         "demo/interop_endpoint_demo.xml",
