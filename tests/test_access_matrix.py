@@ -80,8 +80,9 @@ class TestAccessMatrix(TransactionCase):
         fixtures = {
             "interop.endpoint": endpoint,
             "interop.change.request": request,
-            "interop.config.version": env["interop.config.version"]._record_baseline(
-                endpoint
+            # the version 0 its activation kept
+            "interop.config.version": env["interop.config.version"].search(
+                [("res_model", "=", endpoint._name), ("res_id", "=", endpoint.id)]
             ),
             "interop.event.type": env.ref(
                 "interop.event_type_responsible_party_updated"

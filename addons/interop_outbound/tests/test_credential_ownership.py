@@ -57,14 +57,15 @@ class TestVaultBelongsToOneEndpoint(SecurityCase):
         self.assertIsInstance(refused, UserError)
         self.assertEqual(self.endpoint.base_url, self.remote.url + "/api")
 
-    def test_a_suspended_endpoint_without_a_secret_is_edited_freely(self):
+    def test_a_suspended_endpoint_is_edited_through_change_requests(self):
         endpoint = self.env["interop.endpoint"].create(
             self._endpoint_vals(code="no-secret", name="No Secret")
         )
-        endpoint.action_activate()
+        endpoint._activate()
         endpoint.action_suspend()
-        self.as_client(endpoint, self.manager).write({"name": "Renamed"})
-        self.assertEqual(endpoint.name, "Renamed")
+        with self.assertRaisesRegex(UserError, "approved change request"):
+            self.as_client(endpoint, self.manager).write({"name": "Renamed"})
+        self.assertEqual(endpoint.name, "No Secret")
 
     def test_a_credential_of_the_endpoint_itself_is_still_used(self):
         own = self.env["interop.credential"].create(
