@@ -97,6 +97,10 @@ class InteropException(models.Model):
     is_overdue = fields.Boolean(
         compute="_compute_is_overdue", search="_search_is_overdue"
     )
+    can_work = fields.Boolean(
+        compute="_compute_can_work",
+        help="Whether the current user works this exception (its buttons).",
+    )
     is_escalated = fields.Boolean(string="Escalated", readonly=True, tracking=True)
     date_escalated = fields.Datetime(readonly=True)
     date_closed = fields.Datetime(readonly=True)
@@ -107,6 +111,12 @@ class InteropException(models.Model):
     )
     mapping_table_code = fields.Char(readonly=True)
     mapping_code = fields.Char(string="Unmapped Code", readonly=True)
+
+    @api.depends_context("uid")
+    def _compute_can_work(self):
+        workable = self._filtered_access("write")
+        for exception in self:
+            exception.can_work = exception in workable
 
     @api.depends("date_deadline", "state")
     def _compute_is_overdue(self):
@@ -374,7 +384,21 @@ class InteropException(models.Model):
             {"state": "in_progress"}
         )
         failed._replay()
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "title": self.env._("Retry queued"),
+                "message": self.env._(
+                    "%(count)s message(s) queued again: processed within a minute. "
+                    "The exception resolves itself once it goes through, or comes "
+                    "back with what failed.",
+                    count=len(failed),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_resolve(self):
         self._check_workable()
@@ -445,19 +469,19 @@ class InteropException(models.Model):
             raise UserError(self.env._("This exception has no related record."))
         if self.res_model == "interop.mapping.table":
             # the owner adds the missing line, its code filled in, then retries
-            action = self.env["ir.actions.act_window"]._for_xml_id(
-                "interop.interop_mapping_line_action"
-            )
             code = (self.mapping_code or "").split(",")[0].strip()
-            action.update(
-                domain=[("table_id", "=", self.res_id)],
-                context={
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Map %(code)s", code=code),
+                "res_model": "interop.mapping.line",
+                "view_mode": "form",
+                "views": [(False, "form")],
+                "target": "new",
+                "context": {
                     "default_table_id": self.res_id,
                     "default_external_code": code,
-                    "search_default_table_id": self.res_id,
                 },
-            )
-            return action
+            }
         return {
             "type": "ir.actions.act_window",
             "res_model": self.res_model,

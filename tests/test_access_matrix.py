@@ -184,3 +184,14 @@ class TestAccessMatrix(TransactionCase):
             savepoint.close(rollback=True)
             self.env.invalidate_all()
         return False
+
+    def test_exception_buttons_are_shown_to_those_who_work_it(self):
+        exception = self.fixtures["interop.exception"]
+        for role, works in (
+            ("user", True),
+            ("manager", True),
+            ("auditor", False),
+        ):
+            with self.subTest(role=role):
+                exception.invalidate_recordset()
+                self.assertEqual(exception.with_user(self.users[role]).can_work, works)

@@ -336,11 +336,15 @@ class TestMappingFixAndReplay(InteropMessageCase):
         fix = exception.with_user(self.table_owner).action_open_related()
         self.assertEqual(fix["res_model"], "interop.mapping.line")
         self.assertEqual(fix["context"]["default_external_code"], "MEX")
+        # a new line, in a dialog over the exception: save it, then Retry
+        self.assertEqual((fix["views"], fix["target"]), ([(False, "form")], "new"))
         # the table's owner, an Interop user, adds the line
         self.env["interop.mapping.line"].with_user(self.table_owner).with_context(
             **fix["context"]
         ).create({"res_id": self.env.ref("base.mx").id})
-        exception.with_user(self.table_owner).action_retry()
+        notice = exception.with_user(self.table_owner).action_retry()
+        self.assertEqual(notice["params"]["title"], "Retry queued")
+        self.assertIn("1 message(s) queued again", notice["params"]["message"])
         self.assertEqual(message.state, "done")
         self.assertEqual(exception.state, "resolved")
         self.assertEqual(message.link_ids.res_ref.country_id, self.env.ref("base.mx"))
