@@ -408,6 +408,7 @@ class InteropException(models.Model):
         return True
 
     def action_open_dismiss_wizard(self):
+        self._check_workable()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Dismiss Exceptions"),

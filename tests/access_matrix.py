@@ -53,6 +53,7 @@ ACCESS = {
     "interop.exception.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
     "interop.exception": {"user": "rw", "manager": "rw", "auditor": "r"},
     "interop.exception.dismiss": {"user": "rwc", "manager": "rwc"},
+    "interop.endpoint.retire": {"manager": "rwc"},
     "interop.audit.entry": {"manager": "r", "auditor": "r"},
     "interop.audit.verify": {"manager": "rwcu", "auditor": "rwcu"},
     "interop.mapping.table": {
@@ -164,6 +165,7 @@ NAVIGATION = {
 # Wizards: their buttons are pressed by those who may create them (ACCESS above).
 WIZARD_ACTIONS = {
     "interop.exception.dismiss": ("action_dismiss",),
+    "interop.endpoint.retire": ("action_retire",),
     "interop.audit.verify": ("action_verify",),
     "interop.api.key.generate": ("action_generate",),
     "interop.gateway.secret.set": ("action_apply",),

@@ -149,6 +149,7 @@ class TestAccessMatrix(TransactionCase):
 
     @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
     def test_each_button_works_for_its_roles_and_no_other(self):
+        self.maxDiff = None
         # what a client sends with execute_kw, trying to unlock something
         client_context = {"interop_change_apply": True, "active_test": False}
         wrong = []

@@ -255,6 +255,7 @@ class InteropApiKey(models.Model):
 
     def action_revoke(self):
         """Refuse these keys from now on, in every worker."""
+        self.check_access("write")
         active = self.filtered(lambda k: k.state == "active")
         if not active:
             raise UserError(self.env._("These API keys are already revoked."))

@@ -258,6 +258,7 @@ class InteropEndpoint(models.Model):
 
     def action_generate_gateway_api_key(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Generate API Key"),
@@ -269,6 +270,7 @@ class InteropEndpoint(models.Model):
 
     def action_set_gateway_secret(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Set Signing Secret"),

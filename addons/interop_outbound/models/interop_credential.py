@@ -360,6 +360,7 @@ class InteropCredential(models.Model):
 
     def action_open_set_secret(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Set Secret"),
