@@ -51,7 +51,7 @@ class RevenueCase(InteropCase):
                 {"business_owner_id": cls.revenue_owner.id, "team_id": False}
             )
         cls.payment_event = EventType._find("payment.status")
-        cls.payment_event.write(
+        cls.payment_event._interop_apply_write(
             {"business_owner_id": cls.finance_owner.id, "team_id": False}
         )
         cls.currency = cls.company.currency_id
