@@ -954,14 +954,15 @@ class InteropEventType(models.Model):
         """``(payload, withheld paths)``: what the handler may copy into business
         records (see ``phi_copy_paths``)."""
         self.ensure_one()
-        if not isinstance(payload, (dict, list)):
-            return payload, []
+        phi_paths = self._phi_patterns()
+        if not phi_paths or not isinstance(payload, (dict, list)):
+            return payload, []  # nothing to withhold: no copy of the payload
         copy_paths = [
             line.strip()
             for line in (self.phi_copy_paths or "").splitlines()
             if line.strip()
         ]
-        return filter_copyable(payload, self._phi_patterns(), copy_paths)
+        return filter_copyable(payload, phi_paths, copy_paths)
 
     def _extract_business_key(self, payload):
         self.ensure_one()
