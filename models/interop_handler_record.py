@@ -1,11 +1,38 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
 import json
 
 from odoo import api, models
+from odoo.tools import SQL
 
-from ..errors import BusinessRuleError
-from .interop_event_type import path_get
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..errors import BusinessRuleError, MappingError
+from .interop_event_type import is_denied_record_model, path_get
+
+RELATIONAL_TYPES = ("many2one", "one2many", "many2many", "many2one_reference")
+
+
+def _schema_declares(schema, path):
+    """Whether the JSON schema declares the dotted ``path`` property by property
+    (through ``properties``, and ``items`` of arrays)."""
+    node = schema
+    for part in path.split("."):
+        while isinstance(node, dict) and isinstance(node.get("items"), dict):
+            node = node["items"]
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or part not in properties:
+            return False
+        node = properties[part]
+    return True
+
+
+def _lock_key(model_name, field_name, value):
+    """A signed 64-bit advisory lock key for one match value of one model."""
+    text = f"interop.upsert\0{model_name}\0{field_name}\0{value}"
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class InteropHandlerRecord(models.AbstractModel):
@@ -25,7 +52,9 @@ class InteropHandlerRecord(models.AbstractModel):
 
         Values come from the event type's field map (payload paths, optionally
         translated through mapping tables); the record is matched on the match field.
-        Fields owned by another system of record are refused.
+        Fields owned by another system of record are refused, and so are the models
+        no generic flow may write (``is_denied_record_model``) and links to other
+        records the contract does not declare.
         """
         # sudo: the handler's configuration is metadata the service user may not read
         # (ir.model); the records themselves are written with the service user's rights
@@ -42,7 +71,23 @@ class InteropHandlerRecord(models.AbstractModel):
                     "retry."
                 ),
             )
-        Model = self.env[event_type.record_model_id.model]
+        model_name = event_type.record_model_id.model
+        if is_denied_record_model(model_name):
+            # configured before the rule existed, or past it in the database
+            raise BusinessRuleError(
+                self.env._(
+                    "Event type %(event)s would write %(model)s records: the generic "
+                    "handler never writes users, groups, companies, bank accounts, "
+                    "technical or Interop records. Nothing was written.",
+                    event=event_type.display_name,
+                    model=model_name,
+                ),
+                suggested_action=self.env._(
+                    "Point the event type at a business model, or write a dedicated "
+                    "handler reviewed by the integration team."
+                ),
+            )
+        Model = self.env[model_name]
         vals = self._prepare_upsert_vals(event_type, message, payload, Model)
         self.env["interop.system.of.record"]._check_write(
             Model._name, list(vals), message.endpoint_id
@@ -50,30 +95,79 @@ class InteropHandlerRecord(models.AbstractModel):
         match_field = event_type.record_match_field
         record = Model.browse()
         if match_field and vals.get(match_field) not in (None, False, ""):
-            record = Model.search([(match_field, "=", vals[match_field])], limit=1)
+            domain = [(match_field, "=", vals[match_field])]
+            self._lock_match(Model, match_field, vals[match_field])
+            record = Model.search(domain, limit=1)
+            if not record and self._created_meanwhile(Model, domain):
+                # committed by a concurrent job after this transaction began: this
+                # transaction cannot see it; a new one will, and update it
+                raise RetryableJobError(
+                    "A record with this match value was just created by another job",
+                    seconds=5,
+                    ignore_retry=True,
+                )
         if record:
             record.write(vals)
         else:
             record = Model.create(vals)
         return record
 
+    def _lock_match(self, Model, field_name, value):
+        """Serialize the upserts of one match value until this transaction ends:
+        two jobs never both find nothing and create the same record twice."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(%s)",
+                _lock_key(Model._name, field_name, value),
+            )
+        )
+
+    def _created_meanwhile(self, Model, domain):
+        """Whether a record matching ``domain`` was committed since this transaction
+        began (the database reads each transaction in its own snapshot)."""
+        with self.env.registry.cursor() as cr:
+            return bool(self.env(cr=cr)[Model._name].search_count(domain, limit=1))
+
     def _prepare_upsert_vals(self, event_type, message, payload, Model):
         field_map = json.loads(event_type.record_field_map)
         Mapping = self.env["interop.mapping.table"]
         vals = {}
+        undeclared = []
+        schema = None
         for fname, spec in field_map.items():
             if isinstance(spec, str):
                 spec = {"path": spec}
             value = path_get(payload, spec["path"])
             if spec.get("mapping") and value not in (None, ""):
-                resolved = Mapping._resolve(
-                    spec["mapping"], str(value), endpoint=message.endpoint_id
-                )
-                value = (
-                    resolved.id if isinstance(resolved, models.BaseModel) else resolved
-                )
+                value = self._resolve(Mapping, event_type, message, spec, value)
+            elif value is not None and self._is_relational(Model, fname):
+                # ids and command lists straight from a payload: only for fields
+                # whose payload path the contract declares
+                if schema is None:
+                    schema = json.loads(event_type.schema or "{}")
+                if not _schema_declares(schema, spec["path"]) or not (
+                    self._is_relational_value(Model._fields[fname], value)
+                ):
+                    undeclared.append(fname)
+                    continue
             if value is not None:
                 vals[fname] = value
+        if undeclared:
+            raise BusinessRuleError(
+                self.env._(
+                    "Fields %(fields)s of %(model)s link to other records: their "
+                    "value must come through a mapping table, or from a payload field "
+                    "the contract of %(event)s declares, as ids. Nothing was written.",
+                    fields=", ".join(sorted(undeclared)),
+                    model=Model._name,
+                    event=event_type.display_name,
+                ),
+                suggested_action=self.env._(
+                    "Translate these fields through a mapping table in the field map "
+                    "of the event type (or declare them in a new version of its "
+                    "schema), then retry."
+                ),
+            )
         missing = [
             fname
             for fname in (Model._fields.keys() & vals.keys())
@@ -87,3 +181,40 @@ class InteropHandlerRecord(models.AbstractModel):
                 )
             )
         return vals
+
+    @api.model
+    def _is_relational(self, Model, fname):
+        field = Model._fields.get(fname)
+        return bool(field) and field.type in RELATIONAL_TYPES
+
+    @api.model
+    def _is_relational_value(self, field, value):
+        """A many2one takes an id; a *2many a list of commands or ids."""
+        if field.type in ("many2one", "many2one_reference"):
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, list)
+
+    def _resolve(self, Mapping, event_type, message, spec, value):
+        try:
+            resolved = Mapping._resolve(
+                spec["mapping"], str(value), endpoint=message.endpoint_id
+            )
+        except MappingError as error:
+            if not event_type._is_phi_path(spec["path"]):
+                raise
+            # the unmapped code is PHI: the exception names the field, not the code
+            raise MappingError(
+                self.env._(
+                    "A value of %(path)s (PHI, not shown here) has no mapping in "
+                    "table %(table)s.",
+                    path=spec["path"],
+                    table=error.table.display_name if error.table else spec["mapping"],
+                ),
+                table=error.table,
+                owner=error.owner,
+                suggested_action=self.env._(
+                    "Someone with PHI Access reads the code in the message, adds its "
+                    "mapping line, then replays the message."
+                ),
+            ) from None
+        return resolved.id if isinstance(resolved, models.BaseModel) else resolved

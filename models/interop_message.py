@@ -3,8 +3,11 @@
 import hashlib
 import json
 import logging
+import threading
 import time
+import traceback
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from psycopg2 import OperationalError
@@ -18,8 +21,43 @@ from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 
 from ..errors import InteropProcessingError, TransportError
+from .interop_event_type import dumps_deep, loads_deep
 
 _logger = logging.getLogger(__name__)
+
+# A handler's failed statement makes odoo.sql_db log it with its values (payload
+# values, PHI): drop those lines in the thread running a handler, and only there. The
+# message's attempt and exception say what failed, without the values.
+_HANDLER_RUNNING = threading.local()
+
+
+class _HandlerSqlErrorFilter(logging.Filter):
+    def filter(self, record):
+        return not getattr(_HANDLER_RUNNING, "active", False)
+
+
+logging.getLogger("odoo.sql_db").addFilter(_HandlerSqlErrorFilter())
+
+
+@contextmanager
+def _quiet_handler_sql_errors():
+    previous = getattr(_HANDLER_RUNNING, "active", False)
+    _HANDLER_RUNNING.active = True
+    try:
+        yield
+    finally:
+        _HANDLER_RUNNING.active = previous
+
+
+def _error_location(error):
+    """Where ``error`` was raised, as ``file:line in function`` of the innermost
+    frames: code, never values."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return " < ".join(
+        f"{frame.filename.rsplit('/addons/', 1)[-1]}:{frame.lineno} in {frame.name}"
+        for frame in reversed(frames)
+    )
+
 
 RECEIVED = "received"
 VALIDATED = "validated"
@@ -251,9 +289,7 @@ class InteropMessage(models.Model):
                 message.is_payload_masked = True
             else:
                 message._log_phi_view()
-            message.payload_display = json.dumps(
-                payload, indent=2, ensure_ascii=False, sort_keys=True
-            )
+            message.payload_display = dumps_deep(payload)
 
     @api.model_create_multi
     @api.private
@@ -281,7 +317,7 @@ class InteropMessage(models.Model):
             return None
         text = self.env["interop.crypto"]._decrypt(token)
         try:
-            return json.loads(text)
+            return loads_deep(text)
         except ValueError:
             return text
 
@@ -607,7 +643,6 @@ class InteropMessage(models.Model):
                 with cr.savepoint():
                     message._process()
                     message.sudo().job_uuid = job_uuid
-                counts[message.state] = counts.get(message.state, 0) + 1
             except (RetryableJobError, OperationalError) as error:
                 _logger.info(
                     "Interop: transient fault processing message %s (%s): retried "
@@ -620,6 +655,26 @@ class InteropMessage(models.Model):
                     eta=fields.Datetime.now() + timedelta(seconds=RETRY_DELAY)
                 )
                 counts["retry"] += 1
+                continue
+            except Exception as error:  # noqa: BLE001 - one message fails, not the batch
+                # raised outside the handler's own savepoint (a module's step around
+                # it): the message alone fails, the batch goes on
+                message.invalidate_recordset()
+                try:
+                    with cr.savepoint():
+                        message._fail_unexpected(error)
+                        message.sudo().job_uuid = job_uuid
+                except Exception as second:  # noqa: BLE001 - the batch goes on
+                    _logger.error(
+                        "Interop: message %s could not be failed (%s after %s); it "
+                        "stays queued",
+                        message.id,
+                        type(second).__name__,
+                        type(error).__name__,
+                    )
+                    message.invalidate_recordset()
+                    continue
+            counts[message.state] = counts.get(message.state, 0) + 1
         return self.env._(
             "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
             "retry",
@@ -663,7 +718,37 @@ class InteropMessage(models.Model):
         )
         for event_type in event_types:
             self._ensure_drain(event_type)
+        self._recover_dead_jobs()
         return len(event_types)
+
+    @api.model
+    def _recover_dead_jobs(self):
+        """Messages whose own job died are never left waiting: a job queue_job
+        failed (its retries spent, the failure not recorded) fails its message with
+        an exception; a job that is gone, cancelled or done without it gives the
+        message back to the drains. Returns the messages (failed, given back)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id, j.state FROM interop_message m
+                  LEFT JOIN queue_job j ON j.uuid = m.job_uuid
+                 WHERE m.state IN %(states)s AND m.job_uuid IS NOT NULL
+                   AND (j.id IS NULL OR j.state IN ('failed', 'cancelled', 'done'))
+                   FOR NO KEY UPDATE OF m SKIP LOCKED
+                """,
+                states=(QUEUED, PROCESSING),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        failed = self.browse(row[0] for row in rows if row[1] == "failed")
+        lost = self.browse(row[0] for row in rows if row[1] != "failed")
+        failed._job_mark_failed(exc_name="job failed")
+        lost = lost.filtered(lambda m: m.state == QUEUED)
+        if lost:
+            lost.sudo().write({"job_uuid": False})
+            lost._dispatch()
+        return failed, lost
 
     # Processing
 
@@ -673,7 +758,14 @@ class InteropMessage(models.Model):
         if self.state != QUEUED:
             # a job already ran for it (replayed or cancelled meanwhile): nothing to do
             return self.env._("Skipped: message is %(state)s", state=self.state)
-        return self._process()
+        try:
+            with self.env.cr.savepoint():
+                return self._process()
+        except (RetryableJobError, OperationalError):
+            raise  # transient: queue_job retries the job
+        except Exception as error:  # noqa: BLE001 - the message fails, with its reason
+            self.invalidate_recordset()
+            return self._fail_unexpected(error)
 
     def _process(self):
         self.ensure_one()
@@ -690,35 +782,40 @@ class InteropMessage(models.Model):
         )
         error = None
         records = None
+        withheld = []
         try:
-            with self.env.cr.savepoint():
-                records = self._call_handler()
+            # quiet until the savepoint's flush is over
+            with _quiet_handler_sql_errors(), self.env.cr.savepoint():
+                records, withheld = self._call_handler()
         except InteropProcessingError as processing_error:
             error = processing_error
         except (RetryableJobError, OperationalError):
             raise  # transient: queue_job retries the job, the transaction rolls back
-        except (UserError, AccessError, ValueError, KeyError, TypeError) as unexpected:
-            error = TransportError(
-                self.env._(
-                    "Processing stopped on an unexpected error (%(error_type)s).",
-                    error_type=type(unexpected).__name__,
-                ),
-                detail=str(unexpected)[:2000],
-                suggested_action=self.env._(
-                    "Ask the integration team to look at the technical detail, then "
-                    "retry."
-                ),
-            )
+        except Exception as unexpected:  # noqa: BLE001 - any bug fails this message
+            error = self._unexpected_error(unexpected)
         duration = int((time.monotonic() - start) * 1000)
         finished = fields.Datetime.now()
+        note = self._withheld_note(withheld)
         if error is None:
             self._set_state(DONE, date_finished=finished, duration_ms=duration)
             attempt.write(
-                {"date_finished": finished, "duration_ms": duration, "result": DONE}
+                {
+                    "date_finished": finished,
+                    "duration_ms": duration,
+                    "result": DONE,
+                    "note": note,
+                }
             )
             self._link_records(records)
             self.exception_ids._resolve_by_success()
             return self.env._("Done")
+        return self._record_failure(attempt, error, start, note=note)
+
+    def _record_failure(self, attempt, error, start, note=False):
+        """Fail the message processing: ``attempt`` and the message say why, its
+        exception goes to the owner."""
+        duration = int((time.monotonic() - start) * 1000)
+        finished = fields.Datetime.now()
         self._set_state(
             FAILED,
             date_finished=finished,
@@ -732,10 +829,77 @@ class InteropMessage(models.Model):
                 "result": FAILED,
                 "error": error.summary,
                 "category_code": error.category,
+                "note": note,
             }
         )
         self.env["interop.exception"]._raise_for_message(self, error)
         return self.env._("Failed: %(error)s", error=error.summary)
+
+    def _unexpected_error(self, unexpected):
+        """A :class:`TransportError` for an error no processing code expected (a bug,
+        a database constraint): its type and where it was raised, for the endpoint's
+        technical owner. Never its text: database and Python errors quote the values
+        they choked on (payload values, PHI)."""
+        error_type = type(unexpected).__name__
+        _logger.info(
+            "Interop: message %s failed on an unexpected %s (%s)",
+            self.id,
+            error_type,
+            _error_location(unexpected),
+        )
+        return TransportError(
+            self.env._(
+                "Processing stopped on an unexpected error (%(error_type)s).",
+                error_type=error_type,
+            ),
+            detail=self.env._(
+                "%(error_type)s raised at %(location)s. Its text is not kept: it may "
+                "quote payload values. Replay the message in a test database to see "
+                "it.",
+                error_type=f"{type(unexpected).__module__}.{error_type}",
+                location=_error_location(unexpected),
+            ),
+            suggested_action=self.env._(
+                "The technical owner of the endpoint looks at the technical detail, "
+                "then retries."
+            ),
+            owner=self.endpoint_id.technical_owner_id or None,
+        )
+
+    def _fail_unexpected(self, error):
+        """Fail the message for ``error`` raised outside its handler's savepoint
+        (everything it did was rolled back): a new attempt and an exception."""
+        self.ensure_one()
+        start = time.monotonic()
+        now = fields.Datetime.now()
+        if self.state == QUEUED:
+            self._set_state(
+                PROCESSING,
+                date_started=now,
+                attempt_count=self.attempt_count + 1,
+                last_error=False,
+            )
+        attempt = (
+            self.env["interop.message.attempt"]
+            .sudo()
+            .create(
+                {
+                    "message_id": self.id,
+                    "number": self.attempt_count,
+                    "date_started": now,
+                }
+            )
+        )
+        return self._record_failure(attempt, self._unexpected_error(error), start)
+
+    def _withheld_note(self, withheld):
+        if not withheld:
+            return False
+        return self.env._(
+            "Not given to the handler, so not copied into any record: %(paths)s (PHI "
+            "that the event type's PHI Copied to Records does not list).",
+            paths=", ".join(withheld),
+        )
 
     def _call_handler(self):
         event_type = self.event_type_id
@@ -764,7 +928,9 @@ class InteropMessage(models.Model):
         # least-privilege service user
         handler = self.env[event_type.handler_model].with_user(service_user)
         method = getattr(handler, event_type.handler_method)
-        return method(self.with_user(service_user), self._get_payload())
+        # the handler copies only the PHI the event type lets out of the log
+        payload, withheld = event_type._filter_copyable(self._get_payload())
+        return method(self.with_user(service_user), payload), withheld
 
     def _link_records(self, records):
         if not records:
@@ -803,20 +969,103 @@ class InteropMessage(models.Model):
         for message in self.filtered(lambda m: m.state in (QUEUED, PROCESSING)):
             if message.state == QUEUED:
                 message._set_state(PROCESSING)
+            # exc_message is the error's text: it may quote payload values
             error = TransportError(
                 self.env._(
                     "Processing failed after every retry (%(error)s).",
                     error=exc_name or "error",
                 ),
-                detail=(exc_message or "")[:2000],
+                detail=self.env._(
+                    "The processing job failed with %(error)s; its text is not kept "
+                    "(it may quote payload values).",
+                    error=exc_name or "error",
+                ),
                 suggested_action=self.env._(
                     "Check that the systems involved are reachable, then retry."
                 ),
+                owner=message.endpoint_id.technical_owner_id or None,
             )
             message._set_state(
                 FAILED, date_finished=fields.Datetime.now(), last_error=error.summary
             )
             self.env["interop.exception"]._raise_for_message(message, error)
+
+    @api.model
+    def _job_drain_on_fail(self, exc_info=None, exc_name=None, **kwargs):
+        """Called by queue_job when a drain's retries are spent (a database that
+        stays busy: a message's own failure never fails its drain). As in
+        :meth:`_job_on_fail`, a follow-up job records it."""
+        self.with_delay(
+            channel="root.interop",
+            description=self.env._("Record the failure of a processing job"),
+        )._job_record_drain_failure(exc_name=exc_name)
+
+    @api.model
+    def _job_record_drain_failure(self, exc_name=None):
+        """Open (or update) a technical exception for each event type whose drain
+        failed while messages wait queued; the dispatch cron keeps trying."""
+        prefix = f"interop-drain:{self.env.cr.dbname}:"
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("identity_key", "=like", f"{prefix}%"), ("state", "=", "failed")])
+        )
+        event_type_ids = {
+            int(job.identity_key.rsplit(":", 1)[1])
+            for job in jobs
+            if job.identity_key.rsplit(":", 1)[1].isdigit()
+        }
+        Exception_ = self.env["interop.exception"].sudo()
+        for event_type in (
+            self.env["interop.event.type"].browse(event_type_ids).exists()
+        ):
+            waiting = self.search(
+                [("event_type_id", "=", event_type.id), ("state", "=", QUEUED)],
+                order="id",
+                limit=1,
+            )
+            if not waiting:
+                continue
+            error = TransportError(
+                self.env._(
+                    "Queued %(event)s messages wait: their processing job failed after "
+                    "every retry (%(error)s).",
+                    event=event_type.display_name,
+                    error=exc_name or "error",
+                ),
+                detail=self.env._(
+                    "The drain job failed with %(error)s; its text is not kept (it "
+                    "may quote payload values). The dispatch cron starts a new one "
+                    "every minute.",
+                    error=exc_name or "error",
+                ),
+                suggested_action=self.env._(
+                    "Check the database and the job queue (Queue Jobs, failed), then "
+                    "requeue the job."
+                ),
+                owner=waiting.endpoint_id.technical_owner_id or None,
+            )
+            existing = Exception_.search(
+                [
+                    ("event_type_id", "=", event_type.id),
+                    ("message_id", "=", False),
+                    ("name", "=", error.summary[:250]),
+                    ("state", "in", ("open", "in_progress")),
+                ],
+                limit=1,
+            )
+            if existing:
+                existing.write(
+                    {
+                        "occurrence_count": existing.occurrence_count + 1,
+                        "date_last": fields.Datetime.now(),
+                    }
+                )
+            else:
+                Exception_._open(
+                    error, endpoint=waiting.endpoint_id, event_type=event_type
+                )
+        return True
 
     # Actions
 

@@ -29,6 +29,10 @@ class InteropMessageAttempt(models.Model):
     )
     error = fields.Text(readonly=True)
     category_code = fields.Char(string="Failure Category", readonly=True)
+    note = fields.Text(
+        readonly=True,
+        help="What the handler was not given (PHI the event type keeps in the log).",
+    )
     user_id = fields.Many2one(
         "res.users", string="Run As", default=lambda self: self.env.user, readonly=True
     )

@@ -6,7 +6,9 @@ from . import test_interop_endpoint
 from . import test_interop_endpoint_security
 from . import test_interop_event_type
 from . import test_interop_exception
+from . import test_interop_handler_record
 from . import test_interop_message
+from . import test_interop_phi_leaks
 from . import test_interop_processing
 from . import test_interop_retention
 from . import test_interop_ui

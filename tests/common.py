@@ -147,6 +147,7 @@ class InteropMessageCase(InteropCase):
                 "schema": json.dumps(PARTNER_SCHEMA),
                 "data_classification": "phi",
                 "phi_paths": "contact.name\ncontact.email\ncontact.birth_date",
+                "phi_copy_paths": "contact.name\ncontact.email",
                 "id_field": "event_id",
                 "business_key_field": "contact.ref",
                 "handler_model": "interop.handler.record",

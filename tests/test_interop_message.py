@@ -10,6 +10,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.interop.models.interop_event_type import mask_payload
+
 from .common import InteropMessageCase
 
 
@@ -50,9 +52,12 @@ class TestMessageFlow(InteropMessageCase):
         self.assertEqual(message.state, "rejected")
         reasons = message.rejection_reasons.splitlines()
         self.assertEqual(len(reasons), 3, reasons)
-        self.assertTrue(any(r.startswith("event_id:") for r in reasons))
-        self.assertTrue(any("'ref' is a required property" in r for r in reasons))
-        self.assertTrue(any(r.startswith("contact/name:") for r in reasons))
+        self.assertTrue(any(r.startswith("$.event_id:") for r in reasons))
+        self.assertIn(
+            '$.contact: misses the required property "ref" (keyword: required)',
+            reasons,
+        )
+        self.assertTrue(any(r.startswith("$.contact.name:") for r in reasons))
         self.assertFalse(self.env["res.partner"].search([("name", "=", "")]))
 
     def test_message_records_the_schema_version_it_was_validated_against(self):
@@ -191,6 +196,56 @@ class TestMessagePayload(InteropMessageCase):
         shown = json.loads(message.with_user(self.user).payload_display)
         self.assertEqual(shown["contact"], {k: "***" for k in shown["contact"]})
         self.assertEqual(shown["event_id"], "***")
+
+
+@tagged("post_install", "-at_install")
+class TestDeepPayload(InteropMessageCase):
+    """A payload nested deeper than Python's recursion limit is still shown."""
+
+    DEPTH = 2000
+
+    @classmethod
+    def _deep_body(cls, secret):
+        # built as text: Python's own JSON encoder would recurse
+        return (
+            '{"event_id": "deep-1", "contact": {"ref": "DEEP-1", "name": '
+            + '{"n": ' * cls.DEPTH
+            + json.dumps(secret)
+            + "}" * cls.DEPTH
+            + "}}"
+        )
+
+    def test_deeply_nested_payload_is_shown_masked_to_users_without_phi(self):
+        secret = "deep-secret-5e1b"
+        message = self.env["interop.message"]._log_message(
+            self.endpoint, self.event_type, self._deep_body(secret)
+        )
+        for user in (self.user, self.manager, self.auditor):
+            with self.subTest(user=user.login):
+                shown = message.with_user(user).payload_display
+                self.assertTrue(message.with_user(user).is_payload_masked)
+                self.assertNotIn(secret, shown)
+                self.assertIn('"DEEP-1"', shown)
+                self.assertEqual(shown.count('"***": "***"'), 1)
+        shown = message.with_user(self.phi_user).payload_display
+        self.assertIn(secret, shown)
+        self.assertEqual(shown.count('"n": '), self.DEPTH)
+
+    def test_deeply_nested_payload_is_masked_and_keyed_without_recursion(self):
+        payload = value = {}
+        for _level in range(self.DEPTH):
+            value["n"] = {}
+            value = value["n"]
+        value["secret"] = "deep-secret-0c2a"
+        masked = mask_payload({"contact": payload}, ["contact.*"])
+        everything = mask_payload(payload, [], mask_everything=True)
+        for result in (masked, everything):
+            leaf = result
+            while isinstance(leaf, dict) and leaf:
+                leaf = next(iter(leaf.values()))
+            self.assertEqual(leaf, "***")
+        self.event_type.business_key_field = "contact"
+        self.assertIsNone(self.event_type._extract_business_key({"contact": payload}))
 
 
 @tagged("post_install", "-at_install")

@@ -5,6 +5,8 @@ from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
+from odoo.tools import mute_logger
+
 from odoo.addons.queue_job.job import Job
 
 from .common import InteropMessageCase
@@ -165,6 +167,175 @@ class TestMicroBatches(ProcessingCase):
         self.assertEqual(message.state, "failed")
         message.with_user(self.manager).action_replay()
         self.assertRecordValues(message, [{"state": "queued", "job_uuid": False}])
+        self._perform(self._drains())
+        self.assertEqual(message.state, "done")
+
+
+class TestPoisonMessages(ProcessingCase):
+    """A message no handler expected fails alone: the batch goes on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.event_type.write(
+            {
+                "schema": json.dumps({"type": "object"}),
+                "record_field_map": json.dumps(
+                    {
+                        "ref": "contact.ref",
+                        "name": "contact.name",
+                        "email": "contact.email",
+                        "color": "contact.color",
+                    }
+                ),
+            }
+        )
+
+    def _assert_poison_fails_alone(self, good, poison, ref):
+        self.assertEqual(good.mapped("state"), ["done"] * len(good))
+        self.assertEqual(poison.state, "failed")
+        self.assertRecordValues(poison.attempt_ids, [{"number": 1, "result": "failed"}])
+        self.assertIn("unexpected error", poison.last_error)
+        self.assertRecordValues(
+            poison.exception_ids,
+            [
+                {
+                    "category_id": self.env.ref(
+                        "interop.exception_category_technical"
+                    ).id,
+                    "user_id": self.endpoint.technical_owner_id.id,
+                    "state": "open",
+                }
+            ],
+        )
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", ref)]))
+        self.assertFalse(self._drains())
+
+    def test_poison_data_error_fails_alone_and_the_batch_goes_on(self):
+        good = self._queue("PD-1")
+        poison = self._queue("PD-2", color=10**20)  # integer out of range
+        good |= self._queue("PD-3")
+        with mute_logger("odoo.sql_db"):  # the pre-fix code let it reach the log
+            self._perform(self._drains())
+        self._assert_poison_fails_alone(good, poison, "PD-2")
+        self.assertIn("NumericValueOutOfRange", poison.exception_ids.technical_detail)
+
+    def test_poison_integrity_error_fails_alone_and_the_batch_goes_on(self):
+        good = self._queue("PI-1")
+        poison = self._queue("PI-2", name=None)  # contacts require a name
+        good |= self._queue("PI-3")
+        with mute_logger("odoo.sql_db"):
+            self._perform(self._drains())
+        self._assert_poison_fails_alone(good, poison, "PI-2")
+
+    def test_poison_attribute_error_fails_alone_and_the_batch_goes_on(self):
+        good = self._queue("PA-1")
+        poison = self._queue("PA-2")
+        good |= self._queue("PA-3")
+        handler = type(self.env["interop.handler.record"])
+        original = handler._interop_handle_upsert
+
+        def buggy_for_pa2(recs, message, payload):
+            if payload["contact"]["ref"] == "PA-2":
+                return None.partner_id  # a handler's bug
+            return original(recs, message, payload)
+
+        with patch.object(handler, "_interop_handle_upsert", buggy_for_pa2):
+            self._perform(self._drains())
+        self._assert_poison_fails_alone(good, poison, "PA-2")
+
+    def test_poison_outside_the_handler_fails_alone_and_the_batch_goes_on(self):
+        # a module's step around the handler (here: linking the records) breaks
+        good = self._queue("PO-1")
+        poison = self._queue("PO-2")
+        good |= self._queue("PO-3")
+        Message = type(self.Message)
+        original = Message._link_records
+
+        def broken_for_po2(recs, records):
+            if recs._get_payload()["contact"]["ref"] == "PO-2":
+                raise AttributeError("'NoneType' object has no attribute 'id'")
+            return original(recs, records)
+
+        with patch.object(Message, "_link_records", broken_for_po2):
+            self._perform(self._drains())
+        self._assert_poison_fails_alone(good, poison, "PO-2")
+
+    def test_poison_in_a_job_of_its_own_fails_the_message_not_the_job(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_batch_size", "1"
+        )
+        poison = self._queue("PJ-1", name=None)
+        job = self.env["queue.job"].search([("uuid", "=", poison.job_uuid)])
+        with mute_logger("odoo.sql_db"):
+            self._perform(job)
+        self.assertEqual(poison.state, "failed")
+        self.assertEqual(len(poison.attempt_ids), 1)
+        self.assertEqual(len(poison.exception_ids), 1)
+
+
+class TestDeadJobs(ProcessingCase):
+    """A message whose job died is never left queued."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_batch_size", "1"
+        )
+
+    def test_dead_job_fails_its_queued_message_with_an_exception(self):
+        message = self._queue("DJ-1")
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        # queue_job gave up on it, and recording the failure did not happen
+        job.write({"state": "failed"})
+        self.Message._cron_dispatch_queued()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("after every retry", message.last_error)
+        self.assertRecordValues(
+            message.exception_ids,
+            [{"user_id": self.endpoint.technical_owner_id.id, "state": "open"}],
+        )
+
+    def test_lost_job_gives_its_message_a_new_one(self):
+        message = self._queue("DJ-2")
+        lost = message.job_uuid
+        self.env["queue.job"].search([("uuid", "=", lost)]).unlink()
+        self.Message._cron_dispatch_queued()
+        self.assertEqual(message.state, "queued")
+        self.assertNotEqual(message.job_uuid, lost)
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(job.state, "pending")
+        self._perform(job)
+        self.assertEqual(message.state, "done")
+
+    def test_a_running_job_is_left_alone(self):
+        message = self._queue("DJ-3")
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        job.write({"state": "started"})
+        self.Message._cron_dispatch_queued()
+        self.assertRecordValues(message, [{"state": "queued", "job_uuid": job.uuid}])
+
+    def test_a_drain_out_of_retries_opens_an_exception_for_its_event_type(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_batch_size", "50"
+        )
+        message = self._queue("DJ-4")
+        self._drains().write({"state": "failed"})
+        self.Message._job_drain_on_fail(exc_name="psycopg2.OperationalError")
+        follow_up = self.env["queue.job"].search(
+            [("method_name", "=", "_job_record_drain_failure")]
+        )
+        self.assertEqual(len(follow_up), 1)
+        self._perform(follow_up)
+        exception = self.env["interop.exception"].search(
+            [("event_type_id", "=", self.event_type.id), ("message_id", "=", False)]
+        )
+        self.assertEqual(len(exception), 1)
+        self.assertIn("wait", exception.name)
+        self.assertEqual(exception.user_id, self.endpoint.technical_owner_id)
+        # the dispatch cron starts a new drain, which processes the message
+        self.Message._cron_dispatch_queued()
         self._perform(self._drains())
         self.assertEqual(message.state, "done")
 

@@ -139,7 +139,10 @@ class TestInboundRefused(GatewayCase):
         message = self._messages()
         self.assertEqual(problem["message_id"], message.id)
         self.assertEqual(len(problem["violations"]), 3, problem["violations"])
-        self.assertIn("contact: 'ref' is a required property", problem["violations"])
+        self.assertIn(
+            '$.contact: misses the required property "ref" (keyword: required)',
+            problem["violations"],
+        )
         self.assertRecordValues(message, [{"state": "rejected", "job_uuid": False}])
 
     def test_unknown_event_type_is_404(self):

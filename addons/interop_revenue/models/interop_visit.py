@@ -596,7 +596,9 @@ class InteropVisit(models.Model):
             country = country.search([("code", "=", address["country"].upper())])
         return Partner.create(
             {
-                "name": party["name"],
+                # the event type may keep the name in the log (PHI Copied to
+                # Records): the contact is then known by its reference
+                "name": party.get("name") or party["id"],
                 "ref": party["id"],
                 "email": party.get("email"),
                 "phone": party.get("phone"),
@@ -621,7 +623,7 @@ class InteropVisit(models.Model):
                     self.env._("same email"),
                 )
             )
-        if party.get("birth_date"):
+        if party.get("birth_date") and party.get("name"):
             checks.append(
                 (
                     [
