@@ -19,3 +19,7 @@ from . import test_interop_record_rules
 from . import test_interop_endpoint_retire
 from . import test_interop_deployment
 from . import test_interop_change_request_security
+from . import test_access_matrix
+from . import test_interop_governance_attacks
+from . import test_interop_migration
+from . import test_interop_screens
