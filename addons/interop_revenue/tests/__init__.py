@@ -4,3 +4,4 @@ from . import test_revenue_billing
 from . import test_revenue_payment
 from . import test_revenue_settlement
 from . import test_revenue_gateway
+from . import test_revenue_settlement_sync
