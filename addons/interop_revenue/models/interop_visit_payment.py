@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -24,11 +25,26 @@ SETTLEMENT_FIELDS = frozenset({"date_settled", "settlement_state", "settlement_r
 # travel through RPC, so no client-supplied context unlocks these fields.
 SETTLEMENT_WRITE_KEY = "interop_revenue_settlement_write"
 _SETTLEMENT_WRITE = object()
+#: what a report line names a currency, a payment or a payout with (what the
+#: exceptions repeat of it, nothing longer)
+CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
+REFERENCE_MAX_LENGTH = 100
 SETTLEMENT_STATES = [
     ("settled", "Settled"),
     ("mismatch", "Mismatch"),
     ("missing", "Missing from Report"),
 ]
+
+
+def _is_reference(value, required=True):
+    """Whether ``value`` is a gateway's id (payment, fee line, payout)."""
+    if value is None and not required:
+        return True
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= REFERENCE_MAX_LENGTH
+    )
 
 
 @dataclass
@@ -504,12 +520,19 @@ class InteropVisitPayment(models.Model):
             return self.env._("not a line")
         if line.get("type", PAYMENT_LINE) not in (PAYMENT_LINE, FEE_LINE):
             return self.env._("unknown line type")
-        if not isinstance(line.get("id"), str) or not line["id"].strip():
+        if not _is_reference(line.get("id")):
             return self.env._("no id")
+        if line.get("type") == FEE_LINE and not _is_reference(
+            line.get("payment_id"), required=False
+        ):
+            return self.env._("no payment id")
+        if not _is_reference(line.get("payout"), required=False):
+            return self.env._("no payout id")
         amount = line.get("amount")
         if isinstance(amount, bool) or not isinstance(amount, int | float):
             return self.env._("no amount")
-        if not isinstance(line.get("currency"), str):
+        currency = line.get("currency")
+        if not isinstance(currency, str) or not CURRENCY_CODE.fullmatch(currency):
             return self.env._("no currency")
         try:
             if not fields.Date.to_date(line.get("date")):

@@ -171,13 +171,27 @@ class TestSettlementReconciliation(SettlementCase):
         self.assertIn("payout po-2", exceptions.name)
 
     def test_an_unreadable_line_is_one_exception_and_the_rest_is_reconciled(self):
-        report = self._busy_day_report() + [{"id": "pay-x", "amount": "a lot"}]
+        report = self._busy_day_report() + [
+            {"id": "pay-x", "amount": "a lot"},
+            self._row(payment_id="pay-y", currency="Patient paid in cash"),
+            self._fee() | {"payment_id": {"visit": "V-T1"}},
+        ]
         exceptions = self.gateway._reconcile_settlement(report)
-        self.assertEqual(len(exceptions), 1)
-        self.assertIn(
-            "line 7 of the report cannot be read (no amount)", exceptions.name
+        self.assertEqual(
+            exceptions.mapped("name"),
+            [
+                f"Settlement of {self.gateway.name}: line {line} of the report cannot "
+                f"be read ({problem})."
+                for line, problem in (
+                    (7, "no amount"),
+                    (8, "no currency"),
+                    (9, "no payment id"),
+                )
+            ],
         )
-        self.assertNotIn("a lot", exceptions.description)
+        for exception in exceptions:
+            self.assertNotIn("a lot", exception.description)
+            self.assertNotIn("cash", exception.description)
         self.assertEqual(set(self._payments().mapped("settlement_state")), {"settled"})
 
     def test_attack_manager_marks_a_payment_missing_from_the_report_settled(self):
