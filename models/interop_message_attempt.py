@@ -1,6 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class InteropMessageAttempt(models.Model):
@@ -34,5 +34,33 @@ class InteropMessageAttempt(models.Model):
         help="What the handler was not given (PHI the event type keeps in the log).",
     )
     user_id = fields.Many2one(
-        "res.users", string="Run As", default=lambda self: self.env.user, readonly=True
+        "res.users",
+        string="Requested By",
+        default=lambda self: self.env.user,
+        readonly=True,
+        help="Who started this attempt: an operator's Retry or Replay, or the system.",
     )
+    ran_as_id = fields.Many2one(
+        "res.users",
+        string="Ran As",
+        readonly=True,
+        help="The user whose rights the processing had: the endpoint's service user "
+        "for an inbound message.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = self.env["interop.message"].browse(
+            [vals["message_id"] for vals in vals_list if vals.get("message_id")]
+        )
+        service_users = {
+            m.id: m.endpoint_id.service_user_id.id
+            for m in messages.sudo()
+            if m.direction == "inbound"
+        }
+        for vals in vals_list:
+            if "ran_as_id" not in vals:
+                vals["ran_as_id"] = service_users.get(
+                    vals.get("message_id")
+                ) or vals.get("user_id", self.env.uid)
+        return super().create(vals_list)

@@ -349,3 +349,13 @@ class TestRetriesSpent(InteropMessageCase):
         )
         self.assertEqual(job.records, message)
         self.assertEqual(job.channel, "root.interop")
+
+
+@tagged("post_install", "-at_install")
+class TestAttemptSaysWhoAndAsWhom(InteropMessageCase):
+    def test_an_attempt_names_who_asked_and_whose_rights_it_had(self):
+        message = self._receive()
+        attempt = message.attempt_ids
+        self.assertEqual(len(attempt), 1)
+        self.assertEqual(attempt.ran_as_id, self.endpoint.service_user_id)
+        self.assertNotEqual(attempt.user_id, self.endpoint.service_user_id)
