@@ -42,7 +42,6 @@ class InteropMessageAttempt(models.Model):
     )
     ran_as_id = fields.Many2one(
         "res.users",
-        string="Ran As",
         readonly=True,
         help="The user whose rights the processing had: the endpoint's service user "
         "for an inbound message.",
