@@ -558,12 +558,17 @@ class InteropEndpoint(models.Model):
         pending = self.filtered(lambda e: e._needs_lifecycle_approval(new_state))
         if pending:
             labels = dict(self._fields["state"]._description_selection(self.env))
+            buttons = {
+                STATE_ACTIVE: self.env._("Activate"),
+                STATE_RETIRED: self.env._("Retire"),
+            }
             raise UserError(
                 self.env._(
                     "%(endpoints)s becomes %(state)s only through an approved change "
-                    "request (the %(state)s button on the form drafts it).",
+                    "request (the %(button)s button on the form drafts it).",
                     endpoints=", ".join(pending.mapped("display_name")),
                     state=labels[new_state],
+                    button=buttons[new_state],
                 )
             )
 
