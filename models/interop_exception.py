@@ -1,9 +1,11 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import json
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .interop_exception_category import SEVERITIES
@@ -87,6 +89,21 @@ class InteropException(models.Model):
         readonly=True, groups="interop.group_interop_manager"
     )
     occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
+    fingerprint = fields.Char(
+        readonly=True,
+        index=True,
+        copy=False,
+        help="The root cause: category, endpoint, event type and the failure in its "
+        "words. While one is open, the same cause adds an occurrence to it.",
+    )
+    affected_message_ids = fields.Many2many(
+        "interop.message",
+        "interop_exception_message_rel",
+        "exception_id",
+        "message_id",
+        string="Affected Messages",
+        readonly=True,
+    )
     date_first = fields.Datetime(
         string="First Seen", default=fields.Datetime.now, readonly=True
     )
@@ -238,7 +255,8 @@ class InteropException(models.Model):
         error) instead of opening a second one with a second activity.
         """
         existing = self.sudo().search(
-            [("message_id", "=", message.id), ("state", "in", OPEN_STATES)], limit=1
+            [("affected_message_ids", "in", message.ids), ("state", "in", OPEN_STATES)],
+            limit=1,
         )
         now = fields.Datetime.now()
         if existing:
@@ -276,6 +294,13 @@ class InteropException(models.Model):
         endpoint = endpoint or self.env["interop.endpoint"]
         event_type = event_type or self.env["interop.event.type"]
         company = endpoint.company_id or self.env.company
+        fingerprint = self._fingerprint(error, category, endpoint, event_type, company)
+        existing = self.sudo().search(
+            [("fingerprint", "=", fingerprint), ("state", "in", OPEN_STATES)], limit=1
+        )
+        if existing:
+            existing._add_occurrence(message)
+            return existing
         user, team = self._route(error, endpoint, event_type, category, company)
         now = fields.Datetime.now()
         record = error.records[:1] if error.records else None
@@ -300,10 +325,66 @@ class InteropException(models.Model):
             "res_id": record.id if record else (table.id if table else False),
             "mapping_table_code": getattr(table, "code", False) or False,
             "mapping_code": getattr(error, "code", False) or False,
+            "fingerprint": fingerprint,
+            "affected_message_ids": [Command.link(message.id)] if message else [],
         }
         exception = self.sudo().with_context(mail_create_nolog=True).create([vals])
         exception._schedule_owner_activity()
         return exception
+
+    @api.model
+    def _fingerprint(self, error, category, endpoint, event_type, company):
+        """One root cause: where it happened and the failure in its words (a
+        summary names the record or the code when the cause is per record)."""
+        key = [
+            company.id,
+            category.code,
+            endpoint.id,
+            event_type.id,
+            type(error).__name__,
+            error.summary,
+        ]
+        return hashlib.sha256(json.dumps(key).encode()).hexdigest()
+
+    def _add_occurrence(self, message=None):
+        """The same cause again: counted, its message listed, no new activity."""
+        self.ensure_one()
+        vals = {
+            "occurrence_count": self.occurrence_count + 1,
+            "date_last": fields.Datetime.now(),
+        }
+        if message:
+            vals["affected_message_ids"] = [Command.link(message.id)]
+        # sudo: server code records what happened, whoever's job ran into it
+        self.sudo()._write_workflow(vals)
+        self.sudo().message_post(
+            body=self.env._(
+                "Occurred again (%(count)s times)%(message)s.",
+                count=self.occurrence_count,
+                message=self.env._(": %(name)s", name=message.display_name)
+                if message
+                else "",
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _affected_messages(self):
+        return self.affected_message_ids
+
+    @api.model
+    def _settle_for_messages(self, messages, state, reason):
+        """Close the open exceptions of ``messages`` whose every affected message
+        is over (done or cancelled); the others wait for theirs."""
+        exceptions = self.sudo().search(
+            [("affected_message_ids", "in", messages.ids), ("state", "in", OPEN_STATES)]
+        )
+        over = exceptions.filtered(
+            lambda e: all(
+                m.state in ("done", "cancelled") for m in e._affected_messages()
+            )
+        )
+        over._close(state, reason)
+        return over
 
     @api.model
     def _route(self, error, endpoint, event_type, category, company):
@@ -374,7 +455,7 @@ class InteropException(models.Model):
         """Replay the failed messages of these exceptions (e.g. after a fix)."""
         # whoever may work these exceptions may replay their messages
         self._check_workable()
-        messages = self.filtered(lambda e: e.state in OPEN_STATES).message_id
+        messages = self.filtered(lambda e: e.state in OPEN_STATES)._affected_messages()
         failed = messages.filtered(lambda m: m.state == "failed")
         if not failed:
             raise UserError(
@@ -448,10 +529,14 @@ class InteropException(models.Model):
                 [ACTIVITY_TYPE, ESCALATION_TYPE], feedback=reason
             )
 
-    def _resolve_by_success(self):
-        """A replay succeeded: its open exceptions are resolved."""
-        self.filtered(lambda e: e.state in OPEN_STATES)._close(
-            "resolved", self.env._("The message was processed successfully.")
+    @api.model
+    def _resolve_for_messages(self, messages):
+        """``messages`` went through: their exceptions are resolved once every
+        message they are about did."""
+        return self._settle_for_messages(
+            messages,
+            "resolved",
+            self.env._("The affected messages were processed successfully."),
         )
 
     def action_open_message(self):

@@ -188,7 +188,15 @@ class InteropMessage(models.Model):
         "interop.message.attempt", "message_id", readonly=True
     )
     link_ids = fields.One2many("interop.message.link", "message_id", readonly=True)
-    exception_ids = fields.One2many("interop.exception", "message_id", readonly=True)
+    # every exception about this message, one it shares with others of one root
+    # cause included (the exception's Affected Messages)
+    exception_ids = fields.Many2many(
+        "interop.exception",
+        "interop_exception_message_rel",
+        "message_id",
+        "exception_id",
+        readonly=True,
+    )
     open_exception_count = fields.Integer(compute="_compute_open_exception_count")
     active = fields.Boolean(default=True, readonly=True)
 
@@ -254,18 +262,16 @@ class InteropMessage(models.Model):
             message.display_name = f"{label} {key}".strip()
 
     def _compute_open_exception_count(self):
-        counts = dict(
-            self.env["interop.exception"]._read_group(
-                [
-                    ("message_id", "in", self.ids),
-                    ("state", "in", ("open", "in_progress")),
-                ],
-                ["message_id"],
-                ["__count"],
-            )
+        exceptions = self.env["interop.exception"].search(
+            [
+                ("affected_message_ids", "in", self.ids),
+                ("state", "in", ("open", "in_progress")),
+            ]
         )
         for message in self:
-            message.open_exception_count = counts.get(message, 0)
+            message.open_exception_count = len(
+                exceptions.filtered(lambda e, m=message: m in e.affected_message_ids)
+            )
 
     @api.depends_context("uid")
     def _compute_payload_display(self):
@@ -807,7 +813,7 @@ class InteropMessage(models.Model):
                 }
             )
             self._link_records(records)
-            self.exception_ids._resolve_by_success()
+            self.env["interop.exception"]._resolve_for_messages(self)
             return self.env._("Done")
         return self._record_failure(attempt, error, start, note=note)
 
@@ -1103,9 +1109,9 @@ class InteropMessage(models.Model):
         if not cancellable:
             raise UserError(self.env._("These messages can no longer be cancelled."))
         cancellable._set_state(CANCELLED, date_finished=fields.Datetime.now())
-        cancellable.exception_ids.filtered(
-            lambda e: e.state in ("open", "in_progress")
-        )._close("dismissed", self.env._("The message was cancelled."))
+        self.env["interop.exception"]._settle_for_messages(
+            cancellable, "dismissed", self.env._("The message was cancelled.")
+        )
         audit = self.env["interop.audit.entry"]
         for message in cancellable:
             audit._log(
@@ -1120,7 +1126,7 @@ class InteropMessage(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "interop.interop_exception_action"
         )
-        action["domain"] = [("message_id", "=", self.id)]
+        action["domain"] = [("affected_message_ids", "in", self.id)]
         action["context"] = {}
         return action
 

@@ -31,6 +31,35 @@ class TestExceptionQueue(InteropMessageCase):
     def _failing_message(self, ref="P-9"):
         return self._receive(self._payload(ref=ref) | {"event_id": f"e-{ref}"})
 
+    def test_one_root_cause_is_one_exception_with_its_messages(self):
+        messages = self.env["interop.message"]
+        for ref in ("P-21", "P-22", "P-23"):
+            messages |= self._failing_message(ref)  # the same refusal, three times
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        exception = messages.exception_ids
+        self.assertEqual(len(exception), 1)
+        self.assertRecordValues(exception, [{"occurrence_count": 3, "state": "open"}])
+        self.assertEqual(exception.affected_message_ids, messages)
+        self.assertEqual(
+            len(exception.activity_ids.filtered(lambda a: a.user_id == self.user)), 1
+        )
+        # the cause is fixed: one Retry processes every message, then it resolves
+        self.sor.unlink()
+        exception.with_user(self.user).action_retry()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(exception.state, "resolved")
+
+    def test_an_exception_resolves_once_all_its_messages_went_through(self):
+        first, second = self._failing_message("P-31"), self._failing_message("P-32")
+        exception = first.exception_ids
+        self.assertEqual(second.exception_ids, exception)
+        self.sor.unlink()
+        first._replay()
+        self.assertEqual(first.state, "done")
+        self.assertEqual(exception.state, "open")  # the other one still fails
+        second._replay()
+        self.assertEqual(exception.state, "resolved")
+
     def test_system_of_record_refusal_becomes_an_exception(self):
         message = self._failing_message()
         exception = message.exception_ids

@@ -7,6 +7,8 @@
   owner narrows the list afterwards (a governed change).
 - The drain's job function (data not updated) gets the on-fail that opens an
   exception when its retries are spent.
+- An exception lists its affected messages (one root cause, one exception): the
+  message it was raised for is its first.
 """
 
 from odoo import SUPERUSER_ID, api
@@ -20,6 +22,14 @@ def migrate(cr, version):
            SET phi_copy_paths = phi_paths
          WHERE COALESCE(phi_paths, '') != ''
            AND COALESCE(phi_copy_paths, '') = ''
+        """
+    )
+    # an exception lists the messages of its root cause: the one it was raised for
+    cr.execute(
+        """
+        INSERT INTO interop_exception_message_rel (exception_id, message_id)
+        SELECT id, message_id FROM interop_exception WHERE message_id IS NOT NULL
+        ON CONFLICT DO NOTHING
         """
     )
     env = api.Environment(cr, SUPERUSER_ID, {})

@@ -454,7 +454,7 @@ class InteropMessage(models.Model):
             attempt_count=attempt_vals["number"],
             http_status=result.status,
         )
-        self.exception_ids._resolve_by_success()
+        self.env["interop.exception"]._resolve_for_messages(self)
         return self.env._("Delivered (HTTP %(status)s).", status=result.status)
 
     def _finish_failed(self, error, attempt_vals, result, raise_exception=True):
