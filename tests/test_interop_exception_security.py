@@ -3,6 +3,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..errors import BusinessRuleError
 from .common import InteropMessageCase
 
 
@@ -53,7 +54,15 @@ class TestExceptionWriteAttacks(InteropMessageCase):
         return exception
 
     def _colleagues_exception(self, ref="P-OTHER"):
-        exception = self._failing_message(ref).exception_ids
+        message = self._failing_message(ref)
+        # a cause of its own (the refusal itself is one root cause: the user's own
+        # exception, when there is one, lists this message too)
+        exception = self.env["interop.exception"]._open(
+            BusinessRuleError(f"Another cause for {ref}"),
+            message=message,
+            endpoint=message.endpoint_id,
+            event_type=message.event_type_id,
+        )
         # routed elsewhere: a colleague's, on no team
         exception.write({"user_id": self.colleague.id, "team_id": False})
         return exception
