@@ -20,7 +20,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 
-from ..errors import InteropProcessingError, TransportError
+from ..errors import InteropProcessingError, PayloadValidationError, TransportError
 from .interop_event_type import dumps_deep, loads_deep
 
 _logger = logging.getLogger(__name__)
@@ -491,10 +491,36 @@ class InteropMessage(models.Model):
                     ),
                     date_finished=fields.Datetime.now(),
                 )
+                message._raise_rejection()
             else:
                 message._set_state(VALIDATED)
             payload = None
         return self.filtered(lambda m: m.state == VALIDATED)
+
+    def _raise_rejection(self):
+        """Rejections reach a person: the endpoint's technical owner gets one
+        exception per endpoint and event type, counting the rejected messages."""
+        self.ensure_one()
+        endpoint, event_type = self.endpoint_id, self.event_type_id
+        error = PayloadValidationError(
+            self.env._(
+                "%(endpoint)s sends %(event)s messages that do not match its contract.",
+                endpoint=endpoint.name,
+                event=event_type.display_name,
+            ),
+            suggested_action=self.env._(
+                "Read the rejection reasons of the affected messages, then ask the "
+                "sender to correct what it sends, or review the contract if it is "
+                "the contract that is wrong."
+            ),
+            owner=endpoint.technical_owner_id or None,
+        )
+        # sudo: routing reads the rules, whoever sent the payload (the gateway's user)
+        return (
+            self.env["interop.exception"]
+            .sudo()
+            ._open(error, message=self, endpoint=endpoint, event_type=event_type)
+        )
 
     def _enqueue(self):
         """Queue the messages for processing on their event type's channel."""

@@ -60,6 +60,28 @@ class TestMessageFlow(InteropMessageCase):
         self.assertTrue(any(r.startswith("$.contact.name:") for r in reasons))
         self.assertFalse(self.env["res.partner"].search([("name", "=", "")]))
 
+    def test_rejections_reach_the_technical_owner_as_one_exception(self):
+        first = self._receive({"event_id": "bad-1", "contact": {"name": ""}})
+        second = self._receive({"event_id": "bad-2", "contact": {"name": "x"}})
+        self.assertEqual({first.state, second.state}, {"rejected"})
+        exception = first.exception_ids
+        self.assertEqual(second.exception_ids, exception)
+        self.assertRecordValues(
+            exception,
+            [
+                {
+                    "occurrence_count": 2,
+                    "user_id": self.endpoint.technical_owner_id.id,
+                    "category_id": self.env.ref(
+                        "interop.exception_category_validation"
+                    ).id,
+                    "state": "open",
+                }
+            ],
+        )
+        self.assertEqual(exception.affected_message_ids, first | second)
+        self.assertIn("do not match its contract", exception.description)
+
     def test_message_records_the_schema_version_it_was_validated_against(self):
         first = self._receive()
         v2 = self.event_type.copy({"version": 2})
