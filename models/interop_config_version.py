@@ -87,30 +87,29 @@ class InteropConfigVersion(models.Model):
     def _record_baseline(self, record):
         """Version 0: the values ``record`` had when it first came under change
         control, so that the first approved change can be rolled back."""
-        if self.search_count(
-            [("res_model", "=", record._name), ("res_id", "=", record.id)], limit=1
-        ):
+        if self._last_version(record):
             return self
-        return self.sudo().create(
-            {
-                "res_model": record._name,
-                "res_id": record.id,
-                "res_name": record.display_name,
-                "number": 0,
-                "snapshot_json": json.dumps(record._interop_snapshot(), sort_keys=True),
-            }
-        )
+        return self._create_version(record, 0)
 
     @api.model
     def _record_version(self, record, change_request=None):
         """Keep the current governed values of ``record`` as its next version."""
+        return self._create_version(
+            record, self._last_version(record).number + 1, change_request
+        )
+
+    @api.model
+    def _last_version(self, record):
         # sudo: the numbering spans the versions kept while the object belonged to
         # another company, which the company rule hides from the approver
-        last = self.sudo().search(
+        return self.sudo().search(
             [("res_model", "=", record._name), ("res_id", "=", record.id)],
             order="number desc",
             limit=1,
         )
+
+    @api.model
+    def _create_version(self, record, number, change_request=None):
         company = record.company_id if "company_id" in record._fields else None
         return self.sudo().create(
             {
@@ -118,7 +117,7 @@ class InteropConfigVersion(models.Model):
                 "res_id": record.id,
                 "res_name": record.display_name,
                 "company_id": company.id if company else False,
-                "number": last.number + 1,
+                "number": number,
                 "snapshot_json": json.dumps(record._interop_snapshot(), sort_keys=True),
                 "change_request_id": change_request.id if change_request else False,
             }

@@ -166,6 +166,8 @@ class TestChangeControl(InteropMessageCase):
         )
         self.assertEqual(versions.mapped("number"), [1, 0])
         baseline = versions.filtered(lambda v: v.number == 0)
+        # the company rule shows it to the endpoint's company only, as any version
+        self.assertEqual(baseline.company_id, self.endpoint.company_id)
         self.assertIn("v0", baseline.display_name)
         self.assertIn("baseline", baseline.display_name)
         self.assertIn(request.name, request.version_id.display_name)
