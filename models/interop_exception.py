@@ -368,9 +368,6 @@ class InteropException(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _affected_messages(self):
-        return self.affected_message_ids
-
     @api.model
     def _settle_for_messages(self, messages, state, reason):
         """Close the open exceptions of ``messages`` whose every affected message
@@ -380,7 +377,7 @@ class InteropException(models.Model):
         )
         over = exceptions.filtered(
             lambda e: all(
-                m.state in ("done", "cancelled") for m in e._affected_messages()
+                m.state in ("done", "cancelled") for m in e.affected_message_ids
             )
         )
         over._close(state, reason)
@@ -455,7 +452,7 @@ class InteropException(models.Model):
         """Replay the failed messages of these exceptions (e.g. after a fix)."""
         # whoever may work these exceptions may replay their messages
         self._check_workable()
-        messages = self.filtered(lambda e: e.state in OPEN_STATES)._affected_messages()
+        messages = self.filtered(lambda e: e.state in OPEN_STATES).affected_message_ids
         failed = messages.filtered(lambda m: m.state == "failed")
         if not failed:
             raise UserError(

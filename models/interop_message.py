@@ -262,16 +262,18 @@ class InteropMessage(models.Model):
             message.display_name = f"{label} {key}".strip()
 
     def _compute_open_exception_count(self):
-        exceptions = self.env["interop.exception"].search(
-            [
-                ("affected_message_ids", "in", self.ids),
-                ("state", "in", ("open", "in_progress")),
-            ]
+        counts = dict(
+            self.env["interop.exception"]._read_group(
+                [
+                    ("affected_message_ids", "in", self.ids),
+                    ("state", "in", ("open", "in_progress")),
+                ],
+                ["affected_message_ids"],
+                ["__count"],
+            )
         )
         for message in self:
-            message.open_exception_count = len(
-                exceptions.filtered(lambda e, m=message: m in e.affected_message_ids)
-            )
+            message.open_exception_count = counts.get(message, 0)
 
     @api.depends_context("uid")
     def _compute_payload_display(self):
@@ -1077,26 +1079,8 @@ class InteropMessage(models.Model):
                 ),
                 owner=waiting.endpoint_id.technical_owner_id or None,
             )
-            existing = Exception_.search(
-                [
-                    ("event_type_id", "=", event_type.id),
-                    ("message_id", "=", False),
-                    ("name", "=", error.summary[:250]),
-                    ("state", "in", ("open", "in_progress")),
-                ],
-                limit=1,
-            )
-            if existing:
-                existing.write(
-                    {
-                        "occurrence_count": existing.occurrence_count + 1,
-                        "date_last": fields.Datetime.now(),
-                    }
-                )
-            else:
-                Exception_._open(
-                    error, endpoint=waiting.endpoint_id, event_type=event_type
-                )
+            # one root cause: an exception already open for it counts one more
+            Exception_._open(error, endpoint=waiting.endpoint_id, event_type=event_type)
         return True
 
     # Actions

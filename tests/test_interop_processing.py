@@ -334,6 +334,15 @@ class TestDeadJobs(ProcessingCase):
         self.assertEqual(len(exception), 1)
         self.assertIn("wait", exception.name)
         self.assertEqual(exception.user_id, self.endpoint.technical_owner_id)
+        # failing again: the same exception, one more occurrence
+        self.Message._job_record_drain_failure(exc_name="psycopg2.OperationalError")
+        self.assertEqual(
+            self.env["interop.exception"].search(
+                [("event_type_id", "=", self.event_type.id), ("message_id", "=", False)]
+            ),
+            exception,
+        )
+        self.assertEqual(exception.occurrence_count, 2)
         # the dispatch cron starts a new drain, which processes the message
         self.Message._cron_dispatch_queued()
         self._perform(self._drains())
