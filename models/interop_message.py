@@ -23,6 +23,10 @@ from odoo.addons.queue_job.utils import must_run_without_delay
 from ..errors import InteropProcessingError, PayloadValidationError, TransportError
 from .interop_event_type import dumps_deep, loads_deep
 
+#: in the context of a PHI reader's read: the payload is shown unmasked (and the view
+#: recorded). Other users still see it masked, whatever their context says.
+REVEAL_KEY = "interop_reveal_payload"
+
 _logger = logging.getLogger(__name__)
 
 # A handler's failed statement makes odoo.sql_db log it with its values (payload
@@ -275,9 +279,13 @@ class InteropMessage(models.Model):
         for message in self:
             message.open_exception_count = counts.get(message, 0)
 
-    @api.depends_context("uid")
+    @api.depends_context("uid", REVEAL_KEY)
     def _compute_payload_display(self):
-        can_see_phi = self.env.user.has_group("interop.group_interop_phi")
+        # masked first, for everyone: PHI readers see the values only when they ask
+        # for them (Reveal), and each time they do is recorded
+        can_see_phi = self.env.context.get(REVEAL_KEY) and self.env.user.has_group(
+            "interop.group_interop_phi"
+        )
         for message in self:
             message.is_payload_masked = False
             if message.is_payload_pruned:
@@ -298,6 +306,30 @@ class InteropMessage(models.Model):
             else:
                 message._log_phi_view()
             message.payload_display = dumps_deep(payload)
+
+    def action_reveal_payload(self):
+        """Show the payload unmasked, to PHI readers only; the view is recorded."""
+        self.ensure_one()
+        self.check_access("read")
+        if not self.env.user.has_group("interop.group_interop_phi"):
+            raise AccessError(
+                self.env._(
+                    "Only users with PHI Access see a payload unmasked; ask a "
+                    "colleague who has it, or your Interop manager."
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Payload of %(name)s", name=self.display_name),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (self.env.ref("interop.interop_message_view_form_payload").id, "form")
+            ],
+            "target": "new",
+            "context": {REVEAL_KEY: True},
+        }
 
     @api.model_create_multi
     @api.private

@@ -385,7 +385,11 @@ class TestPhiViewIsAudited(InteropMessageCase):
         message = self._receive()
         Audit = self.env["interop.audit.entry"]
         before = Audit.search_count([("event", "=", "phi_viewed")])
-        self.assertTrue(message.with_user(self.phi_user).payload_display)
+        self.assertTrue(
+            message.with_user(self.phi_user)
+            .with_context(interop_reveal_payload=True)
+            .payload_display
+        )
         self.assertTrue(
             message.with_user(self.user).payload_display
         )  # masked: no entry

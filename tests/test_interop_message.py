@@ -208,9 +208,12 @@ class TestMessagePayload(InteropMessageCase):
 
     def test_phi_access_shows_the_payload(self):
         message = self._receive()
-        shown = message.with_user(self.phi_user).payload_display
-        self.assertIn("Jane Roe", shown)
-        self.assertFalse(message.with_user(self.phi_user).is_payload_masked)
+        # revealed (the Reveal button's context): unmasked
+        revealed = message.with_user(self.phi_user).with_context(
+            interop_reveal_payload=True
+        )
+        self.assertIn("Jane Roe", revealed.payload_display)
+        self.assertFalse(revealed.is_payload_masked)
 
     def test_phi_event_without_paths_is_masked_entirely(self):
         self.event_type.phi_paths = False
@@ -249,7 +252,11 @@ class TestDeepPayload(InteropMessageCase):
                 self.assertNotIn(secret, shown)
                 self.assertIn('"DEEP-1"', shown)
                 self.assertEqual(shown.count('"***": "***"'), 1)
-        shown = message.with_user(self.phi_user).payload_display
+        shown = (
+            message.with_user(self.phi_user)
+            .with_context(interop_reveal_payload=True)
+            .payload_display
+        )
         self.assertIn(secret, shown)
         self.assertEqual(shown.count('"n": '), self.DEPTH)
 

@@ -412,4 +412,9 @@ class TestPhiNeverLeaks(InteropMessageCase):
         self.assertEqual(leaking, [])
         # while PHI Access shows it, where it belongs: in the payload
         checked = received.filtered(lambda m: m.event_type_id == self.keyword_type)
-        self.assertIn(self.marker, checked[:1].with_user(self.phi_user).payload_display)
+        revealed = (
+            checked[:1]
+            .with_user(self.phi_user)
+            .with_context(interop_reveal_payload=True)
+        )
+        self.assertIn(self.marker, revealed.payload_display)
