@@ -32,8 +32,42 @@ class InteropProcessingError(Exception):
         #: a ``res.users`` or ``interop.team`` record that should work it, overriding
         #: routing
         self.owner = owner
-        #: Odoo records the failure is about (linked on the exception)
+        #: Odoo records the failure is about (linked on the exception): a recordset
+        #: or a list of recordsets of several models
         self.records = records
+        #: business facts shown on the exception, (label, value) pairs: business codes
+        #: and dates only, never a payload value that may be PHI
+        self.facts = []
+
+    def add_facts(self, facts):
+        """Add (label, value) pairs shown as the exception's details."""
+        self.facts.extend((label, value) for label, value in facts if value)
+        return self
+
+    def add_records(self, *records):
+        """Link more records on the exception (e.g. the visit a mapping failed in);
+        returns the error, to re-raise it."""
+        current = self.records
+        if current is None:
+            current = []
+        elif not isinstance(current, (list, tuple)):
+            current = [current]
+        self.records = [*current, *(r for r in records if r)]
+        return self
+
+    def iter_records(self):
+        """Each record the failure is about, once, in the order given."""
+        records = self.records
+        if records is None:
+            return []
+        if not isinstance(records, (list, tuple)):
+            records = [records]
+        seen = []
+        for recordset in records:
+            for record in recordset or []:
+                if (record._name, record.id) not in [(r._name, r.id) for r in seen]:
+                    seen.append(record)
+        return seen
 
 
 class PayloadValidationError(InteropProcessingError):

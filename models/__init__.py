@@ -11,6 +11,7 @@ from . import interop_message_link
 from . import interop_exception_category
 from . import interop_exception_rule
 from . import interop_exception
+from . import interop_exception_link
 from . import interop_handler_record
 from . import interop_change_request
 from . import interop_config_version

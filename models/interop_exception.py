@@ -9,6 +9,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .interop_exception_category import SEVERITIES
+from .interop_exception_link import PERSON_MODELS
 
 _logger = logging.getLogger(__name__)
 
@@ -128,6 +129,31 @@ class InteropException(models.Model):
     )
     mapping_table_code = fields.Char(readonly=True)
     mapping_code = fields.Char(string="Unmapped Code", readonly=True)
+    link_ids = fields.One2many(
+        "interop.exception.link",
+        "exception_id",
+        string="Related Records",
+        readonly=True,
+        help="Every record this exception is about: open them from here.",
+    )
+    business_context = fields.Text(
+        string="Details",
+        readonly=True,
+        help="The business facts of the failure (codes, dates, location): what to "
+        "look for in the other system.",
+    )
+    fixer_id = fields.Many2one(
+        "res.users",
+        string="Who Can Fix",
+        readonly=True,
+        help="The person who owns the data to correct or create, when it is not "
+        "yours to change (the data owner in Systems of Record).",
+    )
+    fix_hint = fields.Text(
+        string="Ask",
+        readonly=True,
+        help="What to ask of the person who can fix it.",
+    )
 
     @api.depends_context("uid")
     def _compute_can_work(self):
@@ -299,11 +325,12 @@ class InteropException(models.Model):
             [("fingerprint", "=", fingerprint), ("state", "in", OPEN_STATES)], limit=1
         )
         if existing:
-            existing._add_occurrence(message)
+            existing._add_occurrence(message, error)
             return existing
         user, team = self._route(error, endpoint, event_type, category, company)
         now = fields.Datetime.now()
-        record = error.records[:1] if error.records else None
+        records = error.iter_records()
+        record = records[0] if records else None
         table = getattr(error, "table", None)
         vals = {
             "name": error.summary[:250],
@@ -321,16 +348,86 @@ class InteropException(models.Model):
             "date_first": now,
             "date_last": now,
             "date_deadline": now + timedelta(hours=category.sla_hours),
-            "res_model": record._name if record else (table._name if table else False),
-            "res_id": record.id if record else (table.id if table else False),
+            # the record to fix: a mapping error's table (Fix Mapping), else the
+            # first record the error is about
+            "res_model": table._name if table else (record._name if record else False),
+            "res_id": table.id if table else (record.id if record else False),
             "mapping_table_code": getattr(table, "code", False) or False,
             "mapping_code": getattr(error, "code", False) or False,
             "fingerprint": fingerprint,
             "affected_message_ids": [Command.link(message.id)] if message else [],
         }
+        vals.update(self._prepare_context_vals(error, company))
         exception = self.sudo().with_context(mail_create_nolog=True).create([vals])
         exception._schedule_owner_activity()
         return exception
+
+    @api.model
+    def _prepare_context_vals(self, error, company):
+        """The records ``error`` is about (links) and who can fix what the
+        exception's owner cannot (from the systems of record)."""
+        records = list(error.iter_records())
+        table = getattr(error, "table", None)
+        if table and (table._name, table.id) not in [(r._name, r.id) for r in records]:
+            records.append(table)
+        vals = {
+            "link_ids": [
+                Command.create(
+                    {"res_model": r._name, "res_id": r.id, "sequence": sequence}
+                )
+                for sequence, r in enumerate(records)
+            ]
+        }
+        facts = getattr(error, "facts", None) or []
+        if facts:
+            vals["business_context"] = "\n".join(
+                f"{label}: {value}" for label, value in facts
+            )
+        fixer, hint = self._find_fixer(error, records, company)
+        if fixer:
+            vals.update(fixer_id=fixer.id, fix_hint=hint)
+        return vals
+
+    @api.model
+    def _find_fixer(self, error, records, company):
+        """(user, what to ask them): the data owner of a record to create or
+        correct, from the systems of record; (empty, None) when none is named."""
+        SystemOfRecord = self.env["interop.system.of.record"]
+        # sudo: the processing user (an endpoint's service user) reads the table
+        # and its target model for the exception, not for itself
+        table = getattr(error, "table", None)
+        table = table.sudo() if table else None
+        code = getattr(error, "code", None)
+        if table and table.target_type == "record" and table.target_model and code:
+            rule = SystemOfRecord._find(table.target_model, company)
+            owner = rule._get_data_owner() if rule else None
+            if owner:
+                return owner, self.env._(
+                    "Ask %(owner)s (%(what)s) to create the %(model)s for code "
+                    "%(code)s if Odoo has none; then %(table_owner)s maps the code "
+                    "in %(table)s and the message is retried.",
+                    owner=owner.name,
+                    what=rule._get_owner_label(),
+                    model=table.target_model_id.name,
+                    code=code,
+                    table_owner=table.owner_id.name,
+                    table=table.name,
+                )
+        for record in records:
+            rule = SystemOfRecord._find(record._name, company)
+            owner = rule._get_data_owner() if rule else None
+            if owner:
+                return owner, self.env._(
+                    "Ask %(owner)s (%(what)s) to correct %(model)s %(record)s; then "
+                    "retry.",
+                    owner=owner.name,
+                    what=rule._get_owner_label(),
+                    model=self.env["ir.model"].sudo()._get(record._name).name,
+                    record=f"#{record.id}"
+                    if record._name in PERSON_MODELS
+                    else record.sudo().display_name,
+                )
+        return self.env["res.users"], None
 
     @api.model
     def _fingerprint(self, error, category, endpoint, event_type, company):
@@ -346,8 +443,9 @@ class InteropException(models.Model):
         ]
         return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
-    def _add_occurrence(self, message=None):
-        """The same cause again: counted, its message listed, no new activity."""
+    def _add_occurrence(self, message=None, error=None):
+        """The same cause again: counted, its message and records listed, no new
+        activity."""
         self.ensure_one()
         vals = {
             "occurrence_count": self.occurrence_count + 1,
@@ -355,6 +453,15 @@ class InteropException(models.Model):
         }
         if message:
             vals["affected_message_ids"] = [Command.link(message.id)]
+        if error is not None:
+            linked = {(link.res_model, link.res_id) for link in self.sudo().link_ids}
+            vals["link_ids"] = [
+                Command.create(
+                    {"res_model": r._name, "res_id": r.id, "sequence": len(linked) + i}
+                )
+                for i, r in enumerate(error.iter_records())
+                if (r._name, r.id) not in linked
+            ]
         # sudo: server code records what happened, whoever's job ran into it
         self.sudo()._write_workflow(vals)
         self.sudo().message_post(
@@ -392,7 +499,16 @@ class InteropException(models.Model):
         Team = self.env["interop.team"]
         owner = error.owner
         if owner and owner._name == "res.users":
-            return owner, Team
+            # a mapping table's owner works it with the table's team, else the
+            # team of the routing rules
+            table = getattr(error, "table", None)
+            team = table.sudo().team_id if table else Team
+            if not team:
+                rule = self.env["interop.exception.rule"]._match(
+                    endpoint, event_type, category, company
+                )
+                team = rule.team_id
+            return owner, team
         if owner and owner._name == "interop.team":
             return owner.lead_id, owner
         rule = self.env["interop.exception.rule"]._match(

@@ -8,7 +8,7 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..errors import BusinessRuleError, MappingError
+from ..errors import BusinessRuleError, MappingError, SystemOfRecordConflict
 from .interop_event_type import is_denied_record_model, path_get
 
 RELATIONAL_TYPES = ("many2one", "one2many", "many2many", "many2one_reference")
@@ -89,10 +89,18 @@ class InteropHandlerRecord(models.AbstractModel):
             )
         Model = self.env[model_name]
         vals = self._prepare_upsert_vals(event_type, message, payload, Model)
-        self.env["interop.system.of.record"]._check_write(
-            Model._name, list(vals), message.endpoint_id
-        )
         match_field = event_type.record_match_field
+        try:
+            self.env["interop.system.of.record"]._check_write(
+                Model._name, list(vals), message.endpoint_id
+            )
+        except SystemOfRecordConflict as error:
+            # the exception links the record the message would have changed
+            if match_field and vals.get(match_field) not in (None, False, ""):
+                error.add_records(
+                    Model.search([(match_field, "=", vals[match_field])], limit=1)
+                )
+            raise
         record = Model.browse()
         if match_field and vals.get(match_field) not in (None, False, ""):
             domain = [(match_field, "=", vals[match_field])]

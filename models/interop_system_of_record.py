@@ -53,6 +53,15 @@ class InteropSystemOfRecord(models.Model):
         tracking=True,
         help="The external system that owns the entity.",
     )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Data Owner",
+        tracking=True,
+        domain="[('share', '=', False)]",
+        help="The person who creates and corrects these records (e.g. the catalog "
+        "owner for products). Exceptions that need such a record name them. Empty: "
+        "the business owner of the owning system.",
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
@@ -72,6 +81,32 @@ class InteropSystemOfRecord(models.Model):
         for record in self:
             owner = record.endpoint_id.name if record.source == "endpoint" else "Odoo"
             record.display_name = f"{labels.get(record.entity, '')}: {owner}"
+
+    @api.model
+    def _find(self, model_name, company):
+        """The rule of ``model_name`` in ``company`` (may be empty)."""
+        return self.sudo().search(
+            [("model_name", "=", model_name), ("company_id", "=", company.id)],
+            limit=1,
+        )
+
+    def _get_data_owner(self):
+        """The person who fixes these records: the data owner, else the business
+        owner of the owning system."""
+        self.ensure_one()
+        if self.user_id:
+            return self.user_id
+        if self.source == "endpoint":
+            return self.endpoint_id.business_owner_id
+        return self.env["res.users"]
+
+    def _get_owner_label(self):
+        self.ensure_one()
+        labels = dict(ENTITIES)
+        owner = self.endpoint_id.name if self.source == "endpoint" else "Odoo"
+        return self.env._(
+            "%(entity)s in %(system)s", entity=labels.get(self.entity), system=owner
+        )
 
     @api.model
     def _check_write(self, model_name, fnames, endpoint):

@@ -23,3 +23,5 @@ from . import test_access_matrix
 from . import test_interop_governance_attacks
 from . import test_interop_migration
 from . import test_interop_screens
+from . import test_interop_exception_context
+from . import test_interop_phi_reveal

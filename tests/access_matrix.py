@@ -52,6 +52,7 @@ ACCESS = {
     "interop.exception.category": {"user": "r", "manager": "rw", "auditor": "r"},
     "interop.exception.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
     "interop.exception": {"user": "rw", "manager": "rw", "auditor": "r"},
+    "interop.exception.link": {"user": "r", "manager": "r", "auditor": "r"},
     "interop.exception.dismiss": {"user": "rwc", "manager": "rwc"},
     "interop.endpoint.retire": {"manager": "rwc"},
     "interop.audit.entry": {"manager": "r", "auditor": "r"},
@@ -128,6 +129,9 @@ ACTIONS = {
     "interop.message": {
         "action_replay": ("manager",),
         "action_cancel": ("manager",),
+        # PHI Access on top of a role that reads messages (no single role here):
+        # tests/test_interop_phi_reveal.py presses it as such a user
+        "action_reveal_payload": (),
     },
     "interop.audit.entry": {"action_verify_chain": ("manager", "auditor")},
     "interop.api.key": {"action_revoke": ("manager",)},

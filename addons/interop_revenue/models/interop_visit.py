@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
-from odoo.addons.interop.errors import BusinessRuleError
+from odoo.addons.interop.errors import BusinessRuleError, InteropProcessingError
 
 from ..errors import ProbableDuplicateParty
 
@@ -154,6 +154,11 @@ class InteropVisit(models.Model):
     payment_ids = fields.One2many(
         "interop.visit.payment", "visit_id", string="Gateway Payments", readonly=True
     )
+    waiting_reason = fields.Text(
+        string="Why It Waits",
+        compute="_compute_waiting_reason",
+        help="The open exceptions stopping this visit, in their words.",
+    )
     payment_count = fields.Integer(compute="_compute_counts")
     interop_message_count = fields.Integer(compute="_compute_counts")
     interop_exception_count = fields.Integer(compute="_compute_counts")
@@ -230,6 +235,18 @@ class InteropVisit(models.Model):
                     ("company_id", "=", visit.company_id.id),
                 ]
             )
+
+    @api.depends_context("uid")
+    def _compute_waiting_reason(self):
+        Exception_ = self.env["interop.exception"]
+        for visit in self:
+            if visit.state not in OPEN_STATES or not visit.id:
+                visit.waiting_reason = False
+                continue
+            exceptions = Exception_.search(
+                visit._message_domain() + [("state", "in", ("open", "in_progress"))]
+            )
+            visit.waiting_reason = "\n".join(exceptions.mapped("name")) or False
 
     def _message_domain(self):
         self.ensure_one()
@@ -465,11 +482,44 @@ class InteropVisit(models.Model):
     def _apply_payload(self, message, payload):
         """Map, find the party, price: the visit is validated, or an error says why."""
         self.ensure_one()
-        endpoint = message.endpoint_id
         visit_data = payload["visit"]
         completed = fields.Datetime.to_datetime(
             visit_data["completed_at"].replace("T", " ").rstrip("Z")[:19]
         )
+        try:
+            self._apply_visit_payload(message, payload, completed)
+        except InteropProcessingError as error:
+            # the visit stays received without its payload's data: the exception
+            # says what it is about (business codes and dates only, no PHI)
+            raise error.add_records(self).add_facts(
+                [
+                    (self.env._("Visit"), self.name),
+                    (
+                        self.env._("Service codes"),
+                        ", ".join(
+                            sorted(
+                                {
+                                    (line.get("service_code") or "").strip()
+                                    for line in payload.get("lines") or []
+                                }
+                                - {""}
+                            )
+                        ),
+                    ),
+                    (self.env._("Completed on"), fields.Date.to_string(completed)),
+                    (self.env._("Location"), visit_data.get("location")),
+                    (
+                        self.env._("Payer code"),
+                        (payload.get("coverage") or {}).get("payer_code"),
+                    ),
+                ]
+            ) from None
+        if self.state == RECEIVED:
+            self._reach(VALIDATED)
+
+    def _apply_visit_payload(self, message, payload, completed):
+        endpoint = message.endpoint_id
+        visit_data = payload["visit"]
         on_date = completed.date()
         Mapping = self.env["interop.mapping.table"]
         lines = payload["lines"]
@@ -510,8 +560,6 @@ class InteropVisit(models.Model):
                 + [Command.create(vals) for vals in line_vals],
             }
         )
-        if self.state == RECEIVED:
-            self._reach(VALIDATED)
 
     def _price_lines(self, lines, products, pricelist):
         """Line values priced by the payer's contract; no line is ever priced 0."""
@@ -557,7 +605,10 @@ class InteropVisit(models.Model):
                     "Add the contract price of these services to the pricelist, then "
                     "retry. A visit is never invoiced at zero."
                 ),
-                records=pricelist,
+                records=[
+                    pricelist,
+                    *(products[code] for code in sorted(set(unpriced))),
+                ],
             )
         return vals_list
 
