@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 ACTIVITY_TYPE = "interop.mail_act_interop_change_review"
 
@@ -16,6 +17,10 @@ _WORKFLOW = object()
 WORKFLOW_KEY = "interop_change_workflow"
 #: what the author edits directly, while the request is a draft
 AUTHOR_FIELDS = {"reason", "risk_notes"}
+#: ir.config_parameter: business owners approve the changes of their objects too
+BUSINESS_OWNER_APPROVES_PARAM = "interop.change_business_owner_approves"
+#: the governed objects that have a business owner
+OWNED_MODELS = ("interop.endpoint", "interop.event.type")
 
 
 def schema_breaking_changes(old, new, path="(root)"):
@@ -103,6 +108,12 @@ class InteropChangeRequest(models.Model):
         help="Whether the current user may approve or reject it now.",
     )
     is_author = fields.Boolean(compute="_compute_user_rights")
+    business_owner_id = fields.Many2one(
+        "res.users",
+        compute="_compute_business_owner_id",
+        search="_search_business_owner_id",
+        help="The business owner of the endpoint or event type it changes.",
+    )
     values_hash = fields.Char(
         string="Submitted Diff Hash",
         readonly=True,
@@ -130,14 +141,35 @@ class InteropChangeRequest(models.Model):
     @api.depends_context("uid")
     @api.depends("state", "author_id")
     def _compute_user_rights(self):
-        approvers = self._approver_group().users
         for request in self:
             request.is_author = request.author_id == self.env.user
             request.can_decide = (
                 request.state == "submitted"
                 and not request.is_author
-                and self.env.user in approvers
+                and self.env.user in request._get_approvers()
             )
+
+    @api.depends("res_model", "res_id")
+    def _compute_business_owner_id(self):
+        for request in self:
+            # sudo: who owns the object is shown to whoever reads the request
+            target = request.sudo()._target() if request.res_model else None
+            request.business_owner_id = (
+                target.business_owner_id.id
+                if target and "business_owner_id" in target._fields
+                else False
+            )
+
+    def _search_business_owner_id(self, operator, value):
+        if operator not in ("=", "in"):
+            raise UserError(self.env._("Unsupported search on the business owner."))
+        domain = [("business_owner_id", operator, value)]
+        branches = []
+        for model in OWNED_MODELS:
+            # sudo: which objects the users own, whoever searches
+            ids = self.env[model].sudo().with_context(active_test=False).search(domain)
+            branches.append(["&", ("res_model", "=", model), ("res_id", "in", ids.ids)])
+        return expression.OR(branches)
 
     def write(self, vals):
         if not self._in_workflow():
@@ -346,6 +378,37 @@ class InteropChangeRequest(models.Model):
         group = self.env["res.groups"].browse(int(param)).exists() if param else None
         return group or self.env.ref("interop.group_interop_manager")
 
+    def _get_approvers(self):
+        """Who may approve this request: the change approvers, and its object's
+        business owner when the governance settings name them. Never its author
+        (checked where it is decided)."""
+        self.ensure_one()
+        approvers = self._approver_group().users
+        if self._business_owner_approves():
+            approvers |= self.business_owner_id
+        return approvers
+
+    @api.model
+    def _business_owner_approves(self):
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(BUSINESS_OWNER_APPROVES_PARAM)
+        )
+        return param not in (False, "", "False", "0")
+
+    def _as_decider(self):
+        """This request, for its approver to apply: with their own rights when they
+        are change approvers; a business owner approving (``_check_can_decide``
+        passed) has no right to write configuration, so the change is applied with
+        the rights of Odoo itself, in their name."""
+        self.ensure_one()
+        if self.env.user in self._approver_group().users:
+            self.check_access("write")
+            return self
+        # sudo keeps the user: approver_id, the audit trail and the chatter name them
+        return self.sudo()
+
     def action_submit(self):
         self.check_access("write")
         for request in self:
@@ -370,12 +433,25 @@ class InteropChangeRequest(models.Model):
                     "values_hash": request._submitted_hash(),
                 }
             )
-            approvers = request._approver_group().users - request.author_id
+            approvers = request._get_approvers() - request.author_id
             for approver in approvers.filtered(lambda u: not u.share and u.active):
                 request.activity_schedule(
                     ACTIVITY_TYPE,
                     user_id=approver.id,
                     summary=self.env._("Review %(name)s", name=request.name),
+                    note=request.reason,
+                )
+            # the business owner hears of every change to what they own
+            owner = request.business_owner_id
+            if owner and owner not in approvers | request.author_id and owner.active:
+                request.activity_schedule(
+                    ACTIVITY_TYPE,
+                    user_id=owner.id,
+                    summary=self.env._(
+                        "Change to %(object)s you own: %(name)s",
+                        object=request.res_name,
+                        name=request.name,
+                    ),
                     note=request.reason,
                 )
             request.message_post(
@@ -384,17 +460,21 @@ class InteropChangeRequest(models.Model):
         return True
 
     def action_approve(self):
-        self.check_access("write")
+        # the approvers are checked per request (the group, or the object's
+        # business owner when the settings name them), then the request is applied
+        self.check_access("read")
         for request in self:
             request._check_can_decide()
+            request = request._as_decider()
             request._check_governance()
             request._apply()
         return True
 
     def action_reject(self):
-        self.check_access("write")
+        self.check_access("read")
         for request in self:
             request._check_can_decide()
+            request = request._as_decider()
             request._workflow().write(
                 {
                     "state": "rejected",
@@ -432,11 +512,8 @@ class InteropChangeRequest(models.Model):
         return True
 
     def _check_can_decide(self):
+        """Who decides (never the author; an approver), then whether it waits."""
         self.ensure_one()
-        if self.state != "submitted":
-            raise UserError(
-                self.env._("%(name)s is not waiting for a decision.", name=self.name)
-            )
         if self.author_id == self.env.user:
             raise AccessError(
                 self.env._(
@@ -444,12 +521,20 @@ class InteropChangeRequest(models.Model):
                     name=self.name,
                 )
             )
-        if self.env.user not in self._approver_group().users:
+        if self.env.user not in self._get_approvers():
             raise AccessError(
                 self.env._(
-                    "Only members of %(group)s approve or reject change requests.",
+                    "Only members of %(group)s approve or reject change requests"
+                    "%(owner)s.",
                     group=self._approver_group().full_name,
+                    owner=self.env._(", and the business owner of what they change")
+                    if self._business_owner_approves()
+                    else "",
                 )
+            )
+        if self.state != "submitted":
+            raise UserError(
+                self.env._("%(name)s is not waiting for a decision.", name=self.name)
             )
         if self.values_hash != self._submitted_hash():
             raise UserError(

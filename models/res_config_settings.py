@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from .interop_change_request import BUSINESS_OWNER_APPROVES_PARAM
 from .interop_endpoint import DATA_CLASSIFICATIONS, ENVIRONMENTS
 
 
@@ -54,4 +55,10 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="interop.change_approver_group_id",
         help="Members approve interface change requests (never their own). "
         "Default: Interop Manager.",
+    )
+    interop_change_business_owner_approves = fields.Boolean(
+        string="Business Owners Approve Their Objects' Changes",
+        config_parameter=BUSINESS_OWNER_APPROVES_PARAM,
+        help="The business owner of an endpoint (or event type) also approves the "
+        "change requests on it, never their own.",
     )
