@@ -10,6 +10,7 @@ from odoo.tools import SQL
 
 from odoo.addons.interop.errors import InteropProcessingError, TransportError
 from odoo.addons.interop.models.interop_message import (
+    CANCELLED,
     DONE,
     FAILED,
     PROCESSING,
@@ -166,6 +167,36 @@ class InteropMessage(models.Model):
         locked = bool(self.env.cr.fetchone())
         self.invalidate_recordset()
         return locked
+
+    @api.model
+    def _cancel_unsendable(self):
+        """Cancel the queued outbound messages this database never sends: those to
+        production endpoints, from a database that is not production (a demo, a
+        neutralized copy). Their log says why; no attempt, no exception."""
+        database = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("interop.database_environment", "development")
+        )
+        if database == "production":
+            return self.browse()
+        messages = self.sudo().search(
+            [
+                ("direction", "=", "outbound"),
+                ("state", "=", QUEUED),
+                ("endpoint_id.environment", "=", "production"),
+            ]
+        )
+        messages._set_state(
+            CANCELLED,
+            date_finished=fields.Datetime.now(),
+            last_error=self.env._(
+                "Not sent: this database is %(database)s and never calls production "
+                "endpoints.",
+                database=database,
+            ),
+        )
+        return messages
 
     def _hold(self):
         endpoint = self.endpoint_id

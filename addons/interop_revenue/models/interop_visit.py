@@ -733,6 +733,8 @@ class InteropVisit(models.Model):
             "invoice_date": (self.date_completed or fields.Datetime.now()).date(),
             "invoice_origin": self.name,
             "ref": self.name,
+            # billed by the integration, sold by nobody: not the service user
+            "invoice_user_id": False,
             "invoice_line_ids": self._prepare_invoice_line_commands(),
         }
 

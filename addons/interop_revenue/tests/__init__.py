@@ -7,3 +7,4 @@ from . import test_revenue_gateway
 from . import test_demo_users
 from . import test_revenue_settlement_sync
 from . import test_revenue_exception_context
+from . import test_demo_story
