@@ -47,7 +47,9 @@ OUTBOUND_EVENT = "visit.billing_updated"
 
 def _hours_between(start, end):
     if not start or not end:
-        return 0.0
+        # not reached yet: empty (NULL), so that averages count only the visits
+        # that reached both milestones
+        return False
     return round((end - start).total_seconds() / 3600.0, 2)
 
 
@@ -83,7 +85,14 @@ class InteropVisit(models.Model):
         default=lambda self: self.env.company,
     )
     state = fields.Selection(
-        STATES, required=True, default=RECEIVED, readonly=True, tracking=True
+        STATES,
+        string="Milestone",
+        required=True,
+        default=RECEIVED,
+        readonly=True,
+        tracking=True,
+        group_expand=True,
+        help="The last milestone the visit reached on its way to cash.",
     )
     partner_id = fields.Many2one(
         "res.partner", string="Responsible Party", readonly=True, tracking=True
@@ -113,19 +122,39 @@ class InteropVisit(models.Model):
     date_reconciled = fields.Datetime(string="Reconciled", readonly=True)
     date_cancelled = fields.Datetime(string="Cancelled", readonly=True)
     lag_validation_hours = fields.Float(
-        string="Received → Validated (h)", compute="_compute_lags", store=True
+        string="Received → Validated (h)",
+        compute="_compute_lags",
+        store=True,
+        aggregator="avg",
+        help="Hours from receiving the visit to validating it (mapped, priced).",
     )
     lag_billing_hours = fields.Float(
-        string="Validated → Invoiced (h)", compute="_compute_lags", store=True
+        string="Validated → Invoiced (h)",
+        compute="_compute_lags",
+        store=True,
+        aggregator="avg",
+        help="Hours from validation to the invoice.",
     )
     lag_payment_hours = fields.Float(
-        string="Invoiced → Paid (h)", compute="_compute_lags", store=True
+        string="Invoiced → Paid (h)",
+        compute="_compute_lags",
+        store=True,
+        aggregator="avg",
+        help="Hours from the invoice to its payment.",
     )
     lag_reconciliation_hours = fields.Float(
-        string="Paid → Reconciled (h)", compute="_compute_lags", store=True
+        string="Paid → Reconciled (h)",
+        compute="_compute_lags",
+        store=True,
+        aggregator="avg",
+        help="Hours from payment to the gateway's settlement.",
     )
     lag_total_hours = fields.Float(
-        string="Received → Paid (h)", compute="_compute_lags", store=True
+        string="Received → Paid (h)",
+        compute="_compute_lags",
+        store=True,
+        aggregator="avg",
+        help="Hours from receiving the visit to its payment.",
     )
     is_stuck = fields.Boolean(
         compute="_compute_is_stuck",

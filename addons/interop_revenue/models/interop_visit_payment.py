@@ -134,10 +134,12 @@ class InteropVisitPayment(models.Model):
     )
     settlement_state = fields.Selection(
         SETTLEMENT_STATES,
+        string="Settlement",
         readonly=True,
         copy=False,
         index=True,
         tracking=True,
+        group_expand=True,
         help="What the gateway's settlement report said of this payment: settled as "
         "captured, listed with another amount or currency, or missing from the "
         "report of its date.",
