@@ -226,9 +226,19 @@ class InteropEndpoint(models.Model):
         "Only a settings administrator chooses another one.",
     )
     retention_days = fields.Integer(
+        string="Retention Override (days)",
         tracking=True,
         help="Days the content of this endpoint's messages is kept. 0: the default "
         "of its data classification (Settings).",
+    )
+    retention_days_effective = fields.Integer(
+        string="Content Kept (days)",
+        compute="_compute_retention_days_effective",
+        help="How long the content of this endpoint's messages is actually kept: "
+        "its override, else the default of its data classification in Settings.",
+    )
+    retention_note = fields.Char(
+        string="Retention Source", compute="_compute_retention_days_effective"
     )
     # Where the retention walk has reached in this endpoint's messages, ordered by
     # (date received, id): the last message read, or message 0 once the walk has
@@ -272,6 +282,24 @@ class InteropEndpoint(models.Model):
             endpoint.color = colors.get(endpoint.state, 0)
 
     @api.depends_context("tz", "uid")  # "today" begins at the user's midnight
+    @api.depends("retention_days", "data_classification")
+    def _compute_retention_days_effective(self):
+        labels = dict(DATA_CLASSIFICATIONS)
+        for endpoint in self:
+            if not endpoint.data_classification and not endpoint.retention_days:
+                endpoint.retention_days_effective = 0
+                endpoint.retention_note = False
+                continue
+            endpoint.retention_days_effective = endpoint._get_retention_days()
+            endpoint.retention_note = (
+                self.env._("this endpoint's override")
+                if endpoint.retention_days
+                else self.env._(
+                    "default for %(classification)s data (Settings)",
+                    classification=labels[endpoint.data_classification],
+                )
+            )
+
     def _compute_message_counts(self):
         """The smart buttons of the form: counts of messages, bounded.
 
@@ -394,6 +422,16 @@ class InteropEndpoint(models.Model):
             endpoint.display_name = (
                 f"{endpoint.name} ({endpoint.code})" if endpoint.code else endpoint.name
             )
+
+    def _creation_message(self):
+        # the chatter's first line says what was registered, not "... created"
+        self.ensure_one()
+        return self.env._(
+            "Endpoint registered (%(environment)s, %(classification)s data): it "
+            "exchanges data once it is activated.",
+            environment=dict(ENVIRONMENTS).get(self.environment, ""),
+            classification=dict(DATA_CLASSIFICATIONS).get(self.data_classification, ""),
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
