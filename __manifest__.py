@@ -12,6 +12,7 @@
     "development_status": "Alpha",
     "application": True,
     "depends": ["base", "mail", "queue_job"],
+    "post_load": "post_load",
     "external_dependencies": {
         "python": ["cryptography", "fastjsonschema", "jsonschema"]
     },

@@ -36,7 +36,12 @@ class _HandlerSqlErrorFilter(logging.Filter):
         return not getattr(_HANDLER_RUNNING, "active", False)
 
 
-logging.getLogger("odoo.sql_db").addFilter(_HandlerSqlErrorFilter())
+def install_sql_log_filter():
+    """Add the filter to the ``odoo.sql_db`` logger (once per process): the
+    manifest's ``post_load`` hook."""
+    sql_logger = logging.getLogger("odoo.sql_db")
+    if not any(isinstance(f, _HandlerSqlErrorFilter) for f in sql_logger.filters):
+        sql_logger.addFilter(_HandlerSqlErrorFilter())
 
 
 @contextmanager

@@ -3,4 +3,8 @@ from . import models
 from . import wizards
 from . import serving
 
-serving.install()
+
+def post_load():
+    """Server-wide patches, installed once per process (see serving.py)."""
+    serving.install()
+    models.interop_gateway.install_sql_log_filter()

@@ -89,7 +89,12 @@ class _ExpectedSqlErrorFilter(logging.Filter):
         return not getattr(_QUIET, "active", False)
 
 
-logging.getLogger("odoo.sql_db").addFilter(_ExpectedSqlErrorFilter())
+def install_sql_log_filter():
+    """Add the filter to the ``odoo.sql_db`` logger (once per process): the
+    manifest's ``post_load`` hook."""
+    sql_logger = logging.getLogger("odoo.sql_db")
+    if not any(isinstance(f, _ExpectedSqlErrorFilter) for f in sql_logger.filters):
+        sql_logger.addFilter(_ExpectedSqlErrorFilter())
 
 
 @contextmanager
