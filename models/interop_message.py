@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from psycopg2 import OperationalError
+from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -103,6 +104,8 @@ DEFAULT_BATCH_SIZE = 50
 MAX_BATCH_SIZE = 500
 #: seconds before a message hit by a transient fault in a batch is tried again
 RETRY_DELAY = 10
+#: seconds before a drain that met a concurrent one claims again
+CLAIM_RETRY_DELAY = 1
 
 # Percentage of each page filled by inserts: the rest holds the pruned versions of its
 # rows (about a sixth of a row with a 1 KB payload), so pruning updates in place.
@@ -651,27 +654,8 @@ class InteropMessage(models.Model):
         own, retried with growing delays. Messages other jobs hold are skipped.
         """
         batch_size = self._processing_batch_size()
-        self.env.flush_all()
+        messages = self._drain_claim(event_type_id, batch_size, message_ids)
         cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                SELECT id FROM interop_message
-                 WHERE state = 'queued' AND direction = 'inbound'
-                   AND event_type_id = %(event_type)s AND job_uuid IS NULL
-                   %(only)s
-                 ORDER BY id
-                 LIMIT %(limit)s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                event_type=event_type_id,
-                only=SQL("AND id = ANY(%s)", list(message_ids))
-                if message_ids
-                else SQL(),
-                limit=batch_size,
-            )
-        )
-        messages = self.browse(row[0] for row in cr.fetchall())
         if not message_ids and len(messages) >= batch_size:
             # more are waiting: the next drain may start now, beside this one
             self._hand_over(event_type_id)
@@ -722,6 +706,54 @@ class InteropMessage(models.Model):
             failed=counts[FAILED],
             retry=counts["retry"],
         )
+
+    @api.model
+    def _drain_claim(self, event_type_id, batch_size, message_ids=None):
+        """Lock the next ``batch_size`` queued messages of the event type that no
+        other transaction holds, oldest first.
+
+        The job's transaction reads a snapshot taken before the claim (queue_job
+        locks the job first): a message a concurrent drain processed and committed
+        since then is still queued in it, and locking it is a serialization failure.
+        Nothing is wrong: the other drain has it. The drain is tried again in a
+        moment, in a new transaction, without counting a retry, and the log says so
+        at INFO, not as the failed statement at ERROR.
+        """
+        self.env.flush_all()
+        cr = self.env.cr
+        try:
+            cr.execute(
+                SQL(
+                    """
+                    SELECT id FROM interop_message
+                     WHERE state = 'queued' AND direction = 'inbound'
+                       AND event_type_id = %(event_type)s AND job_uuid IS NULL
+                       %(only)s
+                     ORDER BY id
+                     LIMIT %(limit)s
+                       FOR UPDATE SKIP LOCKED
+                    """,
+                    event_type=event_type_id,
+                    only=SQL("AND id = ANY(%s)", list(message_ids))
+                    if message_ids
+                    else SQL(),
+                    limit=batch_size,
+                ),
+                log_exceptions=False,
+            )
+        except SerializationFailure as error:
+            _logger.info(
+                "Interop: a drain of event type %s met messages a concurrent drain "
+                "took: tried again in %s s",
+                event_type_id,
+                CLAIM_RETRY_DELAY,
+            )
+            raise RetryableJobError(
+                "Messages taken by a concurrent drain",
+                seconds=CLAIM_RETRY_DELAY,
+                ignore_retry=True,
+            ) from error
+        return self.browse(row[0] for row in cr.fetchall())
 
     @api.model
     def _hand_over(self, event_type_id):
