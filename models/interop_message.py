@@ -7,6 +7,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import namedtuple
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -98,6 +99,9 @@ TRANSITIONS = {
     CANCELLED: set(),
 }
 FINAL_STATES = (DONE, REJECTED, FAILED, CANCELLED)
+#: what :meth:`InteropMessage._intake` stored: the message's id, its correlation
+#: id, its state (queued or rejected), whether a pending drain takes it
+Intake = namedtuple("Intake", "id correlation_id state drain_pending")
 #: messages one processing job takes by default (ir.config_parameter
 #: interop.processing_batch_size; 1 gives every message a job of its own)
 DEFAULT_BATCH_SIZE = 50
@@ -389,67 +393,162 @@ class InteropMessage(models.Model):
         body,
         idempotency_key=None,
         business_key=None,
+        skip_duplicate=True,
+        **extra_vals,
     ):
         """Store a valid inbound message straight in the queued state, in one
         statement; return ``(id, correlation id, drain pending)``, or None when the
         endpoint already sent a message with this idempotency key (the row is not
-        inserted). *drain pending*: whether a job that has not started yet will take
-        the message (the same statement looks, see :meth:`_ensure_drain`).
+        inserted; with ``skip_duplicate`` False the database refuses it instead).
+        *drain pending*: whether a job that has not started yet will take the
+        message (the same statement looks, see :meth:`_ensure_drain`).
 
-        The gateway's hot path: the same row as :meth:`_log_message` then
-        :meth:`_validate` and :meth:`_set_state` would write, without their three
-        statements and the ORM's bookkeeping (tested to stay the same row).
-        The caller dispatches the message (:meth:`_dispatch`).
+        The same row as :meth:`_log_message` then :meth:`_validate` and
+        :meth:`_set_state` would write, without their three statements and the ORM's
+        bookkeeping: the columns and their defaults come from the model (its fields,
+        their defaults, ``ir.default``), so a field another module adds with a
+        default is written too, and a stored computed field is computed (flushed
+        with the transaction's other writes). The caller dispatches the message
+        (:meth:`_dispatch_new`).
         """
-        vals = self._prepare_payload_vals(body)
-        correlation_id = str(uuid.uuid4())
+        # sudo, in the message's company: the user defaults (ir.default) of the
+        # caller, without a query to check the company
+        vals = (
+            self.sudo()
+            .with_company(company_id)
+            ._add_missing_default_values(
+                {
+                    **extra_vals,
+                    "direction": "inbound",
+                    "endpoint_id": endpoint_id,
+                    "company_id": company_id,
+                    "event_type_id": event_type_id,
+                    "event_version": event_version,
+                    "state": QUEUED,
+                    "business_key": business_key or False,
+                    "idempotency_key": idempotency_key or False,
+                    **self._prepare_payload_vals(body),
+                }
+            )
+        )
+        now = fields.Datetime.now()
+        vals.update(create_uid=self.env.uid, write_uid=self.env.uid)
+        vals.update(create_date=now, write_date=now)
+        columns, values, later = [], [], {}
+        for name, value in vals.items():
+            field = self._fields[name]
+            if field.store and field.column_type:
+                columns.append(SQL.identifier(name))
+                values.append(field.convert_to_column_insert(value, self, vals))
+            elif value:
+                later[name] = value  # a many2many default, say: through the ORM
         self.env.cr.execute(
             SQL(
                 """
                 WITH inserted AS (
-                INSERT INTO interop_message (
-                    direction, endpoint_id, company_id, event_type_id, event_version,
-                    state, business_key, idempotency_key, correlation_id,
-                    content_type, payload_size, payload_hash, payload_enc,
-                    payload_key_id, date_received, active,
-                    create_uid, write_uid, create_date, write_date)
-                VALUES (
-                    'inbound', %(endpoint)s, %(company)s, %(event_type)s,
-                    %(version)s, %(state)s, %(business_key)s, %(idempotency_key)s,
-                    %(correlation_id)s, 'application/json', %(size)s, %(hash)s,
-                    %(payload)s, %(key_id)s, %(now)s, TRUE,
-                    %(uid)s, %(uid)s, %(now)s, %(now)s)
-                ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq
-                DO NOTHING
+                INSERT INTO interop_message (%(columns)s) VALUES (%(values)s)
+                %(on_conflict)s
                 RETURNING id
                 )
                 SELECT inserted.id, %(drain_pending)s FROM inserted
                 """,
+                columns=SQL(", ").join(columns),
+                values=SQL(", ").join(SQL("%s", value) for value in values),
+                on_conflict=SQL(
+                    "ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq"
+                    " DO NOTHING"
+                )
+                if skip_duplicate
+                else SQL(),
                 drain_pending=self._drain_pending_sql(
                     self.env["interop.event.type"].browse(event_type_id)
                 ),
-                endpoint=endpoint_id,
-                company=company_id,
-                event_type=event_type_id,
-                version=event_version,
-                state=QUEUED,
-                business_key=business_key,
-                idempotency_key=idempotency_key or None,
-                correlation_id=correlation_id,
-                size=vals["payload_size"],
-                hash=vals["payload_hash"],
-                payload=vals["payload_enc"],
-                key_id=vals["payload_key_id"],
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-            )
+            ),
+            # a concurrent duplicate is expected: the caller answers it, and the
+            # failed statement would quote its values (business, idempotency keys)
+            log_exceptions=not skip_duplicate,
         )
         row = self.env.cr.fetchone()
-        return (row[0], correlation_id, row[1]) if row else None
+        if not row:
+            return None
+        message = self.browse(row[0])
+        for field in self._intake_computed_fields():
+            if field.name not in vals:
+                self.env.add_to_compute(field, message)
+        if later:
+            message.sudo().write(later)
+        return row[0], vals["correlation_id"], row[1]
+
+    @api.model
+    def _intake_computed_fields(self):
+        """The stored computed fields of the model (:meth:`_log_queued` has them
+        computed unless it writes them)."""
+        return [
+            field for field in self._fields.values() if field.store and field.compute
+        ]
+
+    @api.model
+    def _intake(
+        self,
+        endpoint,
+        event_type,
+        body,
+        payload,
+        violations=None,
+        skip_duplicate=True,
+        **vals,
+    ):
+        """The one way an inbound message enters the log: the gateway's and the
+        server's (:meth:`_receive`, ``interop.endpoint._receive_event``).
+
+        ``endpoint`` and ``event_type``: records, or the gateway's profiles of them
+        (their ``id``, ``company_id``, ``version``); ``body``: the raw payload (bytes
+        or str), ``payload``: it parsed; ``violations``: what its contract finds
+        wrong in it (None: checked here); ``vals``: more values of the message
+        (``idempotency_key``, ``business_key``, ...).
+
+        A payload that breaks its contract is stored rejected with these violations,
+        and does not take the idempotency key (the sender corrects it and sends it
+        again with the same key). A valid one is stored queued in one statement
+        (:meth:`_log_queued`) and dispatched.
+
+        Returns an :data:`Intake`, or None when the endpoint already sent a message
+        with this idempotency key (nothing stored; with ``skip_duplicate`` False
+        the database refuses it).
+        """
+        if violations is None:
+            violations = event_type._validate_payload(payload)
+        if violations:
+            vals.pop("idempotency_key", None)
+            message = self._log_message(endpoint, event_type, body, **vals)
+            message._reject(violations)
+            return Intake(message.id, message.correlation_id, REJECTED, False)
+        company = endpoint.company_id
+        logged = self._log_queued(
+            endpoint.id,
+            company.id if isinstance(company, models.BaseModel) else company,
+            event_type.id,
+            event_type.version,
+            body,
+            skip_duplicate=skip_duplicate,
+            **vals,
+        )
+        if logged is None:
+            return None
+        message_id, correlation_id, drain_pending = logged
+        # sudo: the job runs the message's own steps; its handler runs as the
+        # service user (_call_handler)
+        self.sudo()._dispatch_new(
+            self.env["interop.event.type"].sudo().browse(event_type.id),
+            message_id,
+            drain_pending=drain_pending,
+        )
+        return Intake(message_id, correlation_id, QUEUED, drain_pending)
 
     @api.model
     def _receive(self, endpoint, event_type, payload, **extra_vals):
-        """Log an inbound ``payload`` (parsed JSON), validate it, and queue it.
+        """Log an inbound ``payload`` (parsed JSON), validate it, and queue it
+        (:meth:`_intake`).
 
         Returns the message: queued when valid, rejected (with the reasons) when not.
         """
@@ -458,11 +557,10 @@ class InteropMessage(models.Model):
         extra_vals.setdefault(
             "idempotency_key", event_type._extract_idempotency_key(payload)
         )
-        message = self._log_message(endpoint, event_type, body, **extra_vals)
-        message._validate(payload)
-        if message.state == VALIDATED:
-            message._enqueue()
-        return message
+        intake = self._intake(
+            endpoint, event_type, body, payload, skip_duplicate=False, **extra_vals
+        )
+        return self.browse(intake.id)
 
     # State machine
 
@@ -490,22 +588,28 @@ class InteropMessage(models.Model):
                 else []
             )
             if violations:
-                message._set_state(
-                    REJECTED,
-                    rejection_reasons="\n".join(violations),
-                    last_error=self.env._(
-                        "The payload does not match the contract of %(event)s "
-                        "(%(count)s violation(s)).",
-                        event=message.event_type_id.display_name,
-                        count=len(violations),
-                    ),
-                    date_finished=fields.Datetime.now(),
-                )
-                message._raise_rejection()
+                message._reject(violations)
             else:
                 message._set_state(VALIDATED)
             payload = None
         return self.filtered(lambda m: m.state == VALIDATED)
+
+    def _reject(self, violations):
+        """Reject the message for the ``violations`` of its contract already found;
+        its endpoint's technical owner hears of it."""
+        self.ensure_one()
+        self._set_state(
+            REJECTED,
+            rejection_reasons="\n".join(violations),
+            last_error=self.env._(
+                "The payload does not match the contract of %(event)s "
+                "(%(count)s violation(s)).",
+                event=self.event_type_id.display_name,
+                count=len(violations),
+            ),
+            date_finished=fields.Datetime.now(),
+        )
+        self._raise_rejection()
 
     def _raise_rejection(self):
         """Rejections reach a person: the endpoint's technical owner gets one

@@ -7,4 +7,3 @@ from . import serving
 def post_load():
     """Server-wide patches, installed once per process (see serving.py)."""
     serving.install()
-    models.interop_gateway.install_sql_log_filter()
