@@ -54,7 +54,7 @@ class TestConcurrentDrains(TransactionCase):
             cr.execute("DELETE FROM interop_message WHERE id = ANY(%s)", [message_ids])
             cr.execute("DELETE FROM res_partner WHERE ref LIKE %s", [f"{self.PREFIX}%"])
             cr.execute(
-                "DELETE FROM queue_job WHERE model_name = 'interop.message'"
+                "DELETE FROM queue_job WHERE model_name LIKE 'interop.message%%'"
                 " AND date_created >= %s",
                 [start],
             )
@@ -68,7 +68,7 @@ class TestConcurrentDrains(TransactionCase):
         outcomes, errors = {}, []
 
         def drain(env):
-            return env["interop.message"]._job_drain(event_type_id)
+            return env["interop.message.dispatch"]._job_drain(event_type_id)
 
         def late_drain():
             # as queue_job runs a job: its transaction's snapshot is taken (the job's

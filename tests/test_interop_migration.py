@@ -67,7 +67,36 @@ class TestUpgradeTo130(TransactionCase):
             [endpoint.id],
         )
         cron.model_id = self.env.ref("interop.model_interop_message")
+        # the dispatch's scheduled action, job functions and pending drain
+        message_model = self.env.ref("interop.model_interop_message")
+        moved = (
+            self.env.ref("interop.ir_cron_interop_message_dispatch"),
+            self.env.ref("interop.job_function_interop_message_drain"),
+            self.env.ref("interop.job_function_interop_message_record_drain_failure"),
+        )
+        for record in moved:
+            record.model_id = message_model
+        event_type = self.env.ref("interop.event_type_responsible_party_updated")
+        job = (
+            self.env["interop.message.dispatch"]
+            .with_context(queue_job__no_delay=False)
+            ._delay_drain(event_type)
+        )
+        job_id = job.db_record().id
+        self.env.flush_all()
+        cr.execute(
+            "UPDATE queue_job SET model_name = 'interop.message',"
+            " records = to_jsonb(jsonb_set((records #>> '{}')::jsonb,"
+            " '{model}', '\"interop.message\"')::text)"
+            " WHERE id = %s",
+            [job_id],
+        )
         self._migrate()
+        for record in moved:
+            self.assertEqual(record.model_id.model, "interop.message.dispatch")
+        drain = self.env["queue.job"].browse(job_id)
+        self.assertEqual(drain.model_name, "interop.message.dispatch")
+        self.assertEqual(drain.records._name, "interop.message.dispatch")
         self.assertEqual(
             self.env["interop.retention"]._retention_cursors(),
             {endpoint.id: (datetime(2026, 1, 2, 3, 4, 5), 42)},

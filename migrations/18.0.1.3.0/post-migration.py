@@ -1,15 +1,19 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Upgrade to the retention of its own (interop.retention).
+"""Upgrade to the retention and the dispatch of their own (interop.retention,
+interop.message.dispatch).
 
 - Where the retention walk is in each endpoint's messages moves from two columns of
   the endpoint to a small table of the retention's own: the walk no longer writes the
   endpoints.
-- The scheduled action (data not updated) runs the retention's model.
+- The scheduled actions and job functions (data not updated) run the models that do
+  the work; the drains not run yet are moved to the dispatch model.
 """
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools.sql import column_exists
+
+DISPATCH_MODEL = "interop.model_interop_message_dispatch"
 
 
 def migrate(cr, version):
@@ -28,6 +32,30 @@ def migrate(cr, version):
             " DROP COLUMN IF EXISTS retention_cursor_message"
         )
     env = api.Environment(cr, SUPERUSER_ID, {})
-    cron = env.ref("interop.ir_cron_interop_message_retention", False)
-    if cron:
-        cron.model_id = env.ref("interop.model_interop_retention")
+    for xmlid, model in (
+        (
+            "interop.ir_cron_interop_message_retention",
+            "interop.model_interop_retention",
+        ),
+        ("interop.ir_cron_interop_message_dispatch", DISPATCH_MODEL),
+        ("interop.job_function_interop_message_drain", DISPATCH_MODEL),
+        ("interop.job_function_interop_message_record_drain_failure", DISPATCH_MODEL),
+    ):
+        record = env.ref(xmlid, False)
+        if record:
+            record.model_id = env.ref(model)
+    cr.execute(
+        """
+        UPDATE queue_job
+           SET model_name = 'interop.message.dispatch',
+               -- a JSON text of its own (queue_job's JobSerialized)
+               records = to_jsonb(jsonb_set(
+                   (records #>> '{}')::jsonb, '{model}', '"interop.message.dispatch"'
+               )::text),
+               func_string = replace(
+                   func_string, 'interop.message()', 'interop.message.dispatch()')
+         WHERE model_name = 'interop.message'
+           AND method_name IN ('_job_drain', '_job_record_drain_failure')
+           AND state NOT IN ('done', 'cancelled')
+        """
+    )
