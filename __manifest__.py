@@ -3,7 +3,7 @@
 {
     "name": "Interop — Integration Governance",
     "summary": "Govern every integration of a healthcare organisation from inside Odoo",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",
@@ -12,6 +12,7 @@
     "development_status": "Alpha",
     "application": True,
     "depends": ["base", "mail", "queue_job"],
+    "post_load": "post_load",
     "external_dependencies": {
         "python": ["cryptography", "fastjsonschema", "jsonschema"]
     },

@@ -210,7 +210,7 @@ def measure(env, prune):
     with patch.object(Cron, "_notify_progress", notify_progress):
         while True:
             batch_start = time.perf_counter()
-            pruned, _deleted = env["interop.message"]._cron_apply_retention()
+            pruned, _deleted = env["interop.retention"]._cron_apply_retention()
             cr.commit()  # each batch is its own short transaction, as the cron does
             longest = max(longest, time.perf_counter() - batch_start)
             batches += 1

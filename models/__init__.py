@@ -6,6 +6,8 @@ from . import interop_endpoint
 from . import interop_event_type
 from . import interop_system_of_record
 from . import interop_message
+from . import interop_message_dispatch
+from . import interop_retention
 from . import interop_message_attempt
 from . import interop_message_link
 from . import interop_exception_category

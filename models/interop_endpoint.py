@@ -59,8 +59,6 @@ GOVERNED_FIELDS = {
 LIFECYCLE_FIELDS = {
     "date_activated",
     "date_retired",
-    "date_retention_cursor",
-    "retention_cursor_message",
 }
 
 # A service user holds none of these: it processes messages, it is nobody's login to
@@ -240,11 +238,6 @@ class InteropEndpoint(models.Model):
     retention_note = fields.Char(
         string="Retention Source", compute="_compute_retention_days_effective"
     )
-    # Where the retention walk has reached in this endpoint's messages, ordered by
-    # (date received, id): the last message read, or message 0 once the walk has
-    # read every message received before that date. Written by the retention cron.
-    date_retention_cursor = fields.Datetime(readonly=True, copy=False)
-    retention_cursor_message = fields.Integer(readonly=True, copy=False)
     message_today_count = fields.Integer(compute="_compute_message_counts")
     message_failed_count = fields.Integer(compute="_compute_message_counts")
     message_queued_count = fields.Integer(compute="_compute_message_counts")

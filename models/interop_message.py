@@ -7,8 +7,8 @@ import threading
 import time
 import traceback
 import uuid
+from collections import namedtuple
 from contextlib import contextmanager
-from datetime import timedelta
 
 from psycopg2 import OperationalError
 
@@ -40,7 +40,12 @@ class _HandlerSqlErrorFilter(logging.Filter):
         return not getattr(_HANDLER_RUNNING, "active", False)
 
 
-logging.getLogger("odoo.sql_db").addFilter(_HandlerSqlErrorFilter())
+def install_sql_log_filter():
+    """Add the filter to the ``odoo.sql_db`` logger (once per process): the
+    manifest's ``post_load`` hook."""
+    sql_logger = logging.getLogger("odoo.sql_db")
+    if not any(isinstance(f, _HandlerSqlErrorFilter) for f in sql_logger.filters):
+        sql_logger.addFilter(_HandlerSqlErrorFilter())
 
 
 @contextmanager
@@ -96,12 +101,9 @@ TRANSITIONS = {
     CANCELLED: set(),
 }
 FINAL_STATES = (DONE, REJECTED, FAILED, CANCELLED)
-#: messages one processing job takes by default (ir.config_parameter
-#: interop.processing_batch_size; 1 gives every message a job of its own)
-DEFAULT_BATCH_SIZE = 50
-MAX_BATCH_SIZE = 500
-#: seconds before a message hit by a transient fault in a batch is tried again
-RETRY_DELAY = 10
+#: what :meth:`InteropMessage._intake` stored: the message's id, its correlation
+#: id, its state (queued or rejected), whether a pending drain takes it
+Intake = namedtuple("Intake", "id correlation_id state drain_pending")
 
 # Percentage of each page filled by inserts: the rest holds the pruned versions of its
 # rows (about a sixth of a row with a 1 KB payload), so pruning updates in place.
@@ -413,67 +415,162 @@ class InteropMessage(models.Model):
         body,
         idempotency_key=None,
         business_key=None,
+        skip_duplicate=True,
+        **extra_vals,
     ):
         """Store a valid inbound message straight in the queued state, in one
         statement; return ``(id, correlation id, drain pending)``, or None when the
         endpoint already sent a message with this idempotency key (the row is not
-        inserted). *drain pending*: whether a job that has not started yet will take
-        the message (the same statement looks, see :meth:`_ensure_drain`).
+        inserted; with ``skip_duplicate`` False the database refuses it instead).
+        *drain pending*: whether a job that has not started yet will take the
+        message (the same statement looks, see ``interop.message.dispatch``).
 
-        The gateway's hot path: the same row as :meth:`_log_message` then
-        :meth:`_validate` and :meth:`_set_state` would write, without their three
-        statements and the ORM's bookkeeping (tested to stay the same row).
-        The caller dispatches the message (:meth:`_dispatch`).
+        The same row as :meth:`_log_message` then :meth:`_validate` and
+        :meth:`_set_state` would write, without their three statements and the ORM's
+        bookkeeping: the columns and their defaults come from the model (its fields,
+        their defaults, ``ir.default``), so a field another module adds with a
+        default is written too, and a stored computed field is computed (flushed
+        with the transaction's other writes). The caller dispatches the message
+        (:meth:`_dispatch_new`).
         """
-        vals = self._prepare_payload_vals(body)
-        correlation_id = str(uuid.uuid4())
+        # sudo, in the message's company: the user defaults (ir.default) of the
+        # caller, without a query to check the company
+        vals = (
+            self.sudo()
+            .with_company(company_id)
+            ._add_missing_default_values(
+                {
+                    **extra_vals,
+                    "direction": "inbound",
+                    "endpoint_id": endpoint_id,
+                    "company_id": company_id,
+                    "event_type_id": event_type_id,
+                    "event_version": event_version,
+                    "state": QUEUED,
+                    "business_key": business_key or False,
+                    "idempotency_key": idempotency_key or False,
+                    **self._prepare_payload_vals(body),
+                }
+            )
+        )
+        now = fields.Datetime.now()
+        vals.update(create_uid=self.env.uid, write_uid=self.env.uid)
+        vals.update(create_date=now, write_date=now)
+        columns, values, later = [], [], {}
+        for name, value in vals.items():
+            field = self._fields[name]
+            if field.store and field.column_type:
+                columns.append(SQL.identifier(name))
+                values.append(field.convert_to_column_insert(value, self, vals))
+            elif value:
+                later[name] = value  # a many2many default, say: through the ORM
         self.env.cr.execute(
             SQL(
                 """
                 WITH inserted AS (
-                INSERT INTO interop_message (
-                    direction, endpoint_id, company_id, event_type_id, event_version,
-                    state, business_key, idempotency_key, correlation_id,
-                    content_type, payload_size, payload_hash, payload_enc,
-                    payload_key_id, date_received, active,
-                    create_uid, write_uid, create_date, write_date)
-                VALUES (
-                    'inbound', %(endpoint)s, %(company)s, %(event_type)s,
-                    %(version)s, %(state)s, %(business_key)s, %(idempotency_key)s,
-                    %(correlation_id)s, 'application/json', %(size)s, %(hash)s,
-                    %(payload)s, %(key_id)s, %(now)s, TRUE,
-                    %(uid)s, %(uid)s, %(now)s, %(now)s)
-                ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq
-                DO NOTHING
+                INSERT INTO interop_message (%(columns)s) VALUES (%(values)s)
+                %(on_conflict)s
                 RETURNING id
                 )
                 SELECT inserted.id, %(drain_pending)s FROM inserted
                 """,
-                drain_pending=self._drain_pending_sql(
+                columns=SQL(", ").join(columns),
+                values=SQL(", ").join(SQL("%s", value) for value in values),
+                on_conflict=SQL(
+                    "ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq"
+                    " DO NOTHING"
+                )
+                if skip_duplicate
+                else SQL(),
+                drain_pending=self.env["interop.message.dispatch"]._drain_pending_sql(
                     self.env["interop.event.type"].browse(event_type_id)
                 ),
-                endpoint=endpoint_id,
-                company=company_id,
-                event_type=event_type_id,
-                version=event_version,
-                state=QUEUED,
-                business_key=business_key,
-                idempotency_key=idempotency_key or None,
-                correlation_id=correlation_id,
-                size=vals["payload_size"],
-                hash=vals["payload_hash"],
-                payload=vals["payload_enc"],
-                key_id=vals["payload_key_id"],
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-            )
+            ),
+            # a concurrent duplicate is expected: the caller answers it, and the
+            # failed statement would quote its values (business, idempotency keys)
+            log_exceptions=not skip_duplicate,
         )
         row = self.env.cr.fetchone()
-        return (row[0], correlation_id, row[1]) if row else None
+        if not row:
+            return None
+        message = self.browse(row[0])
+        for field in self._intake_computed_fields():
+            if field.name not in vals:
+                self.env.add_to_compute(field, message)
+        if later:
+            message.sudo().write(later)
+        return row[0], vals["correlation_id"], row[1]
+
+    @api.model
+    def _intake_computed_fields(self):
+        """The stored computed fields of the model (:meth:`_log_queued` has them
+        computed unless it writes them)."""
+        return [
+            field for field in self._fields.values() if field.store and field.compute
+        ]
+
+    @api.model
+    def _intake(
+        self,
+        endpoint,
+        event_type,
+        body,
+        payload,
+        violations=None,
+        skip_duplicate=True,
+        **vals,
+    ):
+        """The one way an inbound message enters the log: the gateway's and the
+        server's (:meth:`_receive`, ``interop.endpoint._receive_event``).
+
+        ``endpoint`` and ``event_type``: records, or the gateway's profiles of them
+        (their ``id``, ``company_id``, ``version``); ``body``: the raw payload (bytes
+        or str), ``payload``: it parsed; ``violations``: what its contract finds
+        wrong in it (None: checked here); ``vals``: more values of the message
+        (``idempotency_key``, ``business_key``, ...).
+
+        A payload that breaks its contract is stored rejected with these violations,
+        and does not take the idempotency key (the sender corrects it and sends it
+        again with the same key). A valid one is stored queued in one statement
+        (:meth:`_log_queued`) and dispatched.
+
+        Returns an :data:`Intake`, or None when the endpoint already sent a message
+        with this idempotency key (nothing stored; with ``skip_duplicate`` False
+        the database refuses it).
+        """
+        if violations is None:
+            violations = event_type._validate_payload(payload)
+        if violations:
+            vals.pop("idempotency_key", None)
+            message = self._log_message(endpoint, event_type, body, **vals)
+            message._reject(violations)
+            return Intake(message.id, message.correlation_id, REJECTED, False)
+        company = endpoint.company_id
+        logged = self._log_queued(
+            endpoint.id,
+            company.id if isinstance(company, models.BaseModel) else company,
+            event_type.id,
+            event_type.version,
+            body,
+            skip_duplicate=skip_duplicate,
+            **vals,
+        )
+        if logged is None:
+            return None
+        message_id, correlation_id, drain_pending = logged
+        # sudo: the job runs the message's own steps; its handler runs as the
+        # service user (_call_handler)
+        self.sudo()._dispatch_new(
+            self.env["interop.event.type"].sudo().browse(event_type.id),
+            message_id,
+            drain_pending=drain_pending,
+        )
+        return Intake(message_id, correlation_id, QUEUED, drain_pending)
 
     @api.model
     def _receive(self, endpoint, event_type, payload, **extra_vals):
-        """Log an inbound ``payload`` (parsed JSON), validate it, and queue it.
+        """Log an inbound ``payload`` (parsed JSON), validate it, and queue it
+        (:meth:`_intake`).
 
         Returns the message: queued when valid, rejected (with the reasons) when not.
         """
@@ -482,11 +579,10 @@ class InteropMessage(models.Model):
         extra_vals.setdefault(
             "idempotency_key", event_type._extract_idempotency_key(payload)
         )
-        message = self._log_message(endpoint, event_type, body, **extra_vals)
-        message._validate(payload)
-        if message.state == VALIDATED:
-            message._enqueue()
-        return message
+        intake = self._intake(
+            endpoint, event_type, body, payload, skip_duplicate=False, **extra_vals
+        )
+        return self.browse(intake.id)
 
     # State machine
 
@@ -514,22 +610,28 @@ class InteropMessage(models.Model):
                 else []
             )
             if violations:
-                message._set_state(
-                    REJECTED,
-                    rejection_reasons="\n".join(violations),
-                    last_error=self.env._(
-                        "The payload does not match the contract of %(event)s "
-                        "(%(count)s violation(s)).",
-                        event=message.event_type_id.display_name,
-                        count=len(violations),
-                    ),
-                    date_finished=fields.Datetime.now(),
-                )
-                message._raise_rejection()
+                message._reject(violations)
             else:
                 message._set_state(VALIDATED)
             payload = None
         return self.filtered(lambda m: m.state == VALIDATED)
+
+    def _reject(self, violations):
+        """Reject the message for the ``violations`` of its contract already found;
+        its endpoint's technical owner hears of it."""
+        self.ensure_one()
+        self._set_state(
+            REJECTED,
+            rejection_reasons="\n".join(violations),
+            last_error=self.env._(
+                "The payload does not match the contract of %(event)s "
+                "(%(count)s violation(s)).",
+                event=self.event_type_id.display_name,
+                count=len(violations),
+            ),
+            date_finished=fields.Datetime.now(),
+        )
+        self._raise_rejection()
 
     def _raise_rejection(self):
         """Rejections reach a person: the endpoint's technical owner gets one
@@ -565,17 +667,18 @@ class InteropMessage(models.Model):
     def _dispatch(self):
         """Give queued messages to processing jobs.
 
-        By default several messages share a job (a *drain* of their event type, see
-        :meth:`_job_drain`); with a batch size of 1, each message gets a job of its
-        own (:meth:`_job_process`).
+        By default several messages share a job (a *drain* of their event type,
+        see ``interop.message.dispatch``); with a batch size of 1, each message gets
+        a job of its own (:meth:`_job_process`).
         """
-        if self._processing_batch_size() <= 1:
+        dispatch = self.env["interop.message.dispatch"]
+        if dispatch._processing_batch_size() <= 1:
             for message in self:
                 message._enqueue_own_job()
             return True
         for event_type in self.event_type_id:
             messages = self.filtered(lambda m, et=event_type: m.event_type_id == et)
-            self._ensure_drain(event_type, message_ids=messages.ids)
+            dispatch._ensure_drain(event_type, message_ids=messages.ids)
         # messages without an event type have nothing to process them: the job says so
         for message in self.filtered(lambda m: not m.event_type_id):
             message._enqueue_own_job()
@@ -590,9 +693,10 @@ class InteropMessage(models.Model):
             # a drain not started yet takes it (with a batch size of 1 since a
             # moment, that drain hands over to the next one message by message)
             return None
-        if self._processing_batch_size() <= 1:
+        dispatch = self.env["interop.message.dispatch"]
+        if dispatch._processing_batch_size() <= 1:
             return self.browse(message_id)._dispatch()
-        return self._ensure_drain(event_type, message_ids=[message_id])
+        return dispatch._ensure_drain(event_type, message_ids=[message_id])
 
     def _enqueue_own_job(self, eta=None):
         """One processing job for this message alone (its retries are the job's)."""
@@ -611,211 +715,6 @@ class InteropMessage(models.Model):
             self.sudo().job_uuid = job.uuid
         return job
 
-    @api.model
-    def _processing_batch_size(self):
-        """Messages one processing job takes at most (1: a job per message)."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("interop.processing_batch_size", DEFAULT_BATCH_SIZE)
-        )
-        try:
-            return max(1, min(int(value), MAX_BATCH_SIZE))
-        except (TypeError, ValueError):
-            return DEFAULT_BATCH_SIZE
-
-    @api.model
-    def _drain_identity(self, event_type):
-        return f"interop-drain:{self.env.cr.dbname}:{event_type.id}"
-
-    @api.model
-    def _ensure_drain(self, event_type, message_ids=None):
-        """Make sure a job that has not started yet will process the queued messages
-        of ``event_type``: one pending drain per event type takes every message queued
-        before it starts.
-
-        A message committed just after the drain it counted on started is taken by
-        the next drain: the next message queued creates one, and the dispatch cron
-        catches the last message of a burst.
-        """
-        if must_run_without_delay(self.env):
-            # tests and direct runs: process these messages now
-            return self._delay_drain(event_type, message_ids=message_ids)
-        self.env.cr.execute(SQL("SELECT %s", self._drain_pending_sql(event_type)))
-        if self.env.cr.fetchone()[0]:
-            return None
-        return self._delay_drain(event_type)
-
-    @api.model
-    def _drain_pending_sql(self, event_type):
-        """Whether a drain of ``event_type`` has not started yet, as an SQL
-        expression (the gateway asks it in the statement that stores a message)."""
-        return SQL(
-            "EXISTS (SELECT 1 FROM queue_job WHERE identity_key = %s"
-            " AND state = 'pending')",
-            self._drain_identity(event_type),
-        )
-
-    @api.model
-    def _delay_drain(self, event_type, message_ids=None):
-        # the job runs as the user who queued the messages, as their own jobs would;
-        # each handler runs as the service user of the message's endpoint
-        return self.with_delay(
-            channel=event_type.channel or "root.interop",
-            identity_key=self._drain_identity(event_type),
-            description=self.env._(
-                "Process queued %(event)s messages", event=event_type.display_name
-            ),
-        )._job_drain(event_type.id, message_ids=message_ids)
-
-    @api.model
-    def _job_drain(self, event_type_id, message_ids=None):
-        """queue_job entry point: process a batch of queued messages of one event
-        type, oldest first, each in a savepoint of its own.
-
-        A message that fails is failed alone (and gets its exception); a transient
-        fault (lock contention, a busy database) hands that message to a job of its
-        own, retried with growing delays. Messages other jobs hold are skipped.
-        """
-        batch_size = self._processing_batch_size()
-        self.env.flush_all()
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                SELECT id FROM interop_message
-                 WHERE state = 'queued' AND direction = 'inbound'
-                   AND event_type_id = %(event_type)s AND job_uuid IS NULL
-                   %(only)s
-                 ORDER BY id
-                 LIMIT %(limit)s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                event_type=event_type_id,
-                only=SQL("AND id = ANY(%s)", list(message_ids))
-                if message_ids
-                else SQL(),
-                limit=batch_size,
-            )
-        )
-        messages = self.browse(row[0] for row in cr.fetchall())
-        if not message_ids and len(messages) >= batch_size:
-            # more are waiting: the next drain may start now, beside this one
-            self._hand_over(event_type_id)
-        job_uuid = self.env.context.get("job_uuid") or False
-        counts = {DONE: 0, FAILED: 0, "retry": 0}
-        for message in messages:
-            try:
-                with cr.savepoint():
-                    message._process()
-                    message.sudo().job_uuid = job_uuid
-            except (RetryableJobError, OperationalError) as error:
-                _logger.info(
-                    "Interop: transient fault processing message %s (%s): retried "
-                    "by a job of its own",
-                    message.id,
-                    type(error).__name__,
-                )
-                message.invalidate_recordset()
-                message._enqueue_own_job(
-                    eta=fields.Datetime.now() + timedelta(seconds=RETRY_DELAY)
-                )
-                counts["retry"] += 1
-                continue
-            except Exception as error:  # noqa: BLE001 - one message fails, not the batch
-                # raised outside the handler's own savepoint (a module's step around
-                # it): the message alone fails, the batch goes on
-                message.invalidate_recordset()
-                try:
-                    with cr.savepoint():
-                        message._fail_unexpected(error)
-                        message.sudo().job_uuid = job_uuid
-                except Exception as second:  # noqa: BLE001 - the batch goes on
-                    _logger.error(
-                        "Interop: message %s could not be failed (%s after %s); it "
-                        "stays queued",
-                        message.id,
-                        type(second).__name__,
-                        type(error).__name__,
-                    )
-                    message.invalidate_recordset()
-                    continue
-            counts[message.state] = counts.get(message.state, 0) + 1
-        return self.env._(
-            "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
-            "retry",
-            count=len(messages),
-            done=counts[DONE],
-            failed=counts[FAILED],
-            retry=counts["retry"],
-        )
-
-    @api.model
-    def _hand_over(self, event_type_id):
-        """Ensure the next drain of the event type in a transaction of its own,
-        committed at once: the job runner can start it while this one runs (a job's
-        own transaction would show it only when the job ends)."""
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr)
-            event_type = env["interop.event.type"].browse(event_type_id).exists()
-            if event_type:
-                env["interop.message"]._ensure_drain(event_type)
-                return True
-        # an event type of this very transaction (a test's): hand over here
-        self._ensure_drain(self.env["interop.event.type"].browse(event_type_id))
-        return True
-
-    @api.model
-    def _cron_dispatch_queued(self):
-        """Safety net: a drain for every event type with queued messages no job will
-        take (the last message of a burst, a drain that gave up)."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT DISTINCT event_type_id FROM interop_message
-                 WHERE state = 'queued' AND direction = 'inbound'
-                   AND job_uuid IS NULL AND event_type_id IS NOT NULL
-                """
-            )
-        )
-        event_types = self.env["interop.event.type"].browse(
-            row[0] for row in self.env.cr.fetchall()
-        )
-        for event_type in event_types:
-            self._ensure_drain(event_type)
-        self._recover_dead_jobs()
-        return len(event_types)
-
-    @api.model
-    def _recover_dead_jobs(self):
-        """Messages whose own job died are never left waiting: a job queue_job
-        failed (its retries spent, the failure not recorded) fails its message with
-        an exception; a job that is gone, cancelled or done without it gives the
-        message back to the drains. Returns the messages (failed, given back)."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT m.id, j.state FROM interop_message m
-                  LEFT JOIN queue_job j ON j.uuid = m.job_uuid
-                 WHERE m.state IN %(states)s AND m.job_uuid IS NOT NULL
-                   AND (j.id IS NULL OR j.state IN ('failed', 'cancelled', 'done'))
-                   FOR NO KEY UPDATE OF m SKIP LOCKED
-                """,
-                states=(QUEUED, PROCESSING),
-            )
-        )
-        rows = self.env.cr.fetchall()
-        failed = self.browse(row[0] for row in rows if row[1] == "failed")
-        lost = self.browse(row[0] for row in rows if row[1] != "failed")
-        failed._job_mark_failed(exc_name="job failed")
-        lost = lost.filtered(lambda m: m.state == QUEUED)
-        if lost:
-            lost.sudo().write({"job_uuid": False})
-            lost._dispatch()
-        return failed, lost
-
     # Processing
 
     def _job_process(self):
@@ -833,8 +732,28 @@ class InteropMessage(models.Model):
             self.invalidate_recordset()
             return self._fail_unexpected(error)
 
+    @api.model
+    def _get_interop_preprocessors(self):
+        """What runs before a message of an event type is processed: ``{event type
+        code: (model, method)}``, the method called with the message.
+
+        It runs outside the processing savepoint: what it writes stays when the
+        processing fails (e.g. the visit of a completion that cannot be billed yet).
+        A module registers its own with ``return dict(super()
+        ._get_interop_preprocessors(), **{"code": ("model", "_method")})``, never by
+        overriding :meth:`_process`.
+        """
+        return {}
+
+    def _preprocess(self):
+        hook = self._get_interop_preprocessors().get(self.event_type_id.code)
+        if hook:
+            model, method = hook
+            getattr(self.env[model], method)(self)
+
     def _process(self):
         self.ensure_one()
+        self._preprocess()
         start = time.monotonic()
         now = fields.Datetime.now()
         attempt_no = self.attempt_count + 1
@@ -1056,65 +975,6 @@ class InteropMessage(models.Model):
             )
             self.env["interop.exception"]._raise_for_message(message, error)
 
-    @api.model
-    def _job_drain_on_fail(self, exc_info=None, exc_name=None, **kwargs):
-        """Called by queue_job when a drain's retries are spent (a database that
-        stays busy: a message's own failure never fails its drain). As in
-        :meth:`_job_on_fail`, a follow-up job records it."""
-        self.with_delay(
-            channel="root.interop",
-            description=self.env._("Record the failure of a processing job"),
-        )._job_record_drain_failure(exc_name=exc_name)
-
-    @api.model
-    def _job_record_drain_failure(self, exc_name=None):
-        """Open (or update) a technical exception for each event type whose drain
-        failed while messages wait queued; the dispatch cron keeps trying."""
-        prefix = f"interop-drain:{self.env.cr.dbname}:"
-        jobs = (
-            self.env["queue.job"]
-            .sudo()
-            .search([("identity_key", "=like", f"{prefix}%"), ("state", "=", "failed")])
-        )
-        event_type_ids = {
-            int(job.identity_key.rsplit(":", 1)[1])
-            for job in jobs
-            if job.identity_key.rsplit(":", 1)[1].isdigit()
-        }
-        Exception_ = self.env["interop.exception"].sudo()
-        for event_type in (
-            self.env["interop.event.type"].browse(event_type_ids).exists()
-        ):
-            waiting = self.search(
-                [("event_type_id", "=", event_type.id), ("state", "=", QUEUED)],
-                order="id",
-                limit=1,
-            )
-            if not waiting:
-                continue
-            error = TransportError(
-                self.env._(
-                    "Queued %(event)s messages wait: their processing job failed after "
-                    "every retry (%(error)s).",
-                    event=event_type.display_name,
-                    error=exc_name or "error",
-                ),
-                detail=self.env._(
-                    "The drain job failed with %(error)s; its text is not kept (it "
-                    "may quote payload values). The dispatch cron starts a new one "
-                    "every minute.",
-                    error=exc_name or "error",
-                ),
-                suggested_action=self.env._(
-                    "Check the database and the job queue (Queue Jobs, failed), then "
-                    "requeue the job."
-                ),
-                owner=waiting.endpoint_id.technical_owner_id or None,
-            )
-            # one root cause: an exception already open for it counts one more
-            Exception_._open(error, endpoint=waiting.endpoint_id, event_type=event_type)
-        return True
-
     # Actions
 
     def _check_operator(self):
@@ -1171,222 +1031,3 @@ class InteropMessage(models.Model):
         action["domain"] = [("affected_message_ids", "in", self.id)]
         action["context"] = {}
         return action
-
-    # Retention
-
-    @api.model
-    def _retention_cutoffs(self):
-        """{endpoint id: cutoff datetime} of every endpoint with messages."""
-        now = fields.Datetime.now()
-        endpoints = self.env["interop.endpoint"].sudo().with_context(active_test=False)
-        return {
-            endpoint.id: now - timedelta(days=endpoint._get_retention_days())
-            for endpoint in endpoints.search([])
-        }
-
-    @api.model
-    def _cron_apply_retention(self, batch_size=50000):
-        """Prune the content of expired messages, then delete their rows after grace.
-
-        A run walks the messages older than their endpoint's retention, oldest first
-        (the order they sit in the table), reading ``batch_size`` of them per call, one
-        short transaction, in set-based SQL: the ORM path cannot prune a million rows
-        in a minute. Odoo calls again while the walk goes on; a cursor per endpoint
-        keeps its place, so a backlog is read once. The next run walks again from the
-        oldest and prunes what could not be pruned before. Messages with an unresolved
-        exception are never touched, nor rows another transaction holds (SKIP
-        LOCKED): the batches never wait on the gateway or the jobs.
-        """
-        params = self.env["ir.config_parameter"].sudo()
-        grace = int(params.get_param("interop.retention_row_grace_days", 30))
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        cutoffs = self._retention_cutoffs()
-        saved = self._retention_cursors()
-        cursors = {endpoint_id: saved.get(endpoint_id) for endpoint_id in cutoffs}
-        if all(cursor and not cursor[1] for cursor in cursors.values()):
-            # the last walk is over: this run starts from the oldest
-            cursors = dict.fromkeys(cutoffs)
-        # endpoints with the same retention are walked together, page after page
-        walks = {}
-        for endpoint_id, cutoff in cutoffs.items():
-            cursor = cursors[endpoint_id]
-            if not cursor or cursor[1]:
-                walks.setdefault(cutoff, []).append(endpoint_id)
-        budget, pruned, deleted = batch_size, 0, 0
-        for cutoff, endpoint_ids in sorted(walks.items()):
-            if not budget:
-                break
-            walked = [cursors[endpoint_id] for endpoint_id in endpoint_ids]
-            rows = self._retention_read(
-                endpoint_ids,
-                cutoff,
-                None if None in walked else min(walked),
-                budget,
-                now - timedelta(days=grace),
-            )
-            budget -= len(rows)
-            pruned += self._retention_prune([row[0] for row in rows if row[3]], now)
-            deleted += self._retention_delete([row[1] for row in rows if row[4]])
-            # a short read ends the walk of these endpoints
-            cursor = (rows[-1][2], rows[-1][1]) if not budget else (cutoff, 0)
-            cursors.update(dict.fromkeys(endpoint_ids, cursor))
-        self._retention_save_cursors(
-            {
-                endpoint_id: cursor
-                for endpoint_id, cursor in cursors.items()
-                if cursor != saved.get(endpoint_id)
-            }
-        )
-        self.env.invalidate_all()
-        _logger.info("Interop retention: %s pruned, %s deleted", pruned, deleted)
-        remaining = sum(1 for cursor in cursors.values() if not cursor or cursor[1])
-        self.env["ir.cron"]._notify_progress(done=pruned + deleted, remaining=remaining)
-        return pruned, deleted
-
-    @api.model
-    def _retention_cursors(self):
-        """{endpoint id: (date received, message id)} where the retention walk is.
-
-        Message id 0: the walk of the endpoint is over, up to that date.
-        """
-        self.env.cr.execute(
-            "SELECT id, date_retention_cursor, retention_cursor_message"
-            " FROM interop_endpoint WHERE date_retention_cursor IS NOT NULL"
-        )
-        return {row[0]: (row[1], row[2] or 0) for row in self.env.cr.fetchall()}
-
-    @api.model
-    def _retention_save_cursors(self, cursors):
-        for endpoint_id, cursor in cursors.items():
-            date, message_id = cursor or (None, None)
-            # not through the ORM: no tracking, no change request, no write date
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE interop_endpoint SET date_retention_cursor = %s,"
-                    " retention_cursor_message = %s WHERE id = %s",
-                    date,
-                    message_id,
-                    endpoint_id,
-                )
-            )
-
-    @api.model
-    def _retention_read(self, endpoint_ids, cutoff, cursor, limit, grace_limit):
-        """The next ``limit`` messages of the walk, without locks: ``(ctid, id, date
-        received, is prunable, is deletable)``, in the order of the table."""
-        after = SQL("TRUE")
-        if cursor:
-            # the first condition lets the index start at the cursor
-            after = SQL(
-                "m.date_received >= %s AND (m.date_received, m.id) > (%s, %s)",
-                cursor[0],
-                *cursor,
-            )
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT m.ctid, m.id, m.date_received,
-                       m.is_payload_pruned IS NOT TRUE AND m.state IN %(final)s,
-                       m.is_payload_pruned AND m.date_pruned < %(grace_limit)s
-                  FROM interop_message m
-                 WHERE m.endpoint_id = ANY(%(endpoints)s)
-                   AND m.date_received < %(cutoff)s AND %(after)s
-                 ORDER BY m.date_received, m.id
-                 LIMIT %(limit)s
-                """,
-                final=FINAL_STATES,
-                grace_limit=grace_limit,
-                endpoints=endpoint_ids,
-                cutoff=cutoff,
-                after=after,
-                limit=limit,
-            )
-        )
-        return self.env.cr.fetchall()
-
-    @api.model
-    def _retention_unresolved(self):
-        return SQL(
-            "EXISTS (SELECT 1 FROM interop_exception e WHERE e.message_id = m.id"
-            " AND e.state IN ('open', 'in_progress'))"
-        )
-
-    @api.model
-    def _retention_prune(self, tids, now):
-        """Prune the content of the rows ``tids`` (ctids read in this transaction)
-        that still may be; their count."""
-        if not tids:
-            return 0
-        # Rows by their place in the table, read a moment ago (measured: half the
-        # time of looking their ids up in the primary key); the conditions again,
-        # under the lock, as they may have changed since the read.
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH batch AS (
-                    SELECT m.ctid AS tid FROM interop_message m
-                     WHERE m.ctid = ANY(%(tids)s::tid[])
-                       AND m.is_payload_pruned IS NOT TRUE
-                       AND m.state IN %(final)s
-                       AND NOT %(unresolved)s
-                       FOR NO KEY UPDATE SKIP LOCKED
-                )
-                UPDATE interop_message m
-                   SET payload_enc = NULL, is_payload_pruned = TRUE,
-                       date_pruned = %(now)s, active = FALSE
-                  FROM batch WHERE m.ctid = batch.tid
-             RETURNING m.id
-                """,
-                tids=tids,
-                final=FINAL_STATES,
-                unresolved=self._retention_unresolved(),
-                now=now,
-            )
-        )
-        message_ids = [row[0] for row in self.env.cr.fetchall()]
-        self._retention_prune_related(message_ids)
-        return len(message_ids)
-
-    @api.model
-    def _retention_prune_related(self, message_ids):
-        """Prune what other tables keep of the content of ``message_ids``.
-
-        A hook: called in the transaction that has just pruned these messages, by
-        SQL. A module that stores more of a message (an answer, a copy) extends it
-        with SQL of its own and calls ``super()``; the core stores nothing else.
-        """
-
-    @api.model
-    def _retention_delete(self, ids):
-        """Delete the rows ``ids`` pruned before the grace limit; their count."""
-        if not ids:
-            return 0
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """
-                SELECT m.id FROM interop_message m
-                 WHERE m.id = ANY(%(ids)s) AND m.is_payload_pruned
-                   AND NOT %(unresolved)s
-                   FOR UPDATE SKIP LOCKED
-                """,
-                ids=ids,
-                unresolved=self._retention_unresolved(),
-            )
-        )
-        ids = [row[0] for row in cr.fetchall()]
-        if ids:
-            # their exceptions are resolved or dismissed; attempts and links cascade
-            cr.execute(
-                SQL("DELETE FROM interop_exception WHERE message_id = ANY(%s)", ids)
-            )
-            cr.execute(
-                SQL(
-                    "UPDATE interop_message SET parent_id = NULL"
-                    " WHERE parent_id = ANY(%s)",
-                    ids,
-                )
-            )
-            cr.execute(SQL("DELETE FROM interop_message WHERE id = ANY(%s)", ids))
-        return len(ids)

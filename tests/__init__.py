@@ -2,6 +2,7 @@ from . import test_interop_audit
 from . import test_interop_change_request
 from . import test_interop_cron
 from . import test_interop_crypto
+from . import test_interop_drain
 from . import test_interop_endpoint
 from . import test_interop_endpoint_security
 from . import test_interop_event_type

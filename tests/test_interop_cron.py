@@ -1,7 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import InteropCase
 
@@ -42,3 +42,27 @@ class TestScheduledActions(InteropCase):
         )
         self.assertTrue(cron.user_id._is_system())
         self.assertRunsManually(cron)
+
+    def test_odoo_runs_a_non_interop_action_of_a_plain_user_as_it_does(self):
+        # Odoo's own run: the action runs as its user, who then may not record the
+        # run on the scheduled action (Interop's run would record it)
+        cron = self.env["ir.cron"].create(
+            {
+                "name": "Count contacts as a user",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "state": "code",
+                "code": "model.search_count([])",
+                "user_id": new_test_user(
+                    self.env,
+                    login="cron_employee",
+                    groups="base.group_user,base.group_partner_manager",
+                ).id,
+                "interval_number": 1,
+                "interval_type": "days",
+            }
+        )
+        lastcall = cron.lastcall
+        admin_cron = cron.with_user(self.env.ref("base.user_admin"))
+        with self.assertRaises(AccessError):
+            admin_cron.method_direct_trigger()
+        self.assertEqual(cron.lastcall, lastcall)

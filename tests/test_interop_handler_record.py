@@ -258,7 +258,7 @@ class TestConcurrentUpsert(TransactionCase):
             cr.execute("DELETE FROM interop_message WHERE id = ANY(%s)", [message_ids])
             cr.execute("DELETE FROM res_partner WHERE ref LIKE %s", [f"{self.PREFIX}%"])
             cr.execute(
-                "DELETE FROM queue_job WHERE model_name = 'interop.message'"
+                "DELETE FROM queue_job WHERE model_name LIKE 'interop.message%%'"
                 " AND date_created >= %s",
                 [start],
             )
@@ -276,7 +276,9 @@ class TestConcurrentUpsert(TransactionCase):
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": name})
                     barrier.wait(timeout=10)
-                    env["interop.message"]._job_drain(event_type_id, message_ids=ids)
+                    env["interop.message.dispatch"]._job_drain(
+                        event_type_id, message_ids=ids
+                    )
                     cr.commit()  # pylint: disable=invalid-commit
             except Exception as error:  # noqa: BLE001 - reported by the test
                 errors.append(repr(error))

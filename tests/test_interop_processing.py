@@ -20,6 +20,7 @@ class ProcessingCase(InteropMessageCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=False))
         cls.Message = cls.env["interop.message"]
+        cls.Dispatch = cls.env["interop.message.dispatch"]
 
     def _queue(self, ref, **contact):
         message = self.Message._log_message(
@@ -32,7 +33,7 @@ class ProcessingCase(InteropMessageCase):
     def _drains(self, state="pending"):
         return self.env["queue.job"].search(
             [
-                ("identity_key", "=", self.Message._drain_identity(self.event_type)),
+                ("identity_key", "=", self.Dispatch._drain_identity(self.event_type)),
                 ("state", "=", state),
             ]
         )
@@ -152,7 +153,7 @@ class TestMicroBatches(ProcessingCase):
         self._perform(drain)
         self.assertEqual(message.state, "done")
         # the same job run again (requeued after a crash): nothing left to do
-        result = self.Message._job_drain(self.event_type.id)
+        result = self.Dispatch._job_drain(self.event_type.id)
         self.assertIn("0 message(s)", result)
         self.assertEqual(len(message.attempt_ids), 1)
         self.assertEqual(len(self.env["res.partner"].search([("ref", "=", "D-1")])), 1)
@@ -289,7 +290,7 @@ class TestDeadJobs(ProcessingCase):
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
         # queue_job gave up on it, and recording the failure did not happen
         job.write({"state": "failed"})
-        self.Message._cron_dispatch_queued()
+        self.Dispatch._cron_dispatch_queued()
         self.assertEqual(message.state, "failed")
         self.assertIn("after every retry", message.last_error)
         self.assertRecordValues(
@@ -301,7 +302,7 @@ class TestDeadJobs(ProcessingCase):
         message = self._queue("DJ-2")
         lost = message.job_uuid
         self.env["queue.job"].search([("uuid", "=", lost)]).unlink()
-        self.Message._cron_dispatch_queued()
+        self.Dispatch._cron_dispatch_queued()
         self.assertEqual(message.state, "queued")
         self.assertNotEqual(message.job_uuid, lost)
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
@@ -313,7 +314,7 @@ class TestDeadJobs(ProcessingCase):
         message = self._queue("DJ-3")
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
         job.write({"state": "started"})
-        self.Message._cron_dispatch_queued()
+        self.Dispatch._cron_dispatch_queued()
         self.assertRecordValues(message, [{"state": "queued", "job_uuid": job.uuid}])
 
     def test_a_drain_out_of_retries_opens_an_exception_for_its_event_type(self):
@@ -322,7 +323,7 @@ class TestDeadJobs(ProcessingCase):
         )
         message = self._queue("DJ-4")
         self._drains().write({"state": "failed"})
-        self.Message._job_drain_on_fail(exc_name="psycopg2.OperationalError")
+        self.Dispatch._job_drain_on_fail(exc_name="psycopg2.OperationalError")
         follow_up = self.env["queue.job"].search(
             [("method_name", "=", "_job_record_drain_failure")]
         )
@@ -335,7 +336,7 @@ class TestDeadJobs(ProcessingCase):
         self.assertIn("wait", exception.name)
         self.assertEqual(exception.user_id, self.endpoint.technical_owner_id)
         # failing again: the same exception, one more occurrence
-        self.Message._job_record_drain_failure(exc_name="psycopg2.OperationalError")
+        self.Dispatch._job_record_drain_failure(exc_name="psycopg2.OperationalError")
         self.assertEqual(
             self.env["interop.exception"].search(
                 [("event_type_id", "=", self.event_type.id), ("message_id", "=", False)]
@@ -344,7 +345,7 @@ class TestDeadJobs(ProcessingCase):
         )
         self.assertEqual(exception.occurrence_count, 2)
         # the dispatch cron starts a new drain, which processes the message
-        self.Message._cron_dispatch_queued()
+        self.Dispatch._cron_dispatch_queued()
         self._perform(self._drains())
         self.assertEqual(message.state, "done")
 
@@ -355,10 +356,10 @@ class TestDispatchCron(ProcessingCase):
         # the job it counted on is gone (it started before the message was
         # committed, or someone cancelled it)
         self._drains().unlink()
-        self.assertEqual(self.Message._cron_dispatch_queued(), 1)
+        self.assertEqual(self.Dispatch._cron_dispatch_queued(), 1)
         self.assertEqual(len(self._drains()), 1)
         # a second run adds nothing while that job is pending
-        self.Message._cron_dispatch_queued()
+        self.Dispatch._cron_dispatch_queued()
         self.assertEqual(len(self._drains()), 1)
         self._perform(self._drains())
         self.assertEqual(message.state, "done")
@@ -441,3 +442,34 @@ class TestQueuedInsert(ProcessingCase):
         self.assertEqual(
             self.Message.search_count([("idempotency_key", "=", "same")]), 1
         )
+
+
+class TestPreprocessors(InteropMessageCase):
+    """A module registers what runs before a message of an event type is processed
+    (interop.message._get_interop_preprocessors), instead of overriding _process."""
+
+    def test_registered_preprocessor_runs_first_and_its_work_outlives_a_failure(self):
+        seen = []
+
+        def preprocessors(model):
+            return {self.event_type.code: ("res.partner", "_interop_test_preprocess")}
+
+        def preprocess(partners, message):
+            seen.append(message.state)
+            partners.sudo().create({"name": f"Seen {message.business_key}"})
+
+        def failing_handler(handler, message, payload):
+            raise ValueError("the handler fails")
+
+        Message = type(self.env["interop.message"])
+        Partner = type(self.env["res.partner"])
+        Handler = type(self.env["interop.handler.record"])
+        with (
+            patch.object(Message, "_get_interop_preprocessors", preprocessors),
+            patch.object(Partner, "_interop_test_preprocess", preprocess, create=True),
+            patch.object(Handler, "_interop_handle_upsert", failing_handler),
+        ):
+            message = self._receive(self._payload(ref="PRE-1"))
+        self.assertEqual(seen, ["queued"])
+        self.assertEqual(message.state, "failed")
+        self.assertTrue(self.env["res.partner"].search([("name", "=", "Seen PRE-1")]))

@@ -44,7 +44,7 @@ class TestRetention(InteropMessageCase):
 
     def test_expired_content_is_pruned_and_the_row_archived(self):
         with freeze_time("2026-01-15 08:00:00"):
-            pruned, deleted = self.env["interop.message"]._cron_apply_retention()
+            pruned, deleted = self.env["interop.retention"]._cron_apply_retention()
         self.assertEqual((pruned, deleted), (1, 0))
         self.assertRecordValues(
             self.done, [{"is_payload_pruned": True, "active": False}]
@@ -56,8 +56,8 @@ class TestRetention(InteropMessageCase):
     def test_messages_with_unresolved_exceptions_are_kept(self):
         self.assertEqual(self.failed.state, "failed")
         with freeze_time("2026-03-01 08:00:00"):
-            self.env["interop.message"]._cron_apply_retention()
-            self.env["interop.message"]._cron_apply_retention()
+            self.env["interop.retention"]._cron_apply_retention()
+            self.env["interop.retention"]._cron_apply_retention()
         self.assertFalse(self.failed.is_payload_pruned)
         self.assertTrue(self.failed._get_payload())
         self.assertIn(self.failed.id, self._message_ids())
@@ -65,13 +65,13 @@ class TestRetention(InteropMessageCase):
     def test_rows_go_after_the_grace_period_and_resolved_ones_too(self):
         self.failed.exception_ids._dismiss("Not needed")
         with freeze_time("2026-01-15 08:00:00"):
-            self.env["interop.message"]._cron_apply_retention()
+            self.env["interop.retention"]._cron_apply_retention()
         with freeze_time("2026-01-19 08:00:00"):
             self.assertEqual(
-                self.env["interop.message"]._cron_apply_retention(), (0, 0)
+                self.env["interop.retention"]._cron_apply_retention(), (0, 0)
             )
         with freeze_time("2026-01-21 08:00:00"):
-            self.env["interop.message"]._cron_apply_retention()
+            self.env["interop.retention"]._cron_apply_retention()
         remaining = self._message_ids()
         self.assertNotIn(self.done.id, remaining)
         self.assertNotIn(self.failed.id, remaining)
@@ -86,16 +86,33 @@ class TestRetention(InteropMessageCase):
 
     def test_work_is_bounded_per_run(self):
         with freeze_time("2026-01-25 08:00:00"):
-            pruned, _deleted = self.env["interop.message"]._cron_apply_retention(
+            pruned, _deleted = self.env["interop.retention"]._cron_apply_retention(
                 batch_size=1
             )
         self.assertEqual(pruned, 1)
+
+    def _cursor_message(self):
+        """The message where the walk of the endpoint is (0: over)."""
+        cursors = self.env["interop.retention"]._retention_cursors()
+        return cursors[self.endpoint.id][1]
+
+    def test_the_walk_never_writes_the_endpoint(self):
+        self.failed.exception_ids._dismiss("Not needed")
+        self.env.flush_all()
+        query = "SELECT xmin::text FROM interop_endpoint WHERE id = %s"
+        self.env.cr.execute(query, [self.endpoint.id])
+        before = self.env.cr.fetchone()[0]
+        with freeze_time("2026-01-15 08:00:00"):
+            self.assertEqual(self._retention_batch(1), (1, 0, 1))
+        self.env.cr.execute(query, [self.endpoint.id])
+        self.assertEqual(self.env.cr.fetchone()[0], before)
+        self.assertEqual(self._cursor_message(), self.done.id)
 
     def _retention_batch(self, batch_size):
         """One call of the cron, as Odoo makes it: (pruned, deleted, remaining)."""
         cron = type(self.env["ir.cron"])
         with patch.object(cron, "_notify_progress") as notify:
-            pruned, deleted = self.env["interop.message"]._cron_apply_retention(
+            pruned, deleted = self.env["interop.retention"]._cron_apply_retention(
                 batch_size=batch_size
             )
         return pruned, deleted, notify.call_args.kwargs["remaining"]
@@ -104,7 +121,7 @@ class TestRetention(InteropMessageCase):
         self.failed.exception_ids._dismiss("Not needed")
         with freeze_time("2026-01-15 08:00:00"):
             self.assertEqual(self._retention_batch(1), (1, 0, 1))
-            self.assertEqual(self.endpoint.retention_cursor_message, self.done.id)
+            self.assertEqual(self._cursor_message(), self.done.id)
             # the next batch reads the next message, not the first one again
             self.assertEqual(self._retention_batch(1), (1, 0, 1))
             self.assertEqual(self._retention_batch(1), (0, 0, 0))
@@ -116,7 +133,7 @@ class TestRetention(InteropMessageCase):
                 {"is_payload_pruned": False},
             ],
         )
-        self.assertEqual(self.endpoint.retention_cursor_message, 0)
+        self.assertEqual(self._cursor_message(), 0)
 
     def test_the_next_run_prunes_what_an_open_exception_held_back(self):
         with freeze_time("2026-01-15 08:00:00"):
@@ -162,7 +179,7 @@ class TestCronsRunAsTheSystemUser(InteropMessageCase):
     def test_retention_and_escalation_run_as_the_system_user(self):
         system = self.env.ref("interop.user_interop_system")
         cron_env = self.env(user=system)
-        self.assertEqual(cron_env["interop.message"]._cron_apply_retention(), (0, 0))
+        self.assertEqual(cron_env["interop.retention"]._cron_apply_retention(), (0, 0))
         self.assertFalse(cron_env["interop.exception"]._cron_escalate())
         for xmlid in (
             "interop.ir_cron_interop_message_retention",

@@ -228,7 +228,9 @@ ensure_addons_link() {
         [[ -L $link && ! -e $link/__manifest__.py ]] && rm -f "$link"
     done
     ln -sfn "$INTEROP_ROOT" "$INTEROP_BUILD/addons/interop"
-    for target in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py; do
+    # and the modules the tests alone install (tests/addons, see test_modules)
+    for target in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py \
+        "$INTEROP_ROOT"/tests/addons/*/__manifest__.py; do
         [[ -f $target ]] || continue
         target=$(dirname "$target")
         ln -sfn "$target" "$INTEROP_BUILD/addons/$(basename "$target")"
@@ -261,6 +263,16 @@ ensure_admin_password() {
 suite_modules() {
     local mods=(interop)
     for m in "$INTEROP_ROOT"/addons/interop_*/__manifest__.py; do
+        [[ -f $m ]] && mods+=("$(basename "$(dirname "$m")")")
+    done
+    (IFS=,; echo "${mods[*]}")
+}
+
+# Modules only the tests install (tests/addons): what other modules of the suite may do,
+# e.g. add a field with a default to every message. make run never installs them.
+test_modules() {
+    local mods=()
+    for m in "$INTEROP_ROOT"/tests/addons/*/__manifest__.py; do
         [[ -f $m ]] && mods+=("$(basename "$(dirname "$m")")")
     done
     (IFS=,; echo "${mods[*]}")

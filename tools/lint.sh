@@ -18,7 +18,7 @@ log "lint: pylint-odoo (${targets[*]##*/})"
 log "lint: oca-checks-odoo-module"
 # These checks locate the repository by its .git entry: give them the real module paths.
 "$bin/oca-checks-odoo-module" . $(compgen -G "addons/interop_*/" || true) \
-    $(compgen -G "bench/addons/*/" || true)
+    $(compgen -G "bench/addons/*/" || true) $(compgen -G "tests/addons/*/" || true)
 log "lint: docker-compose.yml (static: no Docker engine here)"
 "$bin/python" tools/check_compose.py
 log "lint: clean"

@@ -8,6 +8,7 @@ own runner.
 """
 
 import logging
+import sys
 
 import pytest
 
@@ -51,6 +52,22 @@ def pytest_cmdline_main(config):
 
 def pytest_configure(config):
     logging.getLogger().addHandler(_collector)
+
+
+def pytest_collection_finish(session):
+    # pytest imports the suite's modules to collect their tests, before Odoo loads
+    # them into a registry: Odoo then finds them imported and does not call their
+    # manifest's post_load hook (odoo.modules.module.load_openerp_module). Call it
+    # as Odoo would have, once.
+    from odoo.modules.module import get_manifest
+
+    for qualname, package in list(sys.modules.items()):
+        prefix, _dot, name = qualname.rpartition(".")
+        if prefix != "odoo.addons" or not name.startswith("interop"):
+            continue
+        hook = (get_manifest(name) or {}).get("post_load")
+        if hook:
+            getattr(package, hook)()
 
 
 def pytest_runtest_logstart(nodeid, location):

@@ -14,6 +14,8 @@ interop_bootstrap "${INTEROP_TEST_HTTP_PORT:-8069}"
 # the browser tests (tours) drive Debian's Chromium
 command -v chromium >/dev/null || apt_install chromium
 modules=$(suite_modules)
+extra=$(test_modules)
+modules=${modules}${extra:+,$extra}
 install_log=$INTEROP_BUILD/install.log
 
 rm -f "$install_log"

@@ -3,4 +3,7 @@ from . import models
 from . import wizards
 from . import serving
 
-serving.install()
+
+def post_load():
+    """Server-wide patches, installed once per process (see serving.py)."""
+    serving.install()

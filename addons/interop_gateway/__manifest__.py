@@ -11,6 +11,7 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["interop"],
+    "post_load": "post_load",
     "data": [
         "security/ir.model.access.csv",
         "security/interop_gateway_security.xml",

@@ -29,13 +29,26 @@ first: the gateway's routes take no form, and on their paths the form is left
 unparsed (:func:`_no_form`). The inbound route reads at most one byte more than
 the endpoint's limit.
 
-Installed when this package is imported: by the registry of a database that has the
-module, and at server start when ``interop_gateway`` is in ``server_wide_modules``
-(recommended: then a worker started while the database is down answers 503 too).
+Installed by the manifest's ``post_load`` hook (:func:`install`, as queue_job installs
+its patch): when a registry of a database that has the module loads it, and at server
+start when ``interop_gateway`` is in ``server_wide_modules`` (recommended: then a worker
+started while the database is down answers 503 too). The 503 answers wrap Odoo's own
+``Request._serve_nodb`` and ``Request._serve_db``, which they call.
+
+The one-transaction serving mirrors Odoo's ``Request._serve_db`` and
+``Request._transactioning``: it is used only while their source is the one it was
+written against (:data:`MIRRORED_SHA256`; a test fails with a clear message when an
+Odoo update changes them, and the server then serves gateway POSTs as Odoo does), and
+it can be switched off in ``odoo.conf``::
+
+    [options]
+    interop_gateway_one_transaction = False
 """
 
 import contextlib
 import functools
+import hashlib
+import inspect
 import json
 import logging
 import threading
@@ -57,6 +70,16 @@ from .errors import (
 _logger = logging.getLogger(__name__)
 
 GATEWAY_PREFIX = "/interop/v1/"
+#: the odoo.conf option that switches the one-transaction serving of gateway POSTs off
+ONE_TRANSACTION_OPTION = "interop_gateway_one_transaction"
+#: sha256 of the source of the Odoo 18.0 methods of ``http.Request`` that
+#: :func:`_serve_gateway` mirrors: review it when Odoo changes them
+MIRRORED_SHA256 = {
+    "_serve_db": "3e7d0344a5ceb9bc8d97a9bfa002b67a207143d3c25855568a954c3eda1c16f3",
+    "_transactioning": (
+        "3502e15d183b89b116cc700852f4766f3aa0d47624d2aa723d14a1616edf1f76"
+    ),
+}
 #: characters of a request's path a log line shows
 LOGGED_PATH_SIZE = 200
 
@@ -145,7 +168,8 @@ def _serve_db(self):
     try:
         if gateway:
             _no_form(self.httprequest)
-            return _serve_gateway(self)
+            if _serve_db.mirror_matches and config.get(ONE_TRANSACTION_OPTION, True):
+                return _serve_gateway(self)
         return _serve_db.original(self)
     except DATABASE_UNAVAILABLE as error:
         if not gateway:
@@ -158,7 +182,34 @@ def _serve_db(self):
         return _unavailable()
 
 
+#: set by install(): Odoo's methods are those _serve_gateway mirrors
+_serve_db.mirror_matches = False
+
+
+def _original(name):
+    method = getattr(http.Request, name)
+    return getattr(method, "original", None) or method
+
+
+def mirrored_sha256():
+    """{name: sha256 of its source} of the Odoo methods :func:`_serve_gateway`
+    mirrors, as this server runs them."""
+    return {
+        name: hashlib.sha256(inspect.getsource(_original(name)).encode()).hexdigest()
+        for name in MIRRORED_SHA256
+    }
+
+
 def install():
+    """Wrap Odoo's ``Request._serve_nodb`` and ``Request._serve_db`` (once per
+    process): the manifest's ``post_load`` hook."""
+    _serve_db.mirror_matches = mirrored_sha256() == MIRRORED_SHA256
+    if not _serve_db.mirror_matches:
+        _logger.warning(
+            "Interop gateway: Odoo's Request._serve_db or Request._transactioning "
+            "changed since the gateway's one-transaction serving was written: gateway "
+            "POSTs are served as Odoo serves them until it is reviewed"
+        )
     for name, replacement in (("_serve_nodb", _serve_nodb), ("_serve_db", _serve_db)):
         if getattr(getattr(http.Request, name), "original", None) is None:
             replacement.original = getattr(http.Request, name)

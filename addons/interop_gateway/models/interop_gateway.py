@@ -78,29 +78,6 @@ RATE_SYNC_SECONDS = 1.0
 #: ... and every 1/RATE_SYNC_FRACTION of the limit
 RATE_SYNC_FRACTION = 100
 
-# The expected unique violation of a concurrent duplicate makes odoo.sql_db log the
-# refused INSERT with its values (business key, idempotency key): drop that line in
-# the thread that expects it, and only there.
-_QUIET = threading.local()
-
-
-class _ExpectedSqlErrorFilter(logging.Filter):
-    def filter(self, record):
-        return not getattr(_QUIET, "active", False)
-
-
-logging.getLogger("odoo.sql_db").addFilter(_ExpectedSqlErrorFilter())
-
-
-@contextmanager
-def _expected_sql_error():
-    _QUIET.active = True
-    try:
-        yield
-    finally:
-        _QUIET.active = False
-
-
 #: a JSON escape that may decode to what a text column cannot hold: NUL, surrogates
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
@@ -543,11 +520,12 @@ class InteropGateway(models.AbstractModel):
         return key
 
     def _store(self, endpoint, event_type, body, payload, idempotency_key):
-        """Log the message and queue its processing, in the request's transaction.
+        """Log the message and queue its processing, in the request's transaction
+        (``interop.message._intake``).
 
         A valid message is stored queued in one statement that also claims its
-        idempotency key (:meth:`interop.message._log_queued`); a repeat is found by
-        that claim failing, so a new message costs no lookup.
+        idempotency key; a repeat is found by that claim failing, so a new message
+        costs no lookup.
         """
         # logged and queued as the endpoint's service user (creator, job user)
         Message = self.env["interop.message"].with_user(endpoint.service_user_id)
@@ -564,16 +542,15 @@ class InteropGateway(models.AbstractModel):
                 violations,
             )
         try:
-            with _expected_sql_error():
-                logged = Message._log_queued(
-                    endpoint.id,
-                    endpoint.company_id,
-                    event_type.id,
-                    event_type.version,
-                    body,
-                    idempotency_key=idempotency_key,
-                    business_key=business_key,
-                )
+            intake = Message._intake(
+                endpoint,
+                event_type,
+                body,
+                payload,
+                violations=violations,
+                idempotency_key=idempotency_key,
+                business_key=business_key,
+            )
         except pg_errors.SerializationFailure:
             # A concurrent request with the same key committed after this request
             # began: its message is visible to a new transaction only. Nothing of
@@ -582,26 +559,18 @@ class InteropGateway(models.AbstractModel):
             return self._answer_repeat(
                 self._find_received(endpoint, idempotency_key, committed=True), body
             )
-        if logged is None:
+        if intake is None:
             return self._answer_repeat(
                 self._find_received(endpoint, idempotency_key), body
             )
-        message_id, correlation_id, drain_pending = logged
-        # sudo: the job runs the message's own steps; its handler runs as the service
-        # user (interop.message._call_handler)
-        Message.sudo()._dispatch_new(
-            self.env["interop.event.type"].sudo().browse(event_type.id),
-            message_id,
-            drain_pending=drain_pending,
-        )
         return Answer(
             202,
             {
-                "message_id": message_id,
-                "correlation_id": correlation_id,
-                "status": "queued",
+                "message_id": intake.id,
+                "correlation_id": intake.correlation_id,
+                "status": intake.state,
             },
-            {"Location": MESSAGE_URL % message_id},
+            {"Location": MESSAGE_URL % intake.id},
         )
 
     def _store_invalid(
@@ -615,20 +584,24 @@ class InteropGateway(models.AbstractModel):
         violations,
     ):
         """Refuse a payload that does not match its contract (422), whatever its
-        key: the sender learns what to correct, and the message is logged rejected."""
+        key: the sender learns what to correct, and the message is logged rejected
+        (without the key: the sender corrects it and sends it again with the same
+        key)."""
         # sudo: records of the profiles, for the (rare) rejected message
         endpoint = self.env["interop.endpoint"].sudo().browse(endpoint.id)
         event_type = self.env["interop.event.type"].sudo().browse(event_type.id)
-        # A rejected payload does not take the idempotency key: the sender
-        # corrects it and sends it again with the same key.
-        message = Message._log_message(
-            endpoint, event_type, body, business_key=business_key
+        intake = Message._intake(
+            endpoint,
+            event_type,
+            body,
+            payload,
+            violations=violations,
+            business_key=business_key,
         )
-        message._validate(payload)
         raise ValidationFailed(
             f"The payload does not match the schema of {event_type.display_name} "
             f"({len(violations)} violation(s)).",
-            message_id=message.id,
+            message_id=intake.id,
             violations=violations,
         )
 

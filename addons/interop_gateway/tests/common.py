@@ -97,7 +97,9 @@ class GatewayCase(InteropMessageCase, HttpCase):
         Job = self.env["queue.job"]
         if message.job_uuid:
             return Job.search([("uuid", "=", message.job_uuid)])
-        identity = self.env["interop.message"]._drain_identity(message.event_type_id)
+        identity = self.env["interop.message.dispatch"]._drain_identity(
+            message.event_type_id
+        )
         return Job.search([("identity_key", "=", identity), ("state", "=", "pending")])
 
     def _run_job(self, message):

@@ -145,6 +145,21 @@ class TestInboundRefused(GatewayCase):
         )
         self.assertRecordValues(message, [{"state": "rejected", "job_uuid": False}])
 
+    def test_rejected_message_keeps_the_violations_found_without_validating_again(
+        self,
+    ):
+        EventType = type(self.env["interop.event.type"])
+        validate = EventType._validate_payload
+        with patch.object(
+            EventType, "_validate_payload", autospec=True, side_effect=validate
+        ) as spy:
+            problem = self.assertProblem(self._post({"event_id": 7}), 422)
+        # the gateway's contract check found them: nothing checks the payload again
+        spy.assert_not_called()
+        self.assertEqual(
+            self._messages().rejection_reasons.split("\n"), problem["violations"]
+        )
+
     def test_unknown_event_type_is_404(self):
         problem = self.assertProblem(self._post(event="no.such.event"), 404)
         self.assertEqual(problem["type"], "urn:interop:problem:not-found")

@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 from odoo import http
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from .. import serving
 from .common import TIMEOUT, GatewayCase
@@ -86,3 +86,41 @@ class TestOneTransactionPerRequest(GatewayCase):
             response = self.opener.get(self.base_url() + "/web/health", timeout=TIMEOUT)
         self.assertEqual(response.status_code, 200, response.text)
         self.assertEqual(counts, {"registry": 1, "request": 1})
+
+    def test_one_transaction_serving_is_switched_off_in_odoo_conf(self):
+        with (
+            patch.dict(config.options, {serving.ONE_TRANSACTION_OPTION: False}),
+            self._transactions() as counts,
+        ):
+            response = self._post(signed=True)
+        self.assertEqual(response.status_code, 202, response.text)
+        # as Odoo serves it: the route in a transaction of its own
+        self.assertEqual(counts, {"registry": 1, "request": 1})
+        self.assertEqual(self._messages().state, "queued")
+
+
+@tagged("post_install", "-at_install")
+class TestOdooPatchedThroughHooks(GatewayCase):
+    """The gateway changes Odoo's request serving only through the manifest's
+    post_load hook, by wrapping Odoo's own methods."""
+
+    def test_odoo_methods_mirrored_by_the_gateway_are_unchanged(self):
+        changed = {
+            name: digest
+            for name, digest in serving.mirrored_sha256().items()
+            if digest != serving.MIRRORED_SHA256[name]
+        }
+        self.assertFalse(
+            changed,
+            f"Odoo changed http.Request.{' and '.join(changed)}: "
+            "serving._serve_gateway mirrors it. Review _serve_gateway against the "
+            f"new Odoo code, then update serving.MIRRORED_SHA256 with {changed}. "
+            "Until then the server serves gateway POSTs as Odoo does.",
+        )
+        self.assertTrue(serving._serve_db.mirror_matches)
+
+    def test_patches_wrap_odoo_originals(self):
+        for name in ("_serve_nodb", "_serve_db"):
+            method = getattr(http.Request, name)
+            self.assertIs(method, getattr(serving, name))
+            self.assertEqual(method.original.__qualname__, f"Request.{name}")

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -62,20 +62,6 @@ class InteropMessage(models.Model):
     sync_run_id = fields.Many2one(
         "interop.sync.run", readonly=True, index="btree_not_null", ondelete="set null"
     )
-
-    @api.model
-    def _retention_prune_related(self, message_ids):
-        # what remotes answered these messages goes with their content, in SQL too
-        result = super()._retention_prune_related(message_ids)
-        if message_ids:
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE interop_message_attempt SET response_enc = NULL"
-                    " WHERE message_id = ANY(%s) AND response_enc IS NOT NULL",
-                    message_ids,
-                )
-            )
-        return result
 
     def write(self, vals):
         if vals.get("is_payload_pruned"):

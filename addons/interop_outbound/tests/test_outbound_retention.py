@@ -35,7 +35,7 @@ class TestRetentionOfRemoteAnswers(SecurityCase):
         )
         self.env.cr.execute(query)
         self.assertEqual(self.env.cr.fetchone()[0], 1)
-        self.env["interop.message"]._cron_apply_retention()
+        self.env["interop.retention"]._cron_apply_retention()
         self.env.cr.execute(
             SQL(
                 "SELECT is_payload_pruned FROM interop_message WHERE id = %s",

@@ -45,7 +45,9 @@ class TestRevenueThroughTheGateway(RevenueCase, HttpCase):
         message = self.env["interop.message"].browse(response.json()["message_id"])
         self.assertEqual(message.state, "queued")
         self.env.invalidate_all()
-        identity = self.env["interop.message"]._drain_identity(message.event_type_id)
+        identity = self.env["interop.message.dispatch"]._drain_identity(
+            message.event_type_id
+        )
         drain = self.env["queue.job"].search(
             [("identity_key", "=", identity), ("state", "=", "pending")]
         )
