@@ -274,7 +274,6 @@ class InteropEndpoint(models.Model):
         for endpoint in self:
             endpoint.color = colors.get(endpoint.state, 0)
 
-    @api.depends_context("tz", "uid")  # "today" begins at the user's midnight
     @api.depends("retention_days", "data_classification")
     def _compute_retention_days_effective(self):
         labels = dict(DATA_CLASSIFICATIONS)
@@ -293,6 +292,7 @@ class InteropEndpoint(models.Model):
                 )
             )
 
+    @api.depends_context("tz", "uid")  # "today" begins at the user's midnight
     def _compute_message_counts(self):
         """The smart buttons of the form: counts of messages, bounded.
 

@@ -141,6 +141,9 @@ ACTIONS = {
         "action_revoke": ("manager",),
     },
     "interop.sync": {"action_run_now": ("manager",)},
+    # PHI Access on top of a role that reads attempts (see interop_outbound's
+    # test_outbound_delivery)
+    "interop.message.attempt": {"action_reveal_response": ()},
 }
 
 # Buttons that only open other screens: they change nothing and show only what the

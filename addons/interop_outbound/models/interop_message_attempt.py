@@ -1,6 +1,9 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from odoo.addons.interop.models.interop_message import REVEAL_KEY
 
 
 class InteropMessageAttempt(models.Model):
@@ -32,9 +35,13 @@ class InteropMessageAttempt(models.Model):
         string="Response", compute="_compute_response_display"
     )
 
-    @api.depends_context("uid")
+    @api.depends_context("uid", REVEAL_KEY)
     def _compute_response_display(self):
-        can_see_phi = self.env.user.has_group("interop.group_interop_phi")
+        # hidden first, for everyone: PHI readers see it when they ask (Reveal), and
+        # each time they do is recorded
+        can_see_phi = self.env.context.get(REVEAL_KEY) and self.env.user.has_group(
+            "interop.group_interop_phi"
+        )
         crypto = self.env["interop.crypto"]
         for attempt in self:
             # sudo: the ciphertext column is restricted to administrators
@@ -43,10 +50,40 @@ class InteropMessageAttempt(models.Model):
                 attempt.response_display = False
             elif not can_see_phi:
                 attempt.response_display = self.env._(
-                    "(hidden: PHI Access is needed to read what the remote answered)"
+                    "(hidden: what the remote answered may hold PHI; users with PHI "
+                    "Access press Reveal to read it)"
                 )
             else:
                 attempt.response_display = crypto._decrypt_bytes(token).decode(
                     errors="replace"
                 )
                 attempt.message_id._log_phi_view()
+
+    def action_reveal_response(self):
+        """Show what the remote answered, to PHI readers only; the view is recorded."""
+        self.ensure_one()
+        self.check_access("read")
+        if not self.env.user.has_group("interop.group_interop_phi"):
+            raise AccessError(
+                self.env._(
+                    "Only users with PHI Access read what a remote answered; ask a "
+                    "colleague who has it, or your Interop manager."
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Answer of %(name)s", name=self.display_name),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref(
+                        "interop_outbound.interop_message_attempt_view_form_response"
+                    ).id,
+                    "form",
+                )
+            ],
+            "target": "new",
+            "context": {REVEAL_KEY: True},
+        }

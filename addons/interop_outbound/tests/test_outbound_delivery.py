@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 import requests
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 
 from .common import Answer, OutboundCase, unused_port
@@ -134,7 +134,11 @@ class TestOutboundDelivery(OutboundCase):
         message.sudo().with_context(interop_retention=True).write(
             {"payload_enc": False, "is_payload_pruned": True}
         )
-        self.assertFalse(message.attempt_ids.with_user(self.phi_user).response_display)
+        self.assertFalse(
+            message.attempt_ids.with_user(self.phi_user)
+            .with_context(interop_reveal_payload=True)
+            .response_display
+        )
 
     def test_the_answer_of_the_remote_is_encrypted_and_shown_with_phi_access(self):
         self.remote.answer("/api", Answer(200, {"patient": "Jane Roe"}))
@@ -147,10 +151,35 @@ class TestOutboundDelivery(OutboundCase):
             [attempt.id],
         )
         self.assertNotIn("Jane", self.env.cr.fetchone()[0])
-        self.assertIn("Jane Roe", attempt.with_user(self.phi_user).response_display)
+        # hidden first, to PHI readers too: opening the attempt records nothing
+        self.assertNotIn("Jane", attempt.with_user(self.phi_user).response_display)
+        phi_views = [("event", "=", "phi_viewed"), ("res_id", "=", message.id)]
+        Audit = self.env["interop.audit.entry"]
+        self.assertFalse(Audit.search_count(phi_views))
+        # Reveal shows it, and records the view
+        action = attempt.with_user(self.phi_user).action_reveal_response()
+        revealed = attempt.with_user(self.phi_user).with_context(**action["context"])
+        self.assertIn("Jane Roe", revealed.response_display)
+        self.assertEqual(Audit.search_count(phi_views), 1)
         hidden = attempt.with_user(self.manager).response_display
         self.assertNotIn("Jane", hidden)
         self.assertIn("PHI Access", hidden)
+
+    def test_attack_non_phi_user_reveals_the_remote_answer_over_rpc(self):
+        self.remote.answer("/api", Answer(200, {"patient": "Jane Roe"}))
+        message = self._send()
+        message._job_send()
+        attempt = message.attempt_ids
+        for user in (self.user, self.manager):
+            with self.subTest(user=user.login):
+                with self.assertRaises(AccessError):
+                    attempt.with_user(user).action_reveal_response()
+                shown = (
+                    attempt.with_user(user)
+                    .with_context(interop_reveal_payload=True)
+                    .response_display
+                )
+                self.assertNotIn("Jane", shown)
 
 
 @tagged("post_install", "-at_install")
@@ -222,7 +251,9 @@ class TestOutboundRetries(OutboundCase):
         self.assertIn("HTTP 400", exception.name)
         self.assertIn(
             "amount must be positive",
-            message.attempt_ids.with_user(self.phi_user).response_display,
+            message.attempt_ids.with_user(self.phi_user)
+            .with_context(interop_reveal_payload=True)
+            .response_display,
         )
         self.assertEqual(len(self.remote.received), 1)
 
