@@ -8,7 +8,7 @@ the route runs in a second one. Each begins on a connection taken from the pool,
 which psycopg2 resets first. A gateway request that writes (``POST`` of a message)
 runs in the first transaction instead (:func:`_serve_gateway`): three statements
 of eight fewer (``ROLLBACK``, then ``DISCARD ALL`` and ``BEGIN`` again), about a
-tenth of the gateway's throughput on a small machine (README, Benchmarks). The
+tenth of the gateway's throughput on a small machine (bench/README.md). The
 route runs as Odoo would run it: authentication, dispatch, commit, retries on a
 concurrency failure, the error response. A read-only route is served as Odoo does.
 

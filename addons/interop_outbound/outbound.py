@@ -20,6 +20,17 @@ RETRY_MAX_SECONDS = 3600
 RETRY_AFTER_MAX_SECONDS = 6 * 3600
 #: largest response body kept (encrypted) on an attempt
 RESPONSE_MAX_BYTES = 256 * 1024
+#: answers refusing our credentials
+AUTH_STATUSES = (401, 403, 407)
+#: answers saying the call went to the wrong address or method
+CONFIGURATION_STATUSES = (404, 405)
+
+#: what an HTTP status says of a call (:func:`classify_status`)
+ACCEPTED = "accepted"
+BUSY = "busy"
+CREDENTIALS = "credentials"
+CONFIGURATION = "configuration"
+REJECTED = "rejected"
 
 
 @dataclass
@@ -45,6 +56,26 @@ class CallResult:
     @property
     def ok(self):
         return self.error is None
+
+
+def classify_status(status):
+    """What the HTTP ``status`` of a remote's answer says of the call.
+
+    :data:`ACCEPTED` (2xx); :data:`BUSY`, busy or failing, worth trying again later
+    (429, 5xx); :data:`CREDENTIALS`, our credentials refused (401, 403, 407);
+    :data:`CONFIGURATION`, the wrong address or method (404, 405, or an answer
+    below 400 that is not a success); :data:`REJECTED`, the remote refused the
+    message itself (any other 4xx).
+    """
+    if 200 <= status < 300:
+        return ACCEPTED
+    if status == 429 or status >= 500:
+        return BUSY
+    if status in AUTH_STATUSES:
+        return CREDENTIALS
+    if status in CONFIGURATION_STATUSES or status < 400:
+        return CONFIGURATION
+    return REJECTED
 
 
 def backoff_seconds(attempt):

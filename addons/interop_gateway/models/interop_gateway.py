@@ -1,12 +1,11 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
 import hashlib
 import hmac
-import json
 import logging
 import math
 import re
-import threading
 import time
 from collections import namedtuple
 from contextlib import contextmanager
@@ -19,12 +18,11 @@ from odoo.tools import SQL
 
 from odoo.addons.interop.models.interop_event_type import extract_key
 
+from .. import strict_json
 from ..errors import (
     BadRequest,
     Forbidden,
     IdempotencyConflict,
-    MalformedJson,
-    NestingTooDeep,
     NotFound,
     PayloadTooLarge,
     RateLimited,
@@ -32,6 +30,7 @@ from ..errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from ..rate_limit import RateCounter, seconds_to_next_window
 
 _logger = logging.getLogger(__name__)
 
@@ -50,11 +49,6 @@ _API_KEY = re.compile(r"[\x21-\x7e]{1,256}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 #: an endpoint or event type code in a URL: what a code can be, bounded
 _CODE = re.compile(r"[\x21-\x7e]{1,128}")
-#: what the JSON nesting scan looks at: a string (to skip what it holds; an
-#: unterminated one runs to the end, which keeps the scan linear) or a bracket
-_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
-#: seconds of a rate limit window
-RATE_WINDOW = 60
 #: seconds between two recordings of a key's last use
 LAST_USED_RESOLUTION = 60
 MAX_IDEMPOTENCY_KEY_SIZE = 256
@@ -69,60 +63,8 @@ Received = namedtuple("Received", "id correlation_id state payload_hash")
 
 # When this process last recorded the use of a key: {(db, key id): monotonic time}.
 _LAST_USED = {}
-# This process's rate counters: {(db, endpoint id): [window start, requests not yet
-# added to the shared table, last known shared count, monotonic time of last sync]}.
-_RATE = {}
-_RATE_LOCK = threading.Lock()
-#: a worker adds its requests to the shared count at least this often (seconds) ...
-RATE_SYNC_SECONDS = 1.0
-#: ... and every 1/RATE_SYNC_FRACTION of the limit
-RATE_SYNC_FRACTION = 100
-
-#: a JSON escape that may decode to what a text column cannot hold: NUL, surrogates
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-
-
-class _DuplicateMember(ValueError):
-    pass
-
-
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text):
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-def _unique_members(pairs):
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise _DuplicateMember()
-    return members
-
-
-def _has_unstorable_text(payload):
-    """Whether a string of ``payload`` (key or value) holds NUL or a lone
-    surrogate; iterative, the payload may be deep."""
-    stack = [payload]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str):
-            if "\x00" in value:
-                return True
-            try:
-                value.encode()
-            except UnicodeEncodeError:
-                return True
-    return False
+# This process's rate counters (rate_limit.RateCounter)
+_RATE = RateCounter()
 
 
 def canonical_string(method, path, idempotency_key, timestamp, body):
@@ -131,27 +73,6 @@ def canonical_string(method, path, idempotency_key, timestamp, body):
     the raw body. Text is UTF-8."""
     head = "\n".join((method.upper(), path, idempotency_key or "", timestamp, ""))
     return head.encode() + body
-
-
-def json_depth_exceeds(body, max_depth):
-    """Whether the JSON text ``body`` (bytes) nests arrays and objects deeper than
-    ``max_depth``; without parsing it, without recursion.
-
-    Brackets inside strings do not count. A body with no more opening brackets
-    than ``max_depth`` is answered from two counts, without a scan.
-    """
-    if body.count(b"[") + body.count(b"{") <= max_depth:
-        return False
-    depth = 0
-    for match in _JSON_STRUCTURE.finditer(body):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                return True
-        elif token in (b"]", b"}"):
-            depth -= 1
-    return False
 
 
 class InteropGateway(models.AbstractModel):
@@ -281,41 +202,18 @@ class InteropGateway(models.AbstractModel):
         count = self._count_request(endpoint.id, now, limit) if limit else 0
         self._touch_key(credential)
         if limit and count > limit:
-            window_end = (now // RATE_WINDOW + 1) * RATE_WINDOW
-            raise RateLimited(retry_after=max(1, math.ceil(window_end - now)))
+            raise RateLimited(retry_after=seconds_to_next_window(now))
 
     def _count_request(self, endpoint_id, now, limit):
         """Count the request in the endpoint's current window; return the count of
-        the window across workers, as far as this worker knows it.
-
-        Each worker counts in memory and adds its count to the shared table every
-        second, every 1/100 of the limit, and whenever its estimate reaches the
-        limit: a worker sees the others' requests within a second, a refusal is
-        always decided on the shared count, and a request costs no database
-        round trip most of the time.
-        """
-        window = int(now // RATE_WINDOW) * RATE_WINDOW
-        key = (self.env.cr.dbname, endpoint_id)
-        with _RATE_LOCK:
-            state = _RATE.get(key)
-            if state is None or state[0] != window:
-                state = _RATE[key] = [window, 0, 0, -math.inf]
-            state[1] += 1  # pending: counted here, not yet in the shared table
-            estimate = state[2] + state[1]
-            sync = (
-                state[1] >= max(1, limit // RATE_SYNC_FRACTION)
-                or estimate >= limit
-                or time.monotonic() - state[3] >= RATE_SYNC_SECONDS
-            )
-            if not sync:
-                return estimate
-            pending, state[1] = state[1], 0
-            state[3] = time.monotonic()
-        total = self._add_usage(endpoint_id, window, pending)
-        with _RATE_LOCK:
-            if state[0] == window:
-                state[2] = max(state[2], total)
-            return total + state[1]
+        the window across workers, as far as this worker knows it
+        (:class:`~..rate_limit.RateCounter`)."""
+        return _RATE.count(
+            (self.env.cr.dbname, endpoint_id),
+            now,
+            limit,
+            functools.partial(self._add_usage, endpoint_id),
+        )
 
     def _add_usage(self, endpoint_id, window, count):
         """Add ``count`` requests to the shared counter of the window; return its
@@ -464,45 +362,8 @@ class InteropGateway(models.AbstractModel):
         return contract
 
     def _parse_json(self, body, max_depth=None):
-        """The payload of ``body``: UTF-8 JSON that the message log can store.
-
-        Nesting deeper than ``max_depth`` is refused first (422, nothing parsed).
-        Beyond the JSON grammar, refused as malformed: another encoding than
-        UTF-8, NaN and Infinity, numbers beyond a double, duplicate member names
-        (parsers disagree on which one wins), nesting beyond Python's recursion
-        limit, and strings PostgreSQL cannot hold (NUL, unpaired surrogates).
-        """
-        if max_depth and json_depth_exceeds(body, max_depth):
-            raise NestingTooDeep(
-                f"The body nests arrays and objects deeper than this endpoint "
-                f"accepts ({max_depth} levels)."
-            )
-        try:
-            text = body.decode()
-            payload = json.loads(
-                text,
-                parse_constant=_refuse_constant,
-                parse_float=_finite_float,
-                object_pairs_hook=_unique_members,
-            )
-        except json.JSONDecodeError as error:
-            raise MalformedJson(
-                f"The body is not valid JSON (line {error.lineno}, column "
-                f"{error.colno})."
-            ) from None
-        except RecursionError:
-            raise MalformedJson("The body is nested too deeply.") from None
-        except _DuplicateMember:
-            raise MalformedJson(
-                "The body repeats a member name in an object."
-            ) from None
-        except ValueError:  # not UTF-8, NaN, Infinity, overflow, digits limit
-            raise MalformedJson("The body is not valid UTF-8 JSON.") from None
-        if _UNSTORABLE_ESCAPE.search(text) and _has_unstorable_text(payload):
-            raise MalformedJson(
-                "The body holds a NUL character or an unpaired surrogate."
-            )
-        return payload
+        """The payload of ``body`` (:func:`..strict_json.parse`)."""
+        return strict_json.parse(body, max_depth=max_depth)
 
     def _get_header_idempotency_key(self, headers):
         """The Idempotency-Key header, trimmed ("" when absent)."""

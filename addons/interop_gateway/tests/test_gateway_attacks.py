@@ -15,7 +15,7 @@ from werkzeug import serving
 from odoo.tests import tagged
 
 from ..errors import PROBLEM_CONTENT_TYPE
-from ..models.interop_gateway import json_depth_exceeds
+from ..strict_json import json_depth_exceeds
 from .common import GatewayCase, inbound_path, sign
 
 #: the endpoint's body limit in these tests, and what the attacker sends chunked

@@ -207,7 +207,7 @@ class InteropEndpoint(models.Model):
         result = super()._on_state_change(previous_state)
         # deliveries held while the endpoint was suspended go out again, in order
         if self.state == "active" and self._has_held_messages():
-            self._ensure_drain()
+            self._ensure_held_delivery()
         return result
 
     # Sending
@@ -457,7 +457,7 @@ class InteropEndpoint(models.Model):
                     count=self.breaker_threshold,
                 ),
             )
-        self._ensure_drain(eta=self.breaker_cooldown)
+        self._ensure_held_delivery(eta=self.breaker_cooldown)
 
     def _on_breaker_closed(self):
         self.activity_feedback(
@@ -478,7 +478,7 @@ class InteropEndpoint(models.Model):
             )
             endpoint._on_breaker_closed()
             if endpoint._has_held_messages():
-                endpoint._ensure_drain()
+                endpoint._ensure_held_delivery()
         return True
 
     # Held deliveries
@@ -495,7 +495,7 @@ class InteropEndpoint(models.Model):
             .search_count(self._held_domain() + [("id", "!=", message.id)], limit=1)
         )
 
-    def _ensure_drain(self, eta=None):
+    def _ensure_held_delivery(self, eta=None):
         """Queue the job that delivers the held messages (one per endpoint)."""
         self.ensure_one()
         return (
@@ -510,7 +510,7 @@ class InteropEndpoint(models.Model):
                     endpoint=self.display_name,
                 ),
             )
-            ._job_drain()
+            ._job_deliver_held()
         )
 
     def _next_held_message(self):
@@ -536,7 +536,7 @@ class InteropEndpoint(models.Model):
         message.invalidate_recordset()
         return message
 
-    def _job_drain(self):
+    def _job_deliver_held(self):
         """queue_job entry point: deliver the oldest held message, then the next.
 
         One message per job, so that each delivery commits on its own; the job
@@ -574,7 +574,7 @@ class InteropEndpoint(models.Model):
             endpoint._breaker_try_half_open()
         outcome = message._deliver(draining=True)
         if endpoint._has_held_messages():
-            endpoint._ensure_drain()
+            endpoint._ensure_held_delivery()
         return outcome
 
     @api.model
@@ -596,6 +596,6 @@ class InteropEndpoint(models.Model):
             )
         )
         for endpoint, _count in groups:
-            endpoint._ensure_drain(eta=endpoint._breaker_cooldown_remaining())
+            endpoint._ensure_held_delivery(eta=endpoint._breaker_cooldown_remaining())
         self.env["ir.cron"]._notify_progress(done=len(groups), remaining=0)
         return len(groups)

@@ -22,9 +22,14 @@ from odoo.addons.queue_job.job import identity_exact
 
 from ..errors import CredentialError, RemoteRejectionError
 from ..outbound import (
+    ACCEPTED,
+    BUSY,
+    CONFIGURATION,
+    CREDENTIALS,
     RESPONSE_MAX_BYTES,
     CallResult,
     backoff_seconds,
+    classify_status,
     parse_retry_after,
 )
 from ..transaction import run_in_own_transaction
@@ -33,8 +38,6 @@ from .interop_endpoint import BREAKER_CLOSED, BREAKER_OPEN
 #: the attempt was a transient failure: the message is tried again later
 RETRY = "retry"
 #: HTTP statuses that say our credentials, or our configuration, are wrong
-AUTH_STATUSES = (401, 403, 407)
-CONFIGURATION_STATUSES = (404, 405)
 
 
 class InteropMessage(models.Model):
@@ -187,7 +190,7 @@ class InteropMessage(models.Model):
     def _hold(self):
         endpoint = self.endpoint_id
         self.sudo().write({"date_held": fields.Datetime.now()})
-        endpoint._ensure_drain(eta=endpoint._breaker_cooldown_remaining())
+        endpoint._ensure_held_delivery(eta=endpoint._breaker_cooldown_remaining())
 
     def _deliver(self, draining=False):
         """Send the message once and record the attempt; return what happened.
@@ -364,11 +367,12 @@ class InteropMessage(models.Model):
             content_type=response.headers.get("Content-Type", "")[:100],
             reached=True,
         )
-        if 200 <= status < 300:
+        kind = classify_status(status)
+        if kind == ACCEPTED:
             return result
         words = {"endpoint": endpoint.name, "status": status}
         owner = endpoint.technical_owner_id or None
-        if status == 429 or status >= 500:
+        if kind == BUSY:
             result.retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), fields.Datetime.now()
             )
@@ -384,7 +388,7 @@ class InteropMessage(models.Model):
                 ),
                 owner=owner,
             )
-        elif status in AUTH_STATUSES:
+        elif kind == CREDENTIALS:
             result.error = CredentialError(
                 self.env._(
                     "%(endpoint)s refused our credentials (HTTP %(status)s).", **words
@@ -395,7 +399,7 @@ class InteropMessage(models.Model):
                     "set a new secret if needed, then retry."
                 ),
             )
-        elif status in CONFIGURATION_STATUSES or status < 400:
+        elif kind == CONFIGURATION:
             result.error = TransportError(
                 self.env._(
                     "%(endpoint)s did not accept the call at this address "

@@ -9,3 +9,4 @@ from . import test_credential_ownership
 from . import test_outbound_governance
 from . import test_sync_run_as
 from . import test_vault_rpc
+from . import test_outbound_migration

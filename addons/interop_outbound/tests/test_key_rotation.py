@@ -9,9 +9,9 @@ from odoo.cli.command import commands
 from odoo.tests import tagged
 from odoo.tools import SQL, config
 
+from odoo.addons.interop.cli.rotate_keys import rotate_keys
 from odoo.addons.interop.models.interop_crypto import CONFIG_OPTION, ENV_VARIABLE
 
-from ..cli.rotate_keys import rotate_keys
 from .common import Answer, OutboundCase
 
 

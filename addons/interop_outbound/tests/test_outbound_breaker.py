@@ -38,13 +38,13 @@ class TestCircuitBreaker(OutboundCase):
 
     def _drain_jobs(self):
         return self.env["queue.job"].search(
-            [("method_name", "=", "_job_drain"), ("state", "=", "pending")]
+            [("method_name", "=", "_job_deliver_held"), ("state", "=", "pending")]
         )
 
     def _drain_all(self):
         outcomes = []
         for _i in range(10):
-            outcome = self.endpoint._job_drain()
+            outcome = self.endpoint._job_deliver_held()
             outcomes.append(outcome)
             if "No held message" in outcome:
                 break
@@ -88,7 +88,7 @@ class TestCircuitBreaker(OutboundCase):
     def test_the_drain_waits_for_the_cool_down_without_using_retries(self):
         self._open_the_circuit()
         with freeze_time(NOW + timedelta(seconds=20)):
-            error = self.assertRetried(self.endpoint._job_drain)
+            error = self.assertRetried(self.endpoint._job_deliver_held)
         self.assertEqual(error.seconds, 40)
         self.assertTrue(error.ignore_retry)
 
@@ -123,7 +123,7 @@ class TestCircuitBreaker(OutboundCase):
         self.remote.reset()
         self.remote.answer("/api", Answer(200))
         with freeze_time(NOW + timedelta(seconds=61)):
-            self.endpoint._job_drain()  # the probe: the oldest held message
+            self.endpoint._job_deliver_held()  # the probe: the oldest held message
             self.assertEqual(self.endpoint.breaker_state, "closed")
             newcomer = self._send({"n": 9})
             self.assertIn("Held", newcomer._job_send())
@@ -134,7 +134,7 @@ class TestCircuitBreaker(OutboundCase):
         messages, _outcomes = self._open_the_circuit()
         later = NOW + timedelta(seconds=61)
         with freeze_time(later):
-            error = self.assertRetried(self.endpoint._job_drain)
+            error = self.assertRetried(self.endpoint._job_deliver_held)
         self.assertEqual(error.seconds, 60)
         self.assertTrue(error.ignore_retry)
         self.assertRecordValues(

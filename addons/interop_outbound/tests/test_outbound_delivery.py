@@ -6,8 +6,16 @@ from unittest.mock import patch
 import requests
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, tagged
+from odoo.tests import BaseCase, freeze_time, tagged
 
+from ..outbound import (
+    ACCEPTED,
+    BUSY,
+    CONFIGURATION,
+    CREDENTIALS,
+    REJECTED,
+    classify_status,
+)
 from .common import Answer, OutboundCase, unused_port
 
 REQUEST = "odoo.addons.interop_outbound.models.interop_endpoint.requests.request"
@@ -348,6 +356,33 @@ class TestEnvironmentGuard(OutboundCase):
         self.assertTrue(message.date_held)
         self.assertFalse(self.remote.received)
         self.endpoint.action_activate()
-        self.endpoint._job_drain()
+        self.endpoint._job_deliver_held()
         self.assertEqual(message.state, "done")
         self.assertEqual(len(self.remote.received), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestResponseClassification(BaseCase):
+    """What an answer's HTTP status says of a call: a pure function beside
+    CallResult (outbound.classify_status), the delivery's policy in one place."""
+
+    def test_each_status_is_classified_as_the_delivery_treats_it(self):
+        expected = {
+            200: ACCEPTED,
+            204: ACCEPTED,
+            429: BUSY,
+            500: BUSY,
+            503: BUSY,
+            401: CREDENTIALS,
+            403: CREDENTIALS,
+            407: CREDENTIALS,
+            404: CONFIGURATION,
+            405: CONFIGURATION,
+            302: CONFIGURATION,
+            400: REJECTED,
+            409: REJECTED,
+            422: REJECTED,
+        }
+        self.assertEqual(
+            {status: classify_status(status) for status in expected}, expected
+        )

@@ -19,7 +19,7 @@ import sys
 from odoo.cli import Command
 from odoo.exceptions import UserError
 
-from odoo.addons.interop.cli.common import EXIT_UNUSABLE, command_environment
+from .common import EXIT_UNUSABLE, command_environment
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
