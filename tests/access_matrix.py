@@ -98,6 +98,14 @@ ACCESS = {
         "auditor": "r",
         "service": "rwc",
     },
+    # interop_monitor
+    "interop.monitor.rollup": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.monitor.reading": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.monitor.cursor": {"manager": "r"},
+    "interop.alert.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
+    "interop.alert.event": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.metrics.key": {"manager": "rwc", "auditor": "r"},
+    "interop.metrics.key.generate": {"manager": "rwcu"},
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -137,6 +145,7 @@ ACTIONS = {
         "action_revoke": ("manager",),
     },
     "interop.sync": {"action_run_now": ("manager",)},
+    "interop.metrics.key": {"action_revoke": ("manager",)},
 }
 
 # Buttons that only open other screens: they change nothing and show only what the
@@ -160,6 +169,9 @@ NAVIGATION = {
     "action_open_message",
     "action_open_related",
     "action_open_record",
+    "action_open_figure",
+    "action_open_list",
+    "action_view_monitor_rollups",
 }
 
 # Wizards: their buttons are pressed by those who may create them (ACCESS above).
@@ -170,4 +182,5 @@ WIZARD_ACTIONS = {
     "interop.api.key.generate": ("action_generate",),
     "interop.gateway.secret.set": ("action_apply",),
     "interop.credential.set": ("action_apply",),
+    "interop.metrics.key.generate": ("action_generate",),
 }

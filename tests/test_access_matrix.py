@@ -93,7 +93,12 @@ class TestAccessMatrix(TransactionCase):
             ),
             "interop.audit.entry": env["interop.audit.entry"].search([], limit=1),
         }
-        for model in ("interop.api.key", "interop.credential", "interop.sync"):
+        for model in (
+            "interop.api.key",
+            "interop.credential",
+            "interop.sync",
+            "interop.metrics.key",
+        ):
             fixtures[model] = env[model].search([], limit=1)
         return fixtures
 
