@@ -6,3 +6,4 @@ from . import test_revenue_settlement
 from . import test_revenue_gateway
 from . import test_demo_users
 from . import test_revenue_settlement_sync
+from . import test_revenue_monitor
