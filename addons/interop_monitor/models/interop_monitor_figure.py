@@ -221,13 +221,15 @@ class InteropMonitorFigure(models.AbstractModel):
 
     def _figure_silence_minutes(self, scope):
         """Minutes since the last message was received (the endpoint/date index)."""
-        domain = self._scope_domain(scope)
-        last = (
-            self.env["interop.message"]
-            .sudo()
-            .search(domain, order="date_received desc", limit=1)
-            .date_received
-        )
+        if scope.endpoint and not scope.event_type:
+            last = scope.endpoint._monitor_last_message_dates().get(scope.endpoint.id)
+        else:
+            last = (
+                self.env["interop.message"]
+                .sudo()
+                .search(self._scope_domain(scope), order="date_received desc", limit=1)
+                .date_received
+            )
         if not last:
             return 0.0
         return (fields.Datetime.now() - last).total_seconds() / 60.0

@@ -183,19 +183,6 @@ class InteropMonitorRollup(models.Model):
                            date_trunc('minute', date_received) AS bucket
                       FROM interop_message
                      WHERE id = ANY(%(ids)s)
-                ), traffic AS (
-                    SELECT k.bucket, m.endpoint_id, m.event_type_id, m.direction,
-                           m.company_id, m.state, m.payload_size,
-                           CASE WHEN m.state = 'done' AND m.date_finished IS NOT NULL
-                                THEN round(EXTRACT(EPOCH FROM
-                                     m.date_finished - m.date_received) * 1000)
-                           END AS latency
-                      FROM minutes k
-                      JOIN interop_message m
-                        ON m.endpoint_id = k.endpoint_id
-                       AND m.direction = k.direction
-                       AND m.date_received >= k.bucket
-                       AND m.date_received < k.bucket + interval '1 minute'
                 )
                 INSERT INTO interop_monitor_rollup (
                     bucket, endpoint_id, event_type_id, direction, company_id,
@@ -203,20 +190,43 @@ class InteropMonitorRollup(models.Model):
                     latency_p50_ms, latency_p95_ms, latency_max_ms, payload_bytes,
                     create_uid, write_uid, create_date, write_date
                 )
-                SELECT bucket, endpoint_id, event_type_id, direction,
-                       min(company_id),
-                       count(*),
-                       count(*) FILTER (WHERE state = 'done'),
-                       count(*) FILTER (WHERE state = 'failed'),
-                       count(*) FILTER (WHERE state = 'rejected'),
-                       percentile_disc(0.5) WITHIN GROUP (ORDER BY latency),
-                       percentile_disc(0.95) WITHIN GROUP (ORDER BY latency),
-                       max(latency),
-                       COALESCE(sum(payload_size), 0),
+                SELECT k.bucket, k.endpoint_id, t.event_type_id, k.direction,
+                       t.company_id, t.message_count, t.done_count, t.error_count,
+                       t.rejection_count, t.p50, t.p95, t.latency_max, t.size,
                        %(uid)s, %(uid)s, now() at time zone 'UTC',
                        now() at time zone 'UTC'
-                  FROM traffic
-                 GROUP BY bucket, endpoint_id, event_type_id, direction
+                  FROM minutes k
+                  -- one range of the (endpoint_id, date_received) index per minute:
+                  -- a join of the minutes with the log would let the planner merge
+                  -- whole endpoints
+                  CROSS JOIN LATERAL (
+                    SELECT m.event_type_id,
+                           min(m.company_id) AS company_id,
+                           count(*) AS message_count,
+                           count(*) FILTER (WHERE m.state = 'done') AS done_count,
+                           count(*) FILTER (WHERE m.state = 'failed') AS error_count,
+                           count(*) FILTER (WHERE m.state = 'rejected')
+                               AS rejection_count,
+                           percentile_disc(0.5) WITHIN GROUP (ORDER BY l.latency)
+                               AS p50,
+                           percentile_disc(0.95) WITHIN GROUP (ORDER BY l.latency)
+                               AS p95,
+                           max(l.latency) AS latency_max,
+                           COALESCE(sum(m.payload_size), 0) AS size
+                      FROM interop_message m
+                      CROSS JOIN LATERAL (
+                        SELECT CASE WHEN m.state = 'done'
+                                     AND m.date_finished IS NOT NULL
+                                    THEN round(EXTRACT(EPOCH FROM
+                                         m.date_finished - m.date_received) * 1000)
+                               END AS latency
+                      ) l
+                     WHERE m.endpoint_id = k.endpoint_id
+                       AND m.date_received >= k.bucket
+                       AND m.date_received < k.bucket + interval '1 minute'
+                       AND m.direction = k.direction
+                     GROUP BY m.event_type_id
+                  ) t
                 ON CONFLICT (endpoint_id, direction, bucket, COALESCE(event_type_id, 0))
                 DO UPDATE SET
                     company_id = EXCLUDED.company_id,
