@@ -99,6 +99,14 @@ ACCESS = {
         "auditor": "r",
         "service": "rwc",
     },
+    # interop_monitor
+    "interop.monitor.rollup": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.monitor.reading": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.monitor.cursor": {"manager": "r"},
+    "interop.alert.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
+    "interop.alert.event": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.metrics.key": {"manager": "rwc", "auditor": "r"},
+    "interop.metrics.key.generate": {"manager": "rwcu"},
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -144,6 +152,7 @@ ACTIONS = {
     # PHI Access on top of a role that reads attempts (see interop_outbound's
     # test_outbound_delivery)
     "interop.message.attempt": {"action_reveal_response": ()},
+    "interop.metrics.key": {"action_revoke": ("manager",)},
 }
 
 # Buttons that only open other screens: they change nothing and show only what the
@@ -167,6 +176,9 @@ NAVIGATION = {
     "action_open_message",
     "action_open_related",
     "action_open_record",
+    "action_open_figure",
+    "action_open_list",
+    "action_view_monitor_rollups",
 }
 
 # Wizards: their buttons are pressed by those who may create them (ACCESS above).
@@ -177,4 +189,5 @@ WIZARD_ACTIONS = {
     "interop.api.key.generate": ("action_generate",),
     "interop.gateway.secret.set": ("action_apply",),
     "interop.credential.set": ("action_apply",),
+    "interop.metrics.key.generate": ("action_generate",),
 }

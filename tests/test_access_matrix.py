@@ -98,6 +98,7 @@ class TestAccessMatrix(TransactionCase):
             "interop.credential",
             "interop.sync",
             "interop.message.attempt",
+            "interop.metrics.key",
         ):
             fixtures[model] = env[model].search([], limit=1)
         return fixtures

@@ -10,7 +10,13 @@
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "interop_gateway", "interop_outbound", "account"],
+    "depends": [
+        "interop",
+        "interop_gateway",
+        "interop_outbound",
+        "interop_monitor",
+        "account",
+    ],
     "data": [
         "security/ir.model.access.csv",
         "security/interop_revenue_security.xml",
@@ -29,5 +35,6 @@
         "demo/interop_endpoint_demo.xml",
         "demo/interop_visit_demo.xml",
         "demo/interop_sync_demo.xml",
+        "demo/interop_monitor_demo.xml",
     ],
 }

@@ -7,3 +7,4 @@ from . import interop_visit_line
 from . import interop_visit_payment
 from . import res_partner
 from . import interop_sync
+from . import interop_monitor_figure

@@ -8,3 +8,4 @@ from . import test_demo_users
 from . import test_revenue_settlement_sync
 from . import test_revenue_exception_context
 from . import test_demo_story
+from . import test_revenue_monitor

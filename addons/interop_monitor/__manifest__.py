@@ -1,0 +1,31 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Interop Monitoring",
+    "summary": "Integration health, business figures, alerts, Prometheus metrics",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Interop",
+    "website": "https://github.com/interop-suite/interop",
+    "author": "Interop",
+    "maintainers": ["interop-suite"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["interop"],
+    "external_dependencies": {"python": ["prometheus_client"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/interop_monitor_security.xml",
+        "data/interop_exception_category_data.xml",
+        "data/interop_monitor_cursor_data.xml",
+        "data/ir_cron_data.xml",
+        "views/interop_monitor_rollup_views.xml",
+        "views/interop_endpoint_views.xml",
+        "views/interop_monitor_reading_views.xml",
+        "views/interop_alert_rule_views.xml",
+        "views/interop_alert_event_views.xml",
+        "wizards/interop_metrics_key_generate_views.xml",
+        "views/interop_metrics_key_views.xml",
+        "views/interop_monitor_menus.xml",
+    ],
+    "demo": ["demo/interop_monitor_demo.xml"],
+}

@@ -1,0 +1,175 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import fields, models
+from odoo.tools import SQL
+
+#: the tile's figures cover the last hour
+TILE_MINUTES = 60
+
+
+class InteropEndpoint(models.Model):
+    _inherit = "interop.endpoint"
+
+    monitor_message_count = fields.Integer(
+        string="Messages (1 h)", compute="_compute_monitor_tile"
+    )
+    monitor_error_rate = fields.Float(
+        string="Error Rate (1 h, %)", compute="_compute_monitor_tile", digits=(16, 1)
+    )
+    monitor_p95_seconds = fields.Float(
+        string="p95 (1 h, s)",
+        compute="_compute_monitor_tile",
+        digits=(16, 1),
+        help="Received to done, the worst minute of the last hour.",
+    )
+    monitor_date_last_success = fields.Datetime(
+        string="Last Success",
+        compute="_compute_monitor_tile",
+        help="The minute of the last message received that went through.",
+    )
+    monitor_date_last_message = fields.Datetime(
+        string="Last Message", compute="_compute_monitor_tile"
+    )
+    monitor_uptime_24h = fields.Float(
+        string="Uptime 24 h (%)",
+        compute="_compute_monitor_tile",
+        digits=(16, 1),
+        help="Share of the minutes with traffic in which at least one message went "
+        "through (100 without traffic).",
+    )
+    monitor_uptime_7d = fields.Float(
+        string="Uptime 7 d (%)",
+        compute="_compute_monitor_uptime_7d",
+        digits=(16, 1),
+        help="Read only where shown (the list): a week of rollups is the heaviest "
+        "figure of the tile.",
+    )
+    monitor_breaker = fields.Char(
+        string="Breaker", compute="_compute_monitor_tile", help="Outbound only."
+    )
+    monitor_health = fields.Selection(
+        [("ok", "Healthy"), ("warning", "Degraded"), ("danger", "Failing")],
+        string="Health",
+        compute="_compute_monitor_tile",
+    )
+
+    def _compute_monitor_tile(self):
+        """Read from the rollups (a few rows per endpoint and minute), and the last
+        message through the endpoint/date index: never a scan of the log."""
+        Rollup = self.env["interop.monitor.rollup"].sudo()
+        since = fields.Datetime.now() - timedelta(minutes=TILE_MINUTES)
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        totals = {
+            endpoint.id: (count, errors, p95)
+            for endpoint, count, errors, p95 in Rollup._read_group(
+                [("endpoint_id", "in", ids), ("bucket", ">=", since)],
+                ["endpoint_id"],
+                ["message_count:sum", "error_count:sum", "latency_p95_ms:max"],
+            )
+        }
+        success = dict(
+            Rollup._read_group(
+                [("endpoint_id", "in", ids), ("done_count", ">", 0)],
+                ["endpoint_id"],
+                ["bucket:max"],
+            )
+        )
+        last = self._monitor_last_message_dates()
+        uptime_24h = self._monitor_uptime(24 * 60)
+        has_breaker = "breaker_state" in self._fields
+        for endpoint in self:
+            count, errors, p95 = totals.get(endpoint.id, (0, 0, 0))
+            rate = 100.0 * errors / count if count else 0.0
+            breaker = endpoint.breaker_state if has_breaker else False
+            endpoint.monitor_message_count = count
+            endpoint.monitor_error_rate = rate
+            endpoint.monitor_p95_seconds = (p95 or 0) / 1000.0
+            endpoint.monitor_date_last_success = success.get(endpoint.id, False)
+            endpoint.monitor_date_last_message = last.get(endpoint.id, False)
+            endpoint.monitor_uptime_24h = uptime_24h.get(endpoint.id, 100.0)
+            endpoint.monitor_breaker = (
+                dict(
+                    endpoint._fields["breaker_state"]._description_selection(self.env)
+                ).get(breaker)
+                if breaker
+                else False
+            )
+            if breaker == "open" or rate >= 50:
+                endpoint.monitor_health = "danger"
+            elif breaker == "half_open" or rate >= 5:
+                endpoint.monitor_health = "warning"
+            else:
+                endpoint.monitor_health = "ok"
+
+    def _compute_monitor_uptime_7d(self):
+        uptime = self._monitor_uptime(7 * 24 * 60)
+        for endpoint in self:
+            endpoint.monitor_uptime_7d = uptime.get(endpoint.id, 100.0)
+
+    def _monitor_last_message_dates(self):
+        """{endpoint id: date of its last message}, one index probe each."""
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        if not ids:
+            return {}
+        self.env["interop.message"].flush_model(["endpoint_id", "date_received"])
+        last = {}
+        for endpoint_id in ids:
+            # One query per endpoint, its id a constant: given the id as a parameter
+            # of a single query, the planner walks the date index of the whole log
+            # for an endpoint without messages.
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT date_received FROM interop_message
+                     WHERE endpoint_id = %s
+                     ORDER BY endpoint_id DESC, date_received DESC
+                     LIMIT 1
+                    """,
+                    endpoint_id,
+                )
+            )
+            row = self.env.cr.fetchone()
+            if row:
+                last[endpoint_id] = row[0]
+        return last
+
+    def _monitor_uptime(self, minutes):
+        """{endpoint id: % of its minutes with traffic (last ``minutes``) in which
+        at least one message went through}; endpoints without traffic are left
+        out."""
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        if not ids:
+            return {}
+        self.env["interop.monitor.rollup"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT endpoint_id,
+                       100.0 * count(*) FILTER (WHERE up) / count(*)
+                  FROM (SELECT endpoint_id, bucket,
+                               bool_or(done_count > 0 OR error_count = 0) AS up
+                          FROM interop_monitor_rollup
+                         WHERE endpoint_id = ANY(%s) AND bucket >= %s
+                         GROUP BY endpoint_id, bucket) AS minutes
+                 GROUP BY endpoint_id
+                """,
+                ids,
+                fields.Datetime.now() - timedelta(minutes=minutes),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    # Drill-down from the tile
+
+    def action_view_monitor_rollups(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Traffic of %(name)s", name=self.name),
+            "res_model": "interop.monitor.rollup",
+            "view_mode": "graph,pivot,list",
+            "domain": [("endpoint_id", "=", self.id)],
+            "context": {"create": False},
+        }

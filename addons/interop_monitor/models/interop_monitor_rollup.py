@@ -1,0 +1,286 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, create_index, create_unique_index
+
+#: messages read from the log per batch (one transaction each)
+DEFAULT_BATCH_SIZE = 5000
+#: seconds the rollup stays behind the clock, so that a message finished by a
+#: transaction still open when the batch runs is counted by a later batch
+DEFAULT_LAG_SECONDS = 60
+CURSOR_XMLID = "interop_monitor.interop_monitor_cursor_rollup"
+
+
+class InteropMonitorRollup(models.Model):
+    """The traffic of one endpoint, event type and direction in one minute.
+
+    Counted from the message log by :meth:`_rollup_batch`: each batch takes the
+    messages finished since the watermark and counts again, from the log, every
+    minute they were received in. A message finishing late (a retry, a replay, a
+    slow partner) recounts its minute, however old; counting a minute again gives
+    the same row, so a batch that fails half-way is simply run again.
+    """
+
+    _name = "interop.monitor.rollup"
+    _description = "Message Traffic per Minute"
+    _order = "bucket desc, endpoint_id, event_type_id"
+
+    bucket = fields.Datetime(string="Minute", required=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    endpoint_id = fields.Many2one(
+        "interop.endpoint", required=True, readonly=True, ondelete="cascade"
+    )
+    event_type_id = fields.Many2one(
+        "interop.event.type", readonly=True, ondelete="cascade"
+    )
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        readonly=True,
+    )
+    message_count = fields.Integer(string="Messages", readonly=True)
+    done_count = fields.Integer(string="Done", readonly=True)
+    error_count = fields.Integer(string="Failed", readonly=True)
+    rejection_count = fields.Integer(string="Rejected", readonly=True)
+    latency_p50_ms = fields.Integer(
+        string="Latency p50 (ms)",
+        readonly=True,
+        aggregator="max",
+        help="Received to done, of the messages done: the median.",
+    )
+    latency_p95_ms = fields.Integer(
+        string="Latency p95 (ms)",
+        readonly=True,
+        aggregator="max",
+        help="Received to done: 95 % of the messages done were at most this fast "
+        "(nearest rank). Summed over minutes, the worst minute.",
+    )
+    latency_max_ms = fields.Integer(
+        string="Latency max (ms)", readonly=True, aggregator="max"
+    )
+    payload_bytes = fields.Integer(string="Bytes", readonly=True)
+
+    def init(self):
+        # the upsert's conflict target: one row per minute and series
+        create_unique_index(
+            self.env.cr,
+            "interop_monitor_rollup_series_uniq",
+            self._table,
+            ["endpoint_id", "direction", "bucket", "COALESCE(event_type_id, 0)"],
+        )
+        # dashboards, alerts and the metrics read a company's last minutes
+        create_index(
+            self.env.cr,
+            "interop_monitor_rollup_company_bucket_idx",
+            self._table,
+            ["company_id", "bucket"],
+        )
+
+    @api.depends("bucket", "endpoint_id", "event_type_id")
+    def _compute_display_name(self):
+        for rollup in self:
+            rollup.display_name = " · ".join(
+                filter(
+                    None,
+                    [
+                        rollup.endpoint_id.name,
+                        rollup.event_type_id.code,
+                        fields.Datetime.to_string(rollup.bucket),
+                    ],
+                )
+            )
+
+    # Rolling up
+
+    @api.model
+    def _cron_rollup(self, batch_size=None):
+        """One batch per call: Odoo's scheduler commits it and calls again while
+        messages remain (``_notify_progress``)."""
+        done, remaining = self._rollup_batch(batch_size=batch_size)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _rollup_everything(self):
+        """Roll up the whole log now, to the last second (demo data, a new
+        database): in batches, in this transaction."""
+        while self._rollup_batch(lag_seconds=0)[1]:
+            pass
+
+    @api.model
+    def _rollup_batch(self, batch_size=None, lag_seconds=None):
+        """Count the next ``batch_size`` finished messages; return ``(taken,
+        remaining)`` where remaining is 1 when more may wait.
+
+        The rows and the watermark are written in the caller's transaction: both
+        or neither.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        if batch_size is None:
+            batch_size = int(
+                params.get_param(
+                    "interop_monitor.rollup_batch_size", DEFAULT_BATCH_SIZE
+                )
+            )
+        if lag_seconds is None:
+            lag_seconds = int(
+                params.get_param(
+                    "interop_monitor.rollup_lag_seconds", DEFAULT_LAG_SECONDS
+                )
+            )
+        cursor = self.env.ref(CURSOR_XMLID).sudo()
+        cr = self.env.cr
+        cursor.flush_recordset()
+        # One rollup at a time: a second run waits for this one, then starts from
+        # the watermark it moved.
+        cr.execute(
+            SQL(
+                "SELECT date_finished, message_id FROM %s WHERE id = %s FOR UPDATE",
+                SQL.identifier(cursor._table),
+                cursor.id,
+            )
+        )
+        mark_date, mark_id = cr.fetchone()
+        self.env["interop.message"].flush_model()
+        upper = fields.Datetime.now() - timedelta(seconds=lag_seconds)
+        cr.execute(
+            SQL(
+                """
+                SELECT id, date_finished FROM interop_message
+                 WHERE date_finished IS NOT NULL
+                   AND (date_finished, id) > (%s, %s)
+                   AND date_finished <= %s
+                 ORDER BY date_finished, id
+                 LIMIT %s
+                """,
+                mark_date or "-infinity",
+                mark_id or 0,
+                upper,
+                batch_size,
+            )
+        )
+        rows = cr.fetchall()
+        if not rows:
+            cursor.write({"date_run": fields.Datetime.now()})
+            return 0, 0
+        self._recount([row[0] for row in rows])
+        last_id, last_date = rows[-1]
+        cursor._move(last_date, last_id)
+        return len(rows), 1 if len(rows) >= batch_size else 0
+
+    @api.model
+    def _recount(self, message_ids):
+        """Count again, from the log, every minute of every series the messages
+        ``message_ids`` were received in (all their messages, whatever their
+        state), and write those rows."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH minutes AS (
+                    SELECT DISTINCT endpoint_id, direction,
+                           date_trunc('minute', date_received) AS bucket
+                      FROM interop_message
+                     WHERE id = ANY(%(ids)s)
+                )
+                INSERT INTO interop_monitor_rollup (
+                    bucket, endpoint_id, event_type_id, direction, company_id,
+                    message_count, done_count, error_count, rejection_count,
+                    latency_p50_ms, latency_p95_ms, latency_max_ms, payload_bytes,
+                    create_uid, write_uid, create_date, write_date
+                )
+                SELECT k.bucket, k.endpoint_id, t.event_type_id, k.direction,
+                       t.company_id, t.message_count, t.done_count, t.error_count,
+                       t.rejection_count, t.p50, t.p95, t.latency_max, t.size,
+                       %(uid)s, %(uid)s, now() at time zone 'UTC',
+                       now() at time zone 'UTC'
+                  FROM minutes k
+                  -- one range of the (endpoint_id, date_received) index per minute:
+                  -- a join of the minutes with the log would let the planner merge
+                  -- whole endpoints
+                  CROSS JOIN LATERAL (
+                    SELECT m.event_type_id,
+                           min(m.company_id) AS company_id,
+                           count(*) AS message_count,
+                           count(*) FILTER (WHERE m.state = 'done') AS done_count,
+                           count(*) FILTER (WHERE m.state = 'failed') AS error_count,
+                           count(*) FILTER (WHERE m.state = 'rejected')
+                               AS rejection_count,
+                           percentile_disc(0.5) WITHIN GROUP (ORDER BY l.latency)
+                               AS p50,
+                           percentile_disc(0.95) WITHIN GROUP (ORDER BY l.latency)
+                               AS p95,
+                           max(l.latency) AS latency_max,
+                           COALESCE(sum(m.payload_size), 0) AS size
+                      FROM interop_message m
+                      CROSS JOIN LATERAL (
+                        SELECT CASE WHEN m.state = 'done'
+                                     AND m.date_finished IS NOT NULL
+                                    THEN round(EXTRACT(EPOCH FROM
+                                         m.date_finished - m.date_received) * 1000)
+                               END AS latency
+                      ) l
+                     WHERE m.endpoint_id = k.endpoint_id
+                       AND m.date_received >= k.bucket
+                       AND m.date_received < k.bucket + interval '1 minute'
+                       AND m.direction = k.direction
+                     GROUP BY m.event_type_id
+                  ) t
+                ON CONFLICT (endpoint_id, direction, bucket, COALESCE(event_type_id, 0))
+                DO UPDATE SET
+                    company_id = EXCLUDED.company_id,
+                    message_count = EXCLUDED.message_count,
+                    done_count = EXCLUDED.done_count,
+                    error_count = EXCLUDED.error_count,
+                    rejection_count = EXCLUDED.rejection_count,
+                    latency_p50_ms = EXCLUDED.latency_p50_ms,
+                    latency_p95_ms = EXCLUDED.latency_p95_ms,
+                    latency_max_ms = EXCLUDED.latency_max_ms,
+                    payload_bytes = EXCLUDED.payload_bytes,
+                    write_uid = EXCLUDED.write_uid,
+                    write_date = EXCLUDED.write_date
+                """,
+                ids=list(message_ids),
+                uid=self.env.uid,
+            )
+        )
+        self.invalidate_model()
+
+    # Reading
+
+    @api.model
+    def _window_domain(self, company, minutes, endpoint=None, event_type=None):
+        since = fields.Datetime.now() - timedelta(minutes=minutes)
+        domain = [("company_id", "=", company.id), ("bucket", ">=", since)]
+        if endpoint:
+            domain.append(("endpoint_id", "=", endpoint.id))
+        if event_type:
+            domain.append(("event_type_id", "=", event_type.id))
+        return domain
+
+    @api.model
+    def _window_totals(self, company, minutes, endpoint=None, event_type=None):
+        """Totals of the last ``minutes``: a dict of counts, bytes and the worst
+        minute's p95 (``latency_p95_ms``)."""
+        groups = self.sudo()._read_group(
+            self._window_domain(company, minutes, endpoint, event_type),
+            [],
+            [
+                "message_count:sum",
+                "done_count:sum",
+                "error_count:sum",
+                "rejection_count:sum",
+                "payload_bytes:sum",
+                "latency_p95_ms:max",
+            ],
+        )
+        count, done, errors, rejections, size, p95 = groups[0]
+        return {
+            "message_count": count or 0,
+            "done_count": done or 0,
+            "error_count": errors or 0,
+            "rejection_count": rejections or 0,
+            "payload_bytes": size or 0,
+            "latency_p95_ms": p95 or 0,
+        }

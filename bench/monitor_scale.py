@@ -1,0 +1,180 @@
+"""Monitoring at scale: roll up a large message log, time the dashboards and metrics.
+
+Usage: python bench/monitor_scale.py -c ODOO_CONF -d DB [--messages 1000000]
+    [--days 30] [--batch 5000]
+
+DB must have interop_monitor installed. Adds --messages finished messages (received
+over the last --days, six endpoints, 1 % failed, 1 % rejected) with set-based SQL,
+moves the rollup's watermark before them, then:
+  1. rolls them up batch by batch (each batch its own transaction, as the cron does),
+     reporting messages per second and the longest batch;
+  2. times, each as the median of 5 runs: the Integration Health tiles (the
+     endpoints' monitor fields), the 15-minute window of an alert figure, the
+     operations overview's reading of every figure, and the metrics exposition.
+Prints figures only; issue 20's targets: dashboards < 200 ms, metrics < 100 ms.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+import odoo
+from odoo import api, fields
+from odoo.tools import config
+
+
+def timed(fn, runs=5):
+    durations = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        durations.append((time.perf_counter() - start) * 1000)
+    return statistics.median(durations), max(durations)
+
+
+def generate(env, messages, days, chunk=500_000):
+    cr = env.cr
+    endpoints = env["interop.endpoint"].search([("state", "=", "active")], limit=6)
+    event_type = env["interop.event.type"].search([], limit=1)
+    now = fields.Datetime.now()
+    cr.execute("SELECT coalesce(max(id), 0) FROM interop_message")
+    first = cr.fetchone()[0] + 1
+    print(f"generating {messages:,} messages over {len(endpoints)} endpoints ...")
+    done = 0
+    while done < messages:
+        n = min(chunk, messages - done)
+        cr.execute(
+            """
+            INSERT INTO interop_message (
+                direction, endpoint_id, company_id, event_type_id, state,
+                correlation_id, payload_size, date_received, date_finished,
+                attempt_count, active, event_version, content_type,
+                create_uid, write_uid, create_date, write_date)
+            SELECT 'inbound', (%(endpoints)s)[1 + i %% %(n_endpoints)s], %(company)s,
+                   %(event_type)s,
+                   CASE WHEN i %% 100 = 0 THEN 'failed'
+                        WHEN i %% 100 = 1 THEN 'rejected'
+                        ELSE 'done' END,
+                   md5(i::text), 1024, r.received,
+                   r.received + interval '1 second' * (i %% 7),
+                   1, true, 1, 'application/json', 1, 1, %(now)s, %(now)s
+              FROM generate_series(%(first)s, %(last)s) AS i,
+                   LATERAL (SELECT %(now)s - interval '1 day' * %(days)s
+                                   * (1 - (i - %(first0)s)::float8 / %(total)s)
+                                   - interval '2 minutes' AS received) AS r
+            """,
+            {
+                "endpoints": endpoints.ids,
+                "n_endpoints": len(endpoints),
+                "company": env.company.id,
+                "event_type": event_type.id,
+                "now": now,
+                "days": days,
+                "first": first + done,
+                "last": first + done + n - 1,
+                "first0": first,
+                "total": messages,
+            },
+        )
+        cr.commit()
+        done += n
+        print(f"  {done:,} messages")
+    cr.execute("ANALYZE interop_message")
+    cr.commit()
+
+
+def roll_up(env, days, batch):
+    cursor = env.ref("interop_monitor.interop_monitor_cursor_rollup")
+    cursor._move(fields.Datetime.now() - timedelta(days=days + 1), 0)
+    env.cr.commit()
+    Rollup = env["interop.monitor.rollup"]
+    total, batches, longest = 0, 0, 0.0
+    start = time.perf_counter()
+    while True:
+        batch_start = time.perf_counter()
+        taken, remaining = Rollup._rollup_batch(batch_size=batch, lag_seconds=0)
+        env.cr.commit()
+        longest = max(longest, time.perf_counter() - batch_start)
+        total += taken
+        batches += 1
+        if not remaining:
+            break
+    elapsed = time.perf_counter() - start
+    print(
+        f"rollup of {total:,} messages: {elapsed:.1f} s in {batches} batches "
+        f"({total / elapsed:,.0f} messages/s), longest batch {longest * 1000:.0f} ms"
+    )
+    env.cr.execute("ANALYZE interop_monitor_rollup")
+    env.cr.commit()
+
+
+def measure(env):
+    from odoo.addons.interop_monitor.models.interop_monitor_figure import Scope
+
+    company = env.company
+    endpoints = env["interop.endpoint"].search(
+        [("state", "in", ("active", "suspended"))]
+    )
+    Figure = env["interop.monitor.figure"]
+
+    def tiles():
+        endpoints.invalidate_recordset()
+        endpoints.read(
+            [
+                "monitor_message_count",
+                "monitor_error_rate",
+                "monitor_p95_seconds",
+                "monitor_uptime_24h",
+                "monitor_date_last_message",
+            ]
+        )
+
+    def health_list():
+        endpoints.invalidate_recordset()
+        endpoints.read(["monitor_message_count", "monitor_uptime_7d"])
+
+    def alert_figure():
+        Figure._value("error_rate", Scope(company, endpoints[:1], None, None, 15))
+
+    def overview():
+        scope = Scope(company, None, None, None, 24 * 60)
+        for code in Figure._get_figures():
+            Figure._value(code, scope)
+
+    def metrics():
+        env["interop.monitor.metrics"]._exposition(company)
+
+    for name, fn, target in (
+        ("integration health tiles", tiles, 200),
+        ("integration health list (with 7-day uptime)", health_list, 200),
+        ("alert figure (error rate, 15 min)", alert_figure, 200),
+        ("operations overview figures", overview, 200),
+        ("metrics exposition", metrics, 100),
+    ):
+        median, worst = timed(fn)
+        verdict = "OK" if median < target else f"OVER {target} ms"
+        print(f"{name}: median {median:.0f} ms, max {worst:.0f} ms  {verdict}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=5000)
+    args = parser.parse_args()
+    config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
+        generate(env, args.messages, args.days)
+        roll_up(env, args.days, args.batch)
+        measure(env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
