@@ -98,6 +98,25 @@ ACCESS = {
         "auditor": "r",
         "service": "rwc",
     },
+    # interop_supply
+    "interop.supply.order": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
+    "interop.stock.count": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
+    "interop.stock.count.line": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rc",
+    },
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -137,6 +156,7 @@ ACTIONS = {
         "action_revoke": ("manager",),
     },
     "interop.sync": {"action_run_now": ("manager",)},
+    "interop.stock.count": {"action_approve": ("manager",)},
 }
 
 # Buttons that only open other screens: they change nothing and show only what the
