@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, api, fields, models
+from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, float_round, mute_logger
 
@@ -786,7 +786,12 @@ class InteropSupplyOrder(models.Model):
             .sudo()
             ._find(DISPATCH_EVENT, direction="outbound")
         )
-        if not endpoint or not event_type or endpoint.state != "active":
+        if (
+            not endpoint
+            or not event_type
+            or endpoint.state != "active"
+            or endpoint.system_kind != "logistics"
+        ):
             return self.env["interop.message"]
         picking = self.sudo().picking_id
         payload = {
@@ -836,7 +841,8 @@ class InteropSupplyOrder(models.Model):
             ).button_validate()
             picking._message_log(
                 body=self.env._(
-                    "Shipped by the 3PL: shipment %(shipment)s, %(carrier)s %(tracking)s.",
+                    "Shipped by the 3PL: shipment %(shipment)s, %(carrier)s "
+                    "%(tracking)s.",
                     shipment=shipment["id"],
                     carrier=shipment.get("carrier") or "",
                     tracking=shipment.get("tracking_ref") or "",
@@ -918,14 +924,17 @@ class InteropSupplyOrder(models.Model):
         picking = self.sudo().picking_id.with_env(self.env)
         returned = self.env["stock.picking"]
         if picking.state == "done":
+            # as Odoo itself: the return is posted on the delivery's chatter, which
+            # needs an author with an email address (a service user has none)
             wizard = (
                 self.env["stock.return.picking"]
+                .with_user(SUPERUSER_ID)
                 .with_context(active_id=picking.id, active_model="stock.picking")
                 .create({"picking_id": picking.id})
             )
             for line in wizard.product_return_moves:
                 line.quantity = line.move_id.quantity
-            returned = wizard._create_return()
+            returned = wizard._create_return().with_env(self.env)
         elif picking and picking.state != "cancel":
             picking.action_cancel()
         self.write(
