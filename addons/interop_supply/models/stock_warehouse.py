@@ -9,7 +9,7 @@ class StockWarehouse(models.Model):
     interop_logistics_endpoint_id = fields.Many2one(
         "interop.endpoint",
         string="3PL Endpoint",
-        groups="interop.group_interop_user",
+        groups="interop.group_interop_manager",
         domain="[('system_kind', '=', 'logistics'), ('direction', '!=', 'inbound')]",
         help="The logistics provider that ships this warehouse's confirmed orders: "
         "each confirmed delivery is sent to it (held and sent in order while it is "

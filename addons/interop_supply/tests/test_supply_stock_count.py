@@ -182,3 +182,22 @@ class TestSupplyOrderAttacks(SupplyCase):
             order.read(["invoice_id"])
         with self.assertRaises(AccessError):
             order.read(["sale_order_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestSupplyRoutingAttacks(SupplyCase):
+    """Which 3PL ships a warehouse is Interop configuration: an Interop manager's."""
+
+    @mute_logger("odoo.models", "odoo.addons.base.models.ir_rule")
+    def test_attack_stock_manager_redirects_a_warehouse_to_another_endpoint(self):
+        stock_manager = new_test_user(
+            self.env,
+            login="supply_stock_manager",
+            groups="interop.group_interop_user,stock.group_stock_manager",
+        )
+        warehouse = self.warehouse.with_user(stock_manager).with_context(
+            **client_context(stock_manager)
+        )
+        with self.assertRaises(AccessError):
+            warehouse.write({"interop_logistics_endpoint_id": self.bank.id})
+        self.assertEqual(self.warehouse.interop_logistics_endpoint_id, self.logistics)
