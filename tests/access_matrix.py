@@ -107,6 +107,25 @@ ACCESS = {
     "interop.alert.event": {"user": "r", "manager": "r", "auditor": "r"},
     "interop.metrics.key": {"manager": "rwc", "auditor": "r"},
     "interop.metrics.key.generate": {"manager": "rwcu"},
+    # interop_supply
+    "interop.supply.order": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
+    "interop.stock.count": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
+    "interop.stock.count.line": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rc",
+    },
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -153,6 +172,7 @@ ACTIONS = {
     # test_outbound_delivery)
     "interop.message.attempt": {"action_reveal_response": ()},
     "interop.metrics.key": {"action_revoke": ("manager",)},
+    "interop.stock.count": {"action_approve": ("manager",)},
 }
 
 # Buttons that only open other screens: they change nothing and show only what the

@@ -101,6 +101,10 @@ class TestAccessMatrix(TransactionCase):
             "interop.metrics.key",
         ):
             fixtures[model] = env[model].search([], limit=1)
+        # interop_supply's demo: a count whose adjustment waits for approval
+        fixtures["interop.stock.count"] = env["interop.stock.count"].search(
+            [("state", "=", "to_approve")], limit=1
+        )
         return fixtures
 
     def test_every_interop_model_is_declared(self):

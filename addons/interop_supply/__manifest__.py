@@ -1,0 +1,40 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Interop Supply",
+    "summary": "Shop and CRM orders to stock, 3PL dispatch, invoice and bank, governed",
+    "version": "18.0.1.0.0",
+    "category": "Productivity/Interop",
+    "website": "https://github.com/interop-suite/interop",
+    "author": "Interop",
+    "maintainers": ["interop-suite"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": [
+        "interop",
+        "interop_gateway",
+        "interop_outbound",
+        "sale_stock",
+        "account",
+    ],
+    "external_dependencies": {"python": ["lxml"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/interop_supply_security.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/interop_event_type_data.xml",
+        "views/interop_supply_order_views.xml",
+        "views/interop_stock_count_views.xml",
+        "views/stock_warehouse_views.xml",
+        "views/interop_sync_views.xml",
+        "views/interop_supply_menus.xml",
+    ],
+    "demo": [
+        "demo/res_users_demo.xml",
+        "demo/product_demo.xml",
+        "demo/interop_endpoint_demo.xml",
+        "demo/interop_mapping_demo.xml",
+        "demo/interop_supply_order_demo.xml",
+        "demo/interop_sync_demo.xml",
+    ],
+}

@@ -1,0 +1,224 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import SupplyCase
+
+
+@tagged("post_install", "-at_install")
+class TestSupplyOrderIntake(SupplyCase):
+    """order.received through the gateway: confirmed once, reserved, or stopped with
+    an exception its owner can act on."""
+
+    def test_order_is_confirmed_reserved_and_handed_to_the_3pl(self):
+        message = self._send(self.shop, "order.received", self._order_payload())
+        self.assertEqual(message.state, "done", message.last_error)
+        order = self._order()
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "state": "reserved",
+                    "warehouse_id": self.warehouse.id,
+                    "team_id": self.team.id,
+                    "pricelist_id": self.pricelist.id,
+                    "payment_reference": "PAY-T-100",
+                    "amount_total": 20.0,
+                }
+            ],
+        )
+        self.assertTrue(order.date_received and order.date_confirmed)
+        self.assertTrue(order.date_reserved)
+        sale_order = order.sale_order_id
+        self.assertEqual(sale_order.state, "sale")
+        self.assertEqual(sale_order.client_order_ref, "T-100")
+        self.assertEqual(order.picking_id.state, "assigned")
+        self.assertEqual(order.picking_id.location_id, self.warehouse.lot_stock_id)
+        self.assertEqual(order.partner_id.ref, "C-T-100")
+        # the 3PL receives the delivery, through the outbound delivery
+        dispatch = order.dispatch_message_id
+        self.assertEqual(dispatch.endpoint_id, self.logistics)
+        self.assertEqual(dispatch.business_key, "T-100")
+        self._deliver_dispatch_requests()
+        self.assertEqual(dispatch.state, "done")
+        sent = self.remote.requests_to("/3pl/shipments")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent[0].json()["order_ref"], "T-100")
+        self.assertEqual(sent[0].json()["lines"][0]["sku"], "T-GLV")
+
+    def test_duplicate_order_is_confirmed_once(self):
+        self._send(self.shop, "order.received", self._order_payload())
+        # the shop sends the same order again, as a new event
+        again = self._send(
+            self.shop, "order.received", self._order_payload(event_id="evt-again")
+        )
+        self.assertEqual(again.state, "done", again.last_error)
+        sale_orders = self.env["sale.order"].search(
+            [("client_order_ref", "=", "T-100")]
+        )
+        self.assertEqual(len(sale_orders), 1)
+        self.assertEqual(len(self._order()), 1)
+        self.assertEqual(
+            self.env["interop.message"].search_count(
+                [
+                    ("endpoint_id", "=", self.logistics.id),
+                    ("business_key", "=", "T-100"),
+                ]
+            ),
+            1,
+        )
+
+    def test_shortage_is_an_exception_with_the_missing_quantities(self):
+        payload = self._order_payload(
+            "T-SHORT",
+            lines=[
+                {"sku": "T-GLV", "quantity": 12, "unit_price": 10.0},
+                {"sku": "T-KIT", "quantity": 1, "unit_price": 40.0},
+            ],
+        )
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "failed")
+        exception = self.assertOpenException(
+            self.supply_owner, "business_rule", message_id=message.id
+        )
+        self.assertIn("T-GLV: 2", exception.name)
+        self.assertIn("10", exception.name)
+        self.assertNotIn("T-KIT", exception.name)
+        # no silent backorder: nothing was confirmed
+        self.assertFalse(self._order("T-SHORT"))
+        self.assertFalse(
+            self.env["sale.order"].search([("client_order_ref", "=", "T-SHORT")])
+        )
+        # stock arrives; the owner retries
+        self.env["stock.quant"]._update_available_quantity(
+            self.gloves, self.warehouse.lot_stock_id, 5
+        )
+        exception.with_user(self.supply_owner).action_retry()
+        self._drain("order.received")
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self._order("T-SHORT").state, "reserved")
+        self.assertEqual(exception.state, "resolved")
+
+    def test_price_beyond_tolerance_is_an_exception(self):
+        payload = self._order_payload(
+            "T-PRICE", lines=[{"sku": "T-GLV", "quantity": 1, "unit_price": 8.0}]
+        )
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "failed")
+        exception = self.assertOpenException(
+            self.supply_owner, "business_rule", message_id=message.id
+        )
+        self.assertIn("T-GLV at 8.0 (list 10.0)", exception.name)
+        self.assertFalse(self._order("T-PRICE"))
+
+    def test_price_within_tolerance_is_accepted(self):
+        payload = self._order_payload(
+            "T-PRICE-OK", lines=[{"sku": "T-GLV", "quantity": 1, "unit_price": 10.1}]
+        )
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self._order("T-PRICE-OK").sale_order_id.amount_untaxed, 10.1)
+
+    def test_unmapped_sku_is_a_mapping_exception_replayed_after_the_fix(self):
+        payload = self._order_payload(
+            "T-MAP", lines=[{"sku": "T-NEW", "quantity": 1, "unit_price": 10.0}]
+        )
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "failed")
+        exception = self.assertOpenException(
+            self.sku_owner, "mapping", message_id=message.id
+        )
+        self.assertEqual(exception.mapping_code, "T-NEW")
+        table = self.env["interop.mapping.table"].search(
+            [("code", "=", "supply-skus"), ("endpoint_id", "=", self.shop.id)]
+        )
+        table.write(
+            {
+                "line_ids": [
+                    Command.create({"external_code": "T-NEW", "res_id": self.gloves.id})
+                ]
+            }
+        )
+        exception.with_user(self.sku_owner).action_retry()
+        self._drain("order.received")
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self._order("T-MAP").state, "reserved")
+        self.assertEqual(exception.state, "resolved")
+
+    def test_probable_duplicate_customer_is_a_conflict_never_a_merge(self):
+        existing = self.env["res.partner"].create(
+            {"name": "Rosa Park Clinic", "ref": "CRM-77", "email": "desk@rosa.example"}
+        )
+        payload = self._order_payload(
+            "T-DUP", id="SHOP-9", name="Rosa Park", email="Desk@Rosa.example"
+        )
+        partners_before = self.env["res.partner"].search_count([])
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "failed")
+        exception = self.assertOpenException(
+            self.supply_owner, "conflict", message_id=message.id
+        )
+        self.assertIn(f"#{existing.id}", exception.name)
+        self.assertIn("same email", exception.name)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners_before)
+        self.assertEqual(existing.ref, "CRM-77")
+        # a person decides it is the same customer: the cross-reference, then retry
+        self._table(
+            self.shop,
+            "supply-customers",
+            "base.model_res_partner",
+            {"SHOP-9": existing.id},
+        )
+        exception.with_user(self.supply_owner).action_retry()
+        self._drain("order.received")
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self._order("T-DUP").partner_id, existing)
+        self.assertEqual(existing.ref, "CRM-77")
+
+    def test_customer_found_by_external_id_is_not_overwritten(self):
+        existing = self.env["res.partner"].create(
+            {"name": "Known Customer", "ref": "C-KNOWN", "street": "Kept Street 1"}
+        )
+        payload = self._order_payload(
+            "T-KNOWN", id="C-KNOWN", name="Someone Else", email="new@example.com"
+        )
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self._order("T-KNOWN").partner_id, existing)
+        self.assertRecordValues(
+            existing, [{"name": "Known Customer", "street": "Kept Street 1"}]
+        )
+
+    def test_new_customer_owned_by_another_system_is_a_system_of_record_conflict(self):
+        self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "field_ids": [
+                    Command.set([self.env.ref("base.field_res_partner__email").id])
+                ],
+                "source": "endpoint",
+                "endpoint_id": self.locations.id,
+            }
+        )
+        payload = self._order_payload("T-SOR", email="someone@example.com")
+        message = self._send(self.shop, "order.received", payload)
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(
+            message.exception_ids.category_id.code,
+            "system_of_record",
+            message.last_error,
+        )
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "C-T-SOR")]))
+
+    def test_stuck_orders_are_found_by_their_delay(self):
+        self._send(self.shop, "order.received", self._order_payload())
+        order = self._order()
+        Order = self.env["interop.supply.order"]
+        self.assertFalse(order.is_stuck)
+        self.assertNotIn(order, Order.search([("is_stuck", "=", True)]))
+        self.env["ir.config_parameter"].set_param("interop_supply.stuck_hours", "-1")
+        order.invalidate_recordset(["is_stuck"])
+        self.assertTrue(order.is_stuck)
+        self.assertIn(order, Order.search([("is_stuck", "=", True)]))
