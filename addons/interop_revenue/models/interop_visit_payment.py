@@ -248,6 +248,9 @@ class InteropVisitPayment(models.Model):
         return self.create(vals)
 
     def _error(self, summary, suggested_action, records=None):
+        # the exception links the payment (and the visit it pays) or the visit
+        if records and records._name == self._name:
+            records = [records, records.visit_id]
         return BusinessRuleError(
             summary, suggested_action=suggested_action, records=records or None
         )
@@ -825,7 +828,10 @@ class InteropVisitPayment(models.Model):
         )
         if not exception:
             error = BusinessRuleError(
-                summary, suggested_action=suggested_action, records=payment or None
+                summary,
+                suggested_action=suggested_action,
+                # the payment and the visit it pays
+                records=[payment, payment.visit_id] if payment else None,
             )
             exception = Exception_._open(
                 error, endpoint=report.endpoint, event_type=report.event_type

@@ -85,6 +85,14 @@ class TestGatewayPayments(RevenueCase):
         visit = self._visit()
         self.assertEqual(len(visit.payment_ids), 1)
         self.assertEqual(visit.invoice_id.amount_residual, 550.0)
+        # the exception links the payment and the visit it pays
+        self.assertEqual(
+            {(link.res_model, link.res_id) for link in exception.link_ids},
+            {
+                ("interop.visit.payment", visit.payment_ids.id),
+                ("interop.visit", visit.id),
+            },
+        )
 
     def test_refund_reverses_the_payment(self):
         self._pay()

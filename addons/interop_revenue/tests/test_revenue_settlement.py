@@ -117,6 +117,13 @@ class TestSettlementReconciliation(SettlementCase):
                 lambda e, p=payments[name]: (e.res_model, e.res_id) == (p._name, p.id)
             )
             self.assertEqual(len(linked), 1, name)
+            self.assertEqual(
+                {(link.res_model, link.res_id) for link in linked.link_ids},
+                {
+                    (payments[name]._name, payments[name].id),
+                    ("interop.visit", payments[name].visit_id.id),
+                },
+            )
         self.assertRecordValues(
             self._payments(),
             [
