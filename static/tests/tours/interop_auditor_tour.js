@@ -1,0 +1,64 @@
+/** @odoo-module **/
+// The auditor reads and exports the audit trail, and finds no button to act on what he
+// audits (started on an exception, a change request and an endpoint by the test).
+
+import { registry } from "@web/core/registry";
+
+registry.category("web_tour.tours").add("interop_audit_export_tour", {
+    url: "/odoo/action-interop.interop_audit_entry_action",
+    steps: () => [
+        {
+            content: "The audit trail lists its entries",
+            trigger: ".o_list_view .o_data_row .o_data_cell[name='summary']",
+        },
+        {
+            content: "Select the entries of the page",
+            trigger: ".o_list_view thead .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            content: "Actions",
+            trigger: ".o_cp_action_menus .dropdown-toggle",
+            run: "click",
+        },
+        {
+            content: "Export",
+            trigger: ".o-dropdown--menu .dropdown-item:contains('Export')",
+            run: "click",
+        },
+        {
+            content: "The fields to export are listed",
+            trigger: ".o_export_data_dialog .o_export_field",
+        },
+        {
+            content: "Export them",
+            trigger: ".o_export_data_dialog .o_select_button:enabled",
+            run: "click",
+        },
+        {
+            content: "The file was produced: close the dialog",
+            trigger: ".o_export_data_dialog .o_select_button:enabled",
+            run() {
+                document.querySelector(".o_export_data_dialog .o_form_button_cancel").click();
+            },
+        },
+        {
+            content: "Back on the trail",
+            trigger: "body:not(:has(.modal)) .o_list_view .o_data_row",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("interop_read_only_form_tour", {
+    // started on the form of the record to check
+    steps: () => [
+        {
+            content: "The form is shown",
+            trigger: ".o_form_view .o_form_statusbar .o_statusbar_status",
+        },
+        {
+            content: "with no button to act on the record",
+            trigger: ".o_form_view .o_form_statusbar:not(:has(.o_statusbar_buttons button))",
+        },
+    ],
+});
