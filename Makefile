@@ -2,12 +2,13 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint bench drills bench-log help
+.PHONY: run test lint screenshots bench drills bench-log help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
+	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
 	@echo "make bench  ingestion, processing and sustained-load benchmarks (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input (minutes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
@@ -20,6 +21,9 @@ test:
 
 lint:
 	@bash tools/lint.sh
+
+screenshots:
+	@bash tools/screenshots.sh
 
 # each benchmark runs, whatever the others found; the status fails if one missed
 bench:

@@ -43,6 +43,7 @@
         "views/interop_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["interop/static/src/views/*.js"],
         "web.assets_tests": ["interop/static/tests/tours/*.js"],
     },
     "demo": [

@@ -27,6 +27,11 @@ USER_FIELDS = ("user_id", "team_id", "severity")
 # client-supplied context unlocks these fields.
 _WORKFLOW_WRITE = object()
 WORKFLOW_KEY = "interop_exception_workflow"
+#: Retry processes up to this many failed messages at once, in the request of the
+#: person who presses it; more are queued. Measured: the processing benchmark takes
+#: 4 ms a message in a batch, 14 ms alone; the demo's first attempts, on a loaded
+#: 2-core machine with cold caches, 0.7 s on average (1.9 s at most).
+RETRY_AT_ONCE_LIMIT = 10
 
 
 class InteropException(models.Model):
@@ -565,7 +570,12 @@ class InteropException(models.Model):
         return True
 
     def action_retry(self):
-        """Replay the failed messages of these exceptions (e.g. after a fix)."""
+        """Replay the failed messages of these exceptions (e.g. after a fix).
+
+        A few messages are processed at once, in this request, and the notification
+        says how it went (the form shows the exception resolved, or what failed
+        again); more are queued for the processing jobs.
+        """
         # whoever may work these exceptions may replay their messages
         self._check_workable()
         messages = self.filtered(lambda e: e.state in OPEN_STATES).affected_message_ids
@@ -577,20 +587,42 @@ class InteropException(models.Model):
         self.filtered(lambda e: e.state == "open")._write_workflow(
             {"state": "in_progress"}
         )
-        failed._replay()
+        now = len(failed) <= RETRY_AT_ONCE_LIMIT
+        failed._replay(now=now)
+        reload = {"type": "ir.actions.client", "tag": "soft_reload"}
+        pending = failed.filtered(lambda m: m.state in ("queued", "processing"))
+        if pending:
+            title = self.env._("Retry queued")
+            notice_type = "info"
+            message = self.env._(
+                "%(count)s message(s) queued again: processed within a minute. "
+                "The exception resolves itself once it goes through, or comes "
+                "back with what failed.",
+                count=len(pending),
+            )
+        elif failed.filtered(lambda m: m.state == "failed"):
+            title = self.env._("Retry failed")
+            notice_type = "warning"
+            message = self.env._(
+                "%(failed)s of %(count)s message(s) failed again: the exception says "
+                "what failed.",
+                failed=len(failed.filtered(lambda m: m.state == "failed")),
+                count=len(failed),
+            )
+        else:
+            title = self.env._("Retry succeeded")
+            notice_type = "success"
+            message = self.env._(
+                "%(count)s message(s) processed successfully.", count=len(failed)
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "info",
-                "title": self.env._("Retry queued"),
-                "message": self.env._(
-                    "%(count)s message(s) queued again: processed within a minute. "
-                    "The exception resolves itself once it goes through, or comes "
-                    "back with what failed.",
-                    count=len(failed),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "type": notice_type,
+                "title": title,
+                "message": message,
+                "next": reload,
             },
         }
 

@@ -137,7 +137,6 @@ class InteropGovernedMixin(models.AbstractModel):
                 )
             )
         ChangeRequest = self.env["interop.change.request"]
-        requests = ChangeRequest
         for record in controlled:
             request = ChangeRequest._draft_from_edit(
                 record, {f: vals[f] for f in governed}
@@ -145,8 +144,6 @@ class InteropGovernedMixin(models.AbstractModel):
             # what approval would refuse (http in production, a breaking schema...)
             # is refused now, at save, in words
             request._check_governance()
-            requests |= request
-        self._notify_drafted(requests, governed)
         rest = {k: v for k, v in vals.items() if k not in governed}
         if rest:
             super(InteropGovernedMixin, controlled).write(rest)
@@ -154,29 +151,6 @@ class InteropGovernedMixin(models.AbstractModel):
         if uncontrolled:
             super(InteropGovernedMixin, uncontrolled).write(vals)
         return True
-
-    def _notify_drafted(self, requests, fnames):
-        """Tell the user who saved that the edit awaits approval, and where."""
-        self.env.user._bus_send(
-            "simple_notification",
-            {
-                "type": "warning",
-                "sticky": True,
-                "title": self.env._("Change request drafted"),
-                "message": self.env._(
-                    "%(records)s: %(fields)s saved as %(requests)s, not applied. "
-                    "Submit it from Interop › Governance › Change Requests (or the "
-                    "Changes button of the form); it applies once another approver "
-                    "approves it.",
-                    records=", ".join(requests.mapped("res_name")),
-                    fields=", ".join(
-                        self._fields[f].get_description(self.env)["string"]
-                        for f in sorted(fnames)
-                    ),
-                    requests=", ".join(requests.mapped("name")),
-                ),
-            },
-        )
 
     @api.model
     def _normalise(self, fname, value):

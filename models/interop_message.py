@@ -991,18 +991,39 @@ class InteropMessage(models.Model):
         self._check_operator()
         return self._replay()
 
-    def _replay(self):
+    def _replay(self, now=False):
+        """Process these failed messages again, as new attempts.
+
+        ``now``: inbound messages are processed in this transaction, as a drain
+        would (each in a savepoint, as the endpoint's service user; a transient
+        fault hands the message to a job of its own), so that the operator who
+        retries a few messages sees the outcome at once. Other messages, and every
+        message otherwise, are queued for the processing jobs.
+        """
         replayable = self.filtered(lambda m: m.state == FAILED)
         if not replayable:
             raise UserError(self.env._("Only failed messages can be replayed."))
+        at_once = self.browse()
+        if now:
+            at_once = replayable.filtered(
+                lambda m: m.direction == "inbound" and m.event_type_id
+            )
         audit = self.env["interop.audit.entry"]
         for message in replayable:
-            message._enqueue()
+            if message in at_once:
+                message._set_state(QUEUED, job_uuid=False)
+            else:
+                message._enqueue()
             audit._log(
                 "message_replayed",
                 record=message,
                 summary=self.env._("Message replayed"),
             )
+        for event_type in at_once.event_type_id:
+            messages = at_once.filtered(lambda m, et=event_type: m.event_type_id == et)
+            self._job_drain(event_type.id, message_ids=messages.ids)
+        # what the drains left (beyond their batch size, held by a job): to the jobs
+        at_once.filtered(lambda m: m.state == QUEUED and not m.job_uuid)._dispatch()
         return True
 
     def action_cancel(self):

@@ -12,6 +12,7 @@ from . import test_interop_message
 from . import test_interop_phi_leaks
 from . import test_interop_processing
 from . import test_interop_retention
+from . import test_interop_tours
 from . import test_interop_ui
 from . import test_res_config_settings
 from . import test_interop_mapping

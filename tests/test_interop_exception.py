@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.interop.errors import BusinessRuleError
+from odoo.addons.interop.models.interop_exception import RETRY_AT_ONCE_LIMIT
 
 from .common import InteropMessageCase
 
@@ -102,6 +103,49 @@ class TestExceptionQueue(InteropMessageCase):
         )
         self.assertEqual(
             exception.date_deadline, fields.Datetime.to_datetime("2026-11-26 09:00:00")
+        )
+
+    def _with_job_queue(self, records):
+        """``records`` as a client's request has them: jobs are queued, not run."""
+        return records.with_context(queue_job__no_delay=False)
+
+    def test_retry_of_a_message_shows_the_exception_resolved_at_once(self):
+        message = self._failing_message()
+        exception = message.exception_ids
+        self.sor.unlink()
+        notice = self._with_job_queue(exception.with_user(self.user)).action_retry()
+        # processed in the request: the form reloads with the outcome
+        self.assertEqual(message.state, "done")
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(notice["params"]["title"], "Retry succeeded")
+        self.assertEqual(notice["params"]["next"]["tag"], "soft_reload")
+        self.assertEqual(
+            message.attempt_ids.sorted("number").mapped("result"), ["failed", "done"]
+        )
+
+    def test_retry_that_fails_again_says_so_at_once(self):
+        message = self._failing_message()
+        exception = message.exception_ids
+        notice = self._with_job_queue(exception.with_user(self.user)).action_retry()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.attempt_count, 2)
+        self.assertEqual(exception.state, "in_progress")
+        self.assertEqual(exception.occurrence_count, 2)
+        self.assertEqual(notice["params"]["title"], "Retry failed")
+
+    def test_retry_of_many_messages_is_queued(self):
+        messages = self.env["interop.message"]
+        for number in range(RETRY_AT_ONCE_LIMIT + 1):
+            messages |= self._failing_message(f"P-4{number}")
+        exception = messages.exception_ids
+        self.assertEqual(len(exception), 1)
+        self.sor.unlink()
+        notice = self._with_job_queue(exception.with_user(self.user)).action_retry()
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(exception.state, "in_progress")
+        self.assertEqual(notice["params"]["title"], "Retry queued")
+        self.assertIn(
+            f"{RETRY_AT_ONCE_LIMIT + 1} message(s) queued", notice["params"]["message"]
         )
 
     def test_failing_again_updates_the_open_exception(self):
@@ -372,8 +416,8 @@ class TestMappingFixAndReplay(InteropMessageCase):
             **fix["context"]
         ).create({"res_id": self.env.ref("base.mx").id})
         notice = exception.with_user(self.table_owner).action_retry()
-        self.assertEqual(notice["params"]["title"], "Retry queued")
-        self.assertIn("1 message(s) queued again", notice["params"]["message"])
+        self.assertEqual(notice["params"]["title"], "Retry succeeded")
+        self.assertIn("1 message(s) processed", notice["params"]["message"])
         self.assertEqual(message.state, "done")
         self.assertEqual(exception.state, "resolved")
         self.assertEqual(message.link_ids.res_ref.country_id, self.env.ref("base.mx"))

@@ -46,7 +46,8 @@ for t in */tests; do test_paths+=("$t"); done
 # Both run; the status fails when either fails; pytest's summary line comes last.
 pytest_log=$INTEROP_BUILD/pytest.log
 set +e
-ODOO_QUEUE_JOB_CHANNELS=root:0 \
+# the README's screenshots land here (make screenshots copies them into readme/images)
+ODOO_QUEUE_JOB_CHANNELS=root:0 INTEROP_SCREENSHOTS_DIR=$INTEROP_BUILD/screenshots \
     PYTHONPATH="$INTEROP_ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" python -m pytest \
     -p pytest_interop -c "$INTEROP_ROOT/setup.cfg" --rootdir "$INTEROP_BUILD/addons" \
     --odoo-config "$test_conf" --odoo-database "$TEST_DB" --odoo-http \

@@ -21,6 +21,9 @@
         "wizards/interop_gateway_secret_set_views.xml",
         "views/interop_gateway_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["interop_gateway/static/tests/tours/*.js"],
+    },
     "demo": [
         "demo/interop_event_type_demo.xml",
         "demo/interop_gateway_demo.xml",

@@ -10,5 +10,6 @@ from . import test_gateway_service
 from . import test_gateway_serving
 from . import test_gateway_signature
 from . import test_gateway_status
+from . import test_gateway_tours
 from . import test_gateway_governance
 from . import test_interop_api_key

@@ -101,7 +101,7 @@ class InteropMessage(models.Model):
                 message.sudo().job_uuid = job.uuid
         return True
 
-    def _replay(self):
+    def _replay(self, now=False):
         pages = self.filtered(lambda m: m.direction == "outbound" and m.http_method)
         pages = pages.filtered(lambda m: m.http_method == "GET")
         if pages:
@@ -111,7 +111,7 @@ class InteropMessage(models.Model):
                     "not replayed."
                 )
             )
-        return super()._replay()
+        return super()._replay(now=now)
 
     # Delivery
 

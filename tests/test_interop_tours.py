@@ -1,0 +1,110 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The demo's people at work, in Chromium: each tour clicks through the screens, then
+the test checks what the clicks did in the database."""
+
+from odoo.http import root
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestInteropTours(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Read every manifest now, in this thread (see TestOperatorScreens).
+        cls.statics = root.statics
+
+    def _user(self, login):
+        return self.env["res.users"].search([("login", "=", login)])
+
+    def test_rachel_fixes_a_mapping_and_retries_without_reloading(self):
+        exception = self.env["interop.exception"].search(
+            [("mapping_code", "=", "MEX"), ("state", "in", ("open", "in_progress"))]
+        )
+        self.assertEqual(len(exception), 1, "the demo's unmapped country code")
+        message = exception.message_id
+        self.start_tour(
+            "/odoo", "interop_exception_retry_tour", login="revenue", timeout=180
+        )
+        exception.invalidate_recordset()
+        message.invalidate_recordset()
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(message.state, "done")
+        line = self.env["interop.mapping.line"].search(
+            [("table_id", "=", exception.res_id), ("external_code", "=", "MEX")]
+        )
+        self.assertEqual(line.target_ref, self.env.ref("base.mx"))
+        self.assertEqual(line.create_uid, self._user("revenue"))
+
+    def _modified_by(self, user):
+        models = ("interop.exception", "interop.change.request", "interop.endpoint")
+        return {
+            model: self.env[model].search_count([("write_uid", "=", user.id)])
+            for model in models
+        }
+
+    def test_auditor_exports_the_trail_and_finds_no_action_button(self):
+        auditor = self._user("auditor")
+        before = self._modified_by(auditor)
+        # Odoo 18's export dialog posts a token its controller no longer takes, which
+        # odoo.http logs as a warning: the sign that the export ran
+        with self.assertLogs("odoo.http", "WARNING") as logs:
+            self.start_tour(
+                "/odoo/action-interop.interop_audit_entry_action",
+                "interop_audit_export_tour",
+                login="auditor",
+                timeout=120,
+            )
+        self.assertEqual(len(logs.output), 1, logs.output)
+        self.assertIn("web_export_xlsx> called ignoring args {'token'}", logs.output[0])
+        records = (
+            self.env["interop.exception"].search(
+                [("state", "in", ("open", "in_progress"))], limit=1
+            ),
+            self.env["interop.change.request"].search(
+                [("state", "=", "submitted")], limit=1
+            ),
+            self.env["interop.endpoint"].search([("state", "=", "active")], limit=1),
+        )
+        for record in records:
+            self.assertTrue(record, "demo data to audit")
+            action = {
+                "interop.exception": "interop.interop_exception_action",
+                "interop.change.request": "interop.interop_change_request_action",
+                "interop.endpoint": "interop.interop_endpoint_action",
+            }[record._name]
+            with self.subTest(model=record._name):
+                self.start_tour(
+                    f"/odoo/action-{action}/{record.id}",
+                    "interop_read_only_form_tour",
+                    login="auditor",
+                    timeout=90,
+                )
+        self.assertEqual(self._modified_by(auditor), before, "the auditor changed data")
+
+    def test_governed_edit_says_a_change_request_was_drafted(self):
+        endpoint = self.env.ref("interop.endpoint_logistics")
+        self.assertEqual(endpoint.state, "active")
+        self.start_tour(
+            f"/odoo/action-interop.interop_endpoint_action/{endpoint.id}",
+            "interop_governed_edit_tour",
+            login="integration",
+            timeout=120,
+        )
+        endpoint.invalidate_recordset()
+        self.assertEqual(endpoint.name, "MedSupply 3PL", "applied without approval")
+        request = self.env["interop.change.request"].search(
+            [("res_model", "=", "interop.endpoint"), ("res_id", "=", endpoint.id)]
+        )
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "submitted",
+                    "author_id": self._user("integration").id,
+                    "reason": "The 3PL renamed its service.",
+                }
+            ],
+        )
+        self.assertIn("MedSupply 3PL Logistics", request.values_json)
