@@ -9,6 +9,33 @@ from ..errors import PROBLEM_CONTENT_TYPE, Unauthorized
 from .interop_gateway import SIGNATURE_TOLERANCE
 
 API_VERSION = "1"
+LOCAL_REF = "#/$defs/"
+
+
+def _embedded_schema(schema, schema_name):
+    """``schema`` as a component of the document: its own references to its
+    ``$defs`` point to them where the document holds them, and the ``$id`` that
+    would make them relative to another document is dropped."""
+
+    def rewrite(node):
+        if isinstance(node, dict):
+            return {
+                key: (
+                    f"#/components/schemas/{schema_name}/$defs/"
+                    + value[len(LOCAL_REF) :]
+                    if key == "$ref"
+                    and isinstance(value, str)
+                    and value.startswith(LOCAL_REF)
+                    else rewrite(value)
+                )
+                for key, value in node.items()
+                if not (node is schema and key == "$id")
+            }
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    return rewrite(schema)
 #: system parameter: "True" serves the public document (no event type) to callers
 #: without a key; off by default
 PUBLIC_PARAM = "interop_gateway.public_openapi"
@@ -144,7 +171,9 @@ class InteropGatewayOpenapi(models.AbstractModel):
         paths = {}
         for code, event_type in latest.items():
             schema_name = f"{code}.v{event_type.version}"
-            schemas[schema_name] = json.loads(event_type.schema)
+            schemas[schema_name] = _embedded_schema(
+                json.loads(event_type.schema), schema_name
+            )
             paths[f"/interop/v1/inbound/{{endpoint_code}}/{code}"] = {
                 "post": self._inbound_operation(event_type, schema_name)
             }

@@ -266,7 +266,7 @@ class SupplyCase(InteropCase, HttpCase):
         """Run the pending drain of ``event`` as the job runner would."""
         self.env.invalidate_all()
         event_type = self.env["interop.event.type"]._find(event)
-        identity = self.env["interop.message"]._drain_identity(event_type)
+        identity = self.env["interop.message.dispatch"]._drain_identity(event_type)
         drains = self.env["queue.job"].search(
             [("identity_key", "=", identity), ("state", "=", "pending")]
         )

@@ -53,7 +53,7 @@ class TestConcurrentDrains(BaseCase):
         def drain(message_id):
             try:
                 with registry.cursor() as cr:
-                    Message = self._env(cr)["interop.message"]
+                    Message = self._env(cr)["interop.message.dispatch"]
                     barrier.wait(timeout=30)
                     # each drain takes one of the two deliveries, as two job runners
                     Message._job_drain(event_type_id, message_ids=[message_id])

@@ -179,7 +179,7 @@ class TestSupplyDispatch(SupplyCase):
             minutes=5
         )
         for _attempt in range(10):
-            outcome = self.logistics._job_drain()
+            outcome = self.logistics._job_deliver_held()
             if "No held message" in outcome:
                 break
         self.env.invalidate_all()
