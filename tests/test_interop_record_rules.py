@@ -6,7 +6,11 @@ from odoo.tests import new_test_user, tagged
 from .common import InteropMessageCase
 
 # Configuration every company shares on purpose: no company, no company rule.
-SHARED_MODELS = {"interop.exception.category"}
+SHARED_MODELS = {
+    "interop.exception.category",
+    # interop_monitor: the one watermark of the rollup of the whole message log
+    "interop.monitor.cursor",
+}
 
 
 @tagged("post_install", "-at_install")

@@ -172,6 +172,19 @@ class InteropAlertRule(models.Model):
                         )
                     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # a rule is born quiet: created "firing" on someone's exception, its first
+        # evaluation would resolve that exception
+        if any(STATE_FIELDS.intersection(vals) for vals in vals_list):
+            raise AccessError(
+                self.env._(
+                    "Whether an alert fires is measured by Odoo, every minute: a new "
+                    "rule starts quiet."
+                )
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
         # who may not write rules at all is told so first, whatever they write
         self.check_access("write")
@@ -220,7 +233,17 @@ class InteropAlertRule(models.Model):
     def _cron_evaluate(self):
         rules = self.sudo().search([("active", "=", True)])
         for rule in rules:
-            rule._evaluate()
+            # one rule's failure (a figure of a module being upgraded...) leaves the
+            # others evaluated
+            try:
+                with self.env.cr.savepoint():
+                    rule._evaluate()
+            except Exception as error:  # noqa: BLE001 - logged, the others run
+                _logger.error(
+                    "Interop alert rule %s could not be evaluated: %s",
+                    rule.id,
+                    type(error).__name__,
+                )
         self.env["ir.cron"]._notify_progress(done=len(rules), remaining=0)
 
     def _evaluate(self):

@@ -196,3 +196,21 @@ class TestAlertRule(MonitorCase):
         self._evaluate_at(5)
         with self.assertRaises(AccessError):
             self.rule.event_ids.with_user(self.manager).write({"kind": "recovered"})
+
+    def test_attack_manager_creates_a_firing_rule_to_resolve_an_exception(self):
+        target = self.env["interop.exception"].search(
+            [("state", "in", ("open", "in_progress"))], limit=1
+        )
+        self.assertTrue(target, "the demo data has open exceptions")
+        with self.assertRaises(AccessError):
+            self.env["interop.alert.rule"].with_user(self.manager).create(
+                {
+                    "name": "Resolver",
+                    "figure": "message_count",
+                    "threshold": 1000000,
+                    "user_id": self.manager.id,
+                    "state": "firing",
+                    "exception_id": target.id,
+                }
+            )
+        self.assertIn(target.state, ("open", "in_progress"))

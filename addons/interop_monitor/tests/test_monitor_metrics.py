@@ -6,6 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, tagged
 
 from .common import MonitorCase
@@ -162,3 +163,12 @@ class TestMetricsRoute(MonitorCase, HttpCase):
                 self.metrics_key_record.with_user(self.manager).with_context(
                     interop_metrics_revoking=True
                 ).write(vals)
+
+    def test_neutralized_copy_refuses_the_production_scraper(self):
+        self.assertEqual(self._scrape(self.metrics_key).status_code, 200)
+        for query in get_neutralization_queries(["interop_monitor"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        self.assertEqual(self.metrics_key_record.state, "revoked")
+        self.assertProblem(self._scrape(self.metrics_key), 401)
