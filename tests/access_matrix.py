@@ -98,6 +98,16 @@ ACCESS = {
         "auditor": "r",
         "service": "rwc",
     },
+    # interop_standards
+    "interop.appointment": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
+    "interop.remittance": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.remittance.claim": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.remittance.import": {"manager": "rwc"},
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -170,4 +180,5 @@ WIZARD_ACTIONS = {
     "interop.api.key.generate": ("action_generate",),
     "interop.gateway.secret.set": ("action_apply",),
     "interop.credential.set": ("action_apply",),
+    "interop.remittance.import": ("action_import",),
 }
