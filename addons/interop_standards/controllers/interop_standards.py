@@ -39,6 +39,29 @@ class InteropStandardsController(InteropGatewayController):
         Bundle, or an OperationOutcome."""
         return self._standard("interop.fhir.adapter", endpoint_code)
 
+    @http.route(
+        "/interop/v1/x12/<string:endpoint_code>",
+        auth=GATEWAY_AUTH,
+        methods=["POST"],
+        **ROUTE_OPTIONS,
+    )
+    def x12(self, endpoint_code, **_params):
+        """Import an X12 835 remittance file: 200 with what it became, a problem
+        (422 with the reasons) when it is rejected whole."""
+        httprequest = request.httprequest
+        try:
+            answer = request.env["interop.x12.adapter"]._accept(
+                endpoint_code,
+                httprequest.headers,
+                lambda size: read_at_most(_input_stream(httprequest), size),
+                length=httprequest.content_length,
+            )
+        except Exception as error:  # noqa: BLE001 - every refusal is a problem
+            return self._problem(error)
+        return request.make_json_response(
+            answer.body, headers=list(answer.headers.items()), status=answer.status
+        )
+
     def _standard(self, adapter, endpoint_code):
         httprequest = request.httprequest
         try:

@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
 from .interop_x12_adapter import PLB_CODES
 
@@ -42,6 +43,12 @@ class InteropRemittance(models.Model):
     amount = fields.Monetary(string="Payment (BPR02)", readonly=True)
     amount_plb = fields.Monetary(string="Provider Adjustments (PLB)", readonly=True)
     plb_summary = fields.Text(string="Provider Adjustments", readonly=True)
+    plb_move_id = fields.Many2one(
+        "account.move",
+        string="Provider Adjustment Entry",
+        readonly=True,
+        groups="account.group_account_invoice",
+    )
     claim_ids = fields.One2many(
         "interop.remittance.claim", "remittance_id", readonly=True
     )
@@ -120,3 +127,72 @@ class InteropRemittance(models.Model):
                 "claim_ids": claims,
             }
         )
+
+    def _post_provider_adjustments(self):
+        """Post the PLB total on the payment journal: the payer paid the claims
+        minus it (BPR02), so the bank is credited what it withheld (an
+        overpayment recovered, a withholding) against the journal's loss
+        account, or debited what it added (interest) against its profit account.
+        Posted by the endpoint's service user."""
+        self.ensure_one()
+        amount = self.amount_plb
+        if self.currency_id.is_zero(amount):
+            return self.env["account.move"]
+        endpoint = self.endpoint_id
+        service_user = endpoint.service_user_id
+        journal = endpoint._get_revenue_journal()
+        counterpart = (
+            journal.loss_account_id if amount > 0 else journal.profit_account_id
+        )
+        # the claims' payments wait on the journal's outstanding receipts account
+        # for the deposit (BPR02) to match them: the adjustment joins them there
+        outstanding = (
+            journal.inbound_payment_method_line_ids[:1].payment_account_id
+            or journal.default_account_id
+        )
+        if not journal or not outstanding or not counterpart:
+            raise UserError(
+                self.env._(
+                    "The provider adjustments of remittance %(trace)s cannot be "
+                    "posted: the payment journal of %(endpoint)s needs a bank account "
+                    "an outstanding receipts account and a profit and a loss account.",
+                    trace=self.name,
+                    endpoint=endpoint.display_name,
+                )
+            )
+        label = self.env._(
+            "Provider adjustments of remittance %(trace)s", trace=self.name
+        )
+        magnitude = abs(amount)
+        bank_line = {
+            "name": label,
+            "account_id": outstanding.id,
+            "debit": 0.0 if amount > 0 else magnitude,
+            "credit": magnitude if amount > 0 else 0.0,
+        }
+        counterpart_line = {
+            "name": label,
+            "account_id": counterpart.id,
+            "debit": bank_line["credit"],
+            "credit": bank_line["debit"],
+        }
+        move = (
+            self.env["account.move"]
+            .with_user(service_user)
+            .with_company(endpoint.company_id)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": self.date_payment or fields.Date.context_today(self),
+                    "ref": label,
+                    "line_ids": [
+                        Command.create(bank_line),
+                        Command.create(counterpart_line),
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        self.sudo().plb_move_id = move
+        return move

@@ -22,8 +22,16 @@ from odoo import api, models
 from odoo.tools import file_open
 
 from odoo.addons.interop.errors import BusinessRuleError
+from odoo.addons.interop_gateway.errors import (
+    BadRequest,
+    IdempotencyConflict,
+    ValidationFailed,
+)
+from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 
+X12_PATH = "/interop/v1/x12/%s"
 X12_CONTENT_TYPE = "application/edi-x12"
+X12_MEDIA_TYPES = (X12_CONTENT_TYPE, "text/plain")
 ORIGINAL_EVENT = "x12.remittance_835"
 CANONICAL_EVENT = "payment.status"
 DENIED = "4"
@@ -145,6 +153,53 @@ class InteropX12Adapter(models.AbstractModel):
     _description = "Interop X12 835 Adapter"
 
     @api.model
+    def _accept(self, endpoint_code, headers, read_body, length=None):
+        """Import one 835 file posted to ``/interop/v1/x12/<endpoint>`` (a batch
+        sync or a clearinghouse pushing its files): the JSON gateway's key,
+        signature, throttling and size checks; the key must be allowed to send
+        payment.status. 200 with the remittance, 422 with the reasons of a
+        rejection (logged rejected), 409 for a trace number already imported
+        with other content."""
+        gateway = self.env["interop.gateway"]
+        credential, endpoint, body = gateway._accept_standard(
+            endpoint_code,
+            X12_PATH % endpoint_code,
+            headers,
+            read_body,
+            length,
+            X12_MEDIA_TYPES,
+        )
+        gateway._get_event_type(endpoint, credential, CANONICAL_EVENT)
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            raise BadRequest("The body is not UTF-8 text.") from None
+        # sudo: the record of the authenticated key's endpoint
+        imported = self._import_835(
+            self.env["interop.endpoint"].sudo().browse(endpoint.id), text
+        )
+        message_id = imported.message.id if imported.message else None
+        if imported.reasons and imported.repeat:
+            raise IdempotencyConflict(message_id=message_id)
+        if imported.reasons:
+            raise ValidationFailed(
+                "The file was rejected whole: see the violations.",
+                message_id=message_id,
+                violations=imported.reasons,
+            )
+        remittance = imported.remittance
+        return Answer(
+            200,
+            {
+                "message_id": message_id,
+                "status": "repeat" if imported.repeat else "imported",
+                "trace": remittance.name if remittance else None,
+                "claims": len(remittance.claim_ids) if remittance else 0,
+            },
+            {"Location": MESSAGE_URL % message_id} if message_id else {},
+        )
+
+    @api.model
     def _import_835(self, endpoint, text):
         """Import one 835 file sent by ``endpoint`` (a record); return an
         :data:`Imported`. A file that does not validate or balance is logged
@@ -159,6 +214,8 @@ class InteropX12Adapter(models.AbstractModel):
         if not reasons:
             remittance = self._read(text)
             reasons = self._check_balance(remittance)
+        if not reasons:
+            remittance["currency"] = endpoint.company_id.currency_id.name
         if reasons:
             message = Adapter._log_rejected(
                 profile, ORIGINAL_EVENT, body, X12_CONTENT_TYPE, reasons
@@ -175,8 +232,12 @@ class InteropX12Adapter(models.AbstractModel):
                     trace=remittance["trace"],
                 )
                 return Imported(None, message, [reason], True)
-            existing = self.env["interop.remittance"].search(
-                [("message_id", "=", repeat[0])], limit=1
+            # sudo: the remittance of the file already imported (a partner
+            # system importing through the gateway reads nothing else of it)
+            existing = (
+                self.env["interop.remittance"]
+                .sudo()
+                .search([("message_id", "=", repeat[0])], limit=1)
             )
             return Imported(existing, message, [], True)
         paid = [
@@ -211,6 +272,7 @@ class InteropX12Adapter(models.AbstractModel):
                 ),
             )
         )
+        record._post_provider_adjustments()
         self._raise_claim_exceptions(endpoint, stored.original, record)
         return Imported(record, stored.original, [], False)
 
@@ -324,6 +386,7 @@ class InteropX12Adapter(models.AbstractModel):
         for node in reader.iter_segments("2100"):
             seg_id = node.id
             if seg_id == "BPR":
+                remittance["payments"] = remittance.get("payments", 0) + 1
                 remittance["amount"] = _amount(node.get_value("BPR02"))
                 remittance["date"] = node.get_value("BPR16")
             elif seg_id == "TRN":
@@ -378,6 +441,14 @@ class InteropX12Adapter(models.AbstractModel):
 
     def _check_balance(self, remittance):
         """BPR02 = Σ CLP04 − Σ PLB amounts, or the discrepancy in words."""
+        if remittance.get("payments", 0) != 1:
+            return [
+                self.env._(
+                    "The file holds %(count)s payments (BPR): import one 835 "
+                    "transaction per file.",
+                    count=remittance.get("payments", 0),
+                )
+            ]
         paid = sum((claim["paid"] for claim in remittance["claims"]), Decimal(0))
         plb = sum((amount for _code, amount in remittance["plb"]), Decimal(0))
         expected = paid - plb
@@ -408,7 +479,7 @@ class InteropX12Adapter(models.AbstractModel):
             "id": f"{remittance['trace']}/{claim['payer_ref'] or claim['ref']}",
             "invoice_ref": claim["ref"],
             "amount": float(claim["paid"]),
-            "currency": self.env.company.currency_id.name,
+            "currency": remittance["currency"],
             "status": "captured",
         }
         if occurred:

@@ -30,6 +30,9 @@ class TestX12Remittance(StandardsCase):
             cls.env["interop.visit"].search([("name", "=", name)]).invoice_id
             for name in ("V-835-1", "V-835-2", "V-835-3")
         ]
+        cls.gateway_key = cls.env["interop.api.key"]._generate(
+            cls.gateway, "Remittance test key"
+        )[1]
         cls.manager = new_test_user(
             cls.env,
             login="era_manager",
@@ -108,6 +111,16 @@ class TestX12Remittance(StandardsCase):
         self.assertAlmostEqual(self.invoices[1].amount_residual, 155.0)
         self.assertEqual(self.invoices[2].payment_state, "not_paid")
         self.assertEqual(self._visit("V-835-1").state, "paid")
+        # the 25.00 the payer withheld (PLB WO) is posted on the payment journal
+        entry = remittance.plb_move_id
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(entry.journal_id, self.journal)
+        loss = entry.line_ids.filtered(
+            lambda line: line.account_id == self.journal.loss_account_id
+        )
+        self.assertEqual(loss.debit, 25.0)
+        self.assertEqual(sum(entry.line_ids.mapped("credit")), 25.0)
+        self.assertIn("Overpayment recovery (WO): 25.00", remittance.plb_summary)
 
     def test_denial_and_partial_payment_reach_the_revenue_owner_in_words(self):
         remittance = self._import(self._era()).remittance_id
@@ -203,3 +216,39 @@ class TestX12Remittance(StandardsCase):
         self.assertNotIn("TESTPERSON", shown)
         self.assertIn("NM1*", shown)
         self.assertIn("ISA*", shown)
+
+    # Through the gateway (a batch sync or a clearinghouse pushing its files)
+
+    def _post_era(self, text, key=None):
+        return self._post(
+            f"/interop/v1/x12/{self.gateway.code}",
+            text,
+            "application/edi-x12",
+            key=key or self.gateway_key,
+            signed=False,
+        )
+
+    def test_era_posted_to_the_gateway_is_imported_once(self):
+        answer = self._post_era(self._era())
+        self.assertEqual(answer.status_code, 200, answer.text)
+        self.assertEqual(answer.json()["status"], "imported")
+        self.assertEqual(answer.json()["claims"], 3)
+        again = self._post_era(self._era())
+        self.assertEqual(again.json()["status"], "repeat")
+        self.assertEqual(len(self._remittances()), 1)
+
+    def test_unbalanced_era_posted_to_the_gateway_is_a_422_naming_it(self):
+        answer = self._post_era(self._era(bpr="1150.00"))
+        self.assertEqual(answer.status_code, 422, answer.text)
+        problem = answer.json()
+        self.assertIn("discrepancy of 25.00", problem["violations"][0])
+        self.assertEqual(
+            self.env["interop.message"].browse(problem["message_id"]).state, "rejected"
+        )
+        self.assertFalse(self._remittances())
+
+    def test_attack_wrong_key_on_the_x12_route_is_refused_as_by_the_gateway(self):
+        answer = self._post_era(self._era(), key="iop_" + "3" * 40)
+        self.assertEqual(answer.status_code, 401)
+        self.assertEqual(answer.headers["Content-Type"], "application/problem+json")
+        self.assertFalse(self._originals_of_gateway())
