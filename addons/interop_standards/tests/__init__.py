@@ -3,3 +3,4 @@
 from . import test_hl7_gateway
 from . import test_fhir_gateway
 from . import test_x12_remittance
+from . import test_mllp_bridge
