@@ -2,7 +2,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint screenshots bench drills bench-log help
+.PHONY: run test lint screenshots bench drills bench-log mllp help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench  ingestion, processing and sustained-load benchmarks (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input (minutes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
+	@echo "make mllp  MLLP bridge for HL7 senders without HTTP (INTEROP_ENDPOINT, INTEROP_API_KEY)"
 
 run:
 	@bash tools/run.sh
@@ -38,3 +39,7 @@ drills:
 
 bench-log:
 	@bash tools/bench_log.sh $(BENCH_ARGS)
+
+# HL7 senders that cannot speak HTTP: MLLP in, the gateway's HL7 route out
+mllp:
+	@bash tools/run_mllp.sh

@@ -114,6 +114,13 @@ ACCESS = {
         "auditor": "r",
         "service": "rwc",
     },
+    # interop_standards
+    "interop.appointment": {
+        "user": "r",
+        "manager": "r",
+        "auditor": "r",
+        "service": "rwc",
+    },
     "interop.stock.count": {
         "user": "r",
         "manager": "r",
@@ -126,6 +133,9 @@ ACCESS = {
         "auditor": "r",
         "service": "rc",
     },
+    "interop.remittance": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.remittance.claim": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.remittance.import": {"manager": "rwc"},
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -210,4 +220,5 @@ WIZARD_ACTIONS = {
     "interop.gateway.secret.set": ("action_apply",),
     "interop.credential.set": ("action_apply",),
     "interop.metrics.key.generate": ("action_generate",),
+    "interop.remittance.import": ("action_import",),
 }

@@ -36,6 +36,8 @@ def _embedded_schema(schema, schema_name):
         return node
 
     return rewrite(schema)
+
+
 #: system parameter: "True" serves the public document (no event type) to callers
 #: without a key; off by default
 PUBLIC_PARAM = "interop_gateway.public_openapi"

@@ -1,0 +1,3 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import interop_standards
