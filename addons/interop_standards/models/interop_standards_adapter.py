@@ -12,8 +12,8 @@ from odoo.addons.interop.models.interop_message import (
     PROCESSING,
     REJECTED,
     VALIDATED,
+    _quiet_handler_sql_errors,
 )
-from odoo.addons.interop_gateway.models.interop_gateway import _expected_sql_error
 
 #: what an adapter stored for one original message
 Stored = namedtuple("Stored", "original children repeat")
@@ -102,7 +102,7 @@ class InteropStandardsAdapter(models.AbstractModel):
         Message = self._service_messages(endpoint)
         endpoint_rec = self._endpoint_record(endpoint)
         try:
-            with self.env.cr.savepoint(), _expected_sql_error():
+            with self.env.cr.savepoint(), _quiet_handler_sql_errors():
                 original = Message._log_message(
                     endpoint_rec,
                     self._original_event_type(original_code),
