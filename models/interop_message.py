@@ -1019,9 +1019,10 @@ class InteropMessage(models.Model):
                 record=message,
                 summary=self.env._("Message replayed"),
             )
+        dispatch = self.env["interop.message.dispatch"]
         for event_type in at_once.event_type_id:
             messages = at_once.filtered(lambda m, et=event_type: m.event_type_id == et)
-            self._job_drain(event_type.id, message_ids=messages.ids)
+            dispatch._job_drain(event_type.id, message_ids=messages.ids)
         # what the drains left (beyond their batch size, held by a job): to the jobs
         at_once.filtered(lambda m: m.state == QUEUED and not m.job_uuid)._dispatch()
         return True
