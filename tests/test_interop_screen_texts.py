@@ -44,6 +44,8 @@ class TestEveryScreenExplainsItself(InteropCase):
             if menu.action
             and menu.action._name == "ir.actions.act_window"
             and menu.action.res_model != "res.config.settings"
+            # a wizard opens a form in a dialog: there is no list to be empty
+            and menu.action.target != "new"
             and "o_view_nocontent_smiling_face" not in (menu.action.help or "")
         ]
         self.assertEqual(missing, [])
