@@ -1,7 +1,10 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import hmac
 import logging
 import os
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -30,6 +33,32 @@ def parse_keys(spec):
             raise ValueError(f"malformed encryption key entry for key id {key_id!r}")
         keys.append((key_id, Fernet(key.encode())))
     return keys
+
+
+#: the hash of API keys (gateway and metrics keys): salted PBKDF2-SHA256
+KEY_HASH_ALGORITHM = "pbkdf2_sha256"
+# Keys are 160 random bits: a slow hash adds nothing against guessing. These rounds,
+# as Odoo's own API keys, cost a few milliseconds, paid once per key and worker
+# thanks to the callers' caches of verified keys.
+KEY_HASH_ROUNDS = 6000
+
+
+def hash_key(key, salt=None, rounds=KEY_HASH_ROUNDS):
+    """``pbkdf2_sha256$<rounds>$<salt>$<hash>`` of ``key``, with a new salt unless
+    given."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", key.encode(), salt.encode(), rounds)
+    return f"{KEY_HASH_ALGORITHM}${rounds}${salt}${digest.hex()}"
+
+
+def verify_key(key, stored):
+    """True when ``key`` matches the ``stored`` result of :func:`hash_key`."""
+    algorithm, _sep, rest = (stored or "").partition("$")
+    rounds, _sep, rest = rest.partition("$")
+    salt, _sep, _digest = rest.partition("$")
+    if algorithm != KEY_HASH_ALGORITHM or not rounds.isdigit() or not salt:
+        return False
+    return hmac.compare_digest(hash_key(key, salt, int(rounds)), stored)
 
 
 class InteropCrypto(models.AbstractModel):

@@ -1,23 +1,19 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
-import hmac
 import secrets
 from collections import namedtuple
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.interop.models.interop_crypto import hash_key, verify_key
+
 #: every key starts with this marker, so that leaked keys are easy to recognise
 KEY_MARKER = "iop_"
 #: characters after the marker stored in clear to find the key
 PREFIX_SIZE = 8
 MIN_KEY_SIZE = 24
-HASH_ALGORITHM = "pbkdf2_sha256"
-# Keys are 160 random bits: a slow hash adds nothing against guessing. These rounds,
-# as Odoo's own API keys, cost a few milliseconds, paid once per key and worker
-# thanks to the cache of verified keys.
-HASH_ROUNDS = 6000
 #: bound of the in-memory cache of verified keys (per process)
 VERIFIED_CACHE_SIZE = 4096
 
@@ -41,24 +37,6 @@ _GENERATING = object()
 
 #: what a request is authenticated as
 Credential = namedtuple("Credential", "key_id endpoint_id scope_ids")
-
-
-def hash_key(key, salt=None, rounds=HASH_ROUNDS):
-    """``pbkdf2_sha256$<rounds>$<salt>$<hash>`` of ``key``, with a new salt unless
-    given."""
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", key.encode(), salt.encode(), rounds)
-    return f"{HASH_ALGORITHM}${rounds}${salt}${digest.hex()}"
-
-
-def verify_key(key, stored):
-    """True when ``key`` matches the ``stored`` result of :func:`hash_key`."""
-    algorithm, _sep, rest = (stored or "").partition("$")
-    rounds, _sep, rest = rest.partition("$")
-    salt, _sep, _digest = rest.partition("$")
-    if algorithm != HASH_ALGORITHM or not rounds.isdigit() or not salt:
-        return False
-    return hmac.compare_digest(hash_key(key, salt, int(rounds)), stored)
 
 
 def key_prefix(key):

@@ -1,18 +1,17 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
-import hmac
 import secrets
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
+from odoo.addons.interop.models.interop_crypto import hash_key, verify_key
+
 #: every metrics key starts with this marker (gateway keys start with iop_)
 KEY_MARKER = "iom_"
 PREFIX_SIZE = 8
 MIN_KEY_SIZE = 24
-HASH_ALGORITHM = "pbkdf2_sha256"
-HASH_ROUNDS = 6000
 VERIFIED_CACHE_SIZE = 256
 
 # {(db, sha256 of the key): stored hash} of keys verified in this process; the key
@@ -25,21 +24,6 @@ GENERATING_KEY = "interop_metrics_generating"
 PROTECTED_FIELDS = {"prefix", "key_hash", "company_id", "state", "date_revoked"}
 _REVOKING = object()
 REVOKING_KEY = "interop_metrics_revoking"
-
-
-def hash_key(key, salt=None, rounds=HASH_ROUNDS):
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", key.encode(), salt.encode(), rounds)
-    return f"{HASH_ALGORITHM}${rounds}${salt}${digest.hex()}"
-
-
-def verify_key(key, stored):
-    algorithm, _sep, rest = (stored or "").partition("$")
-    rounds, _sep, rest = rest.partition("$")
-    salt, _sep, _digest = rest.partition("$")
-    if algorithm != HASH_ALGORITHM or not rounds.isdigit() or not salt:
-        return False
-    return hmac.compare_digest(hash_key(key, salt, int(rounds)), stored)
 
 
 def key_prefix(key):
