@@ -33,8 +33,12 @@ class TestMetricsRoute(MonitorCase, HttpCase):
         return self.url_open(METRICS_URL + params, headers=headers)
 
     def _traffic_now(self):
-        # the watermark stands where the demo data left it: count from before
-        now = fields.Datetime.now() - timedelta(minutes=3)
+        # the watermark stands where the demo data left it: count from before.
+        # All six messages in one minute (its start), whatever the clock's second:
+        # a minute is recounted when one of its messages finishes.
+        now = (fields.Datetime.now() - timedelta(minutes=3)).replace(
+            second=0, microsecond=0
+        )
         self.cursor._move(now - timedelta(minutes=1), 0)
         for i in range(4):
             self._message(now + timedelta(seconds=i), 2)
