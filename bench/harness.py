@@ -144,6 +144,10 @@ class OdooServer:
             self.db,
             *([f"--db-filter=^{self.db}$"] if self.db_filter else []),
             f"--http-port={self.port}",
+            # loopback only, and a websocket (gevent) port of its own: Odoo's default
+            # 8072 on every interface collides with any other Odoo on the machine
+            f"--http-interface={HOST}",
+            f"--gevent-port={free_port(self.port + 20000)}",
             f"--workers={self.workers}",
             "--max-cron-threads=1",
             f"--load={load}",
