@@ -5,6 +5,8 @@ from . import interop_team
 from . import interop_endpoint
 from . import interop_event_type
 from . import interop_system_of_record
+from . import interop_message_intake
+from . import interop_message_processing
 from . import interop_message
 from . import interop_message_dispatch
 from . import interop_retention
