@@ -15,6 +15,7 @@ from . import interop_message_attempt
 from . import interop_message_link
 from . import interop_exception_category
 from . import interop_exception_rule
+from . import interop_exception_routing
 from . import interop_exception
 from . import interop_exception_link
 from . import interop_handler_record
