@@ -7,8 +7,6 @@ from odoo.addons.interop.errors import TransportError
 from odoo.addons.interop.models.interop_message import FAILED, PROCESSING, QUEUED
 from odoo.addons.queue_job.job import identity_exact
 
-#: HTTP statuses that say our credentials, or our configuration, are wrong
-
 
 class InteropMessage(models.Model):
     _name = "interop.message"

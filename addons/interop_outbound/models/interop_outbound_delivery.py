@@ -24,11 +24,9 @@ from ..outbound import (
     BUSY,
     CONFIGURATION,
     CREDENTIALS,
-    RESPONSE_MAX_BYTES,
     CallResult,
     backoff_seconds,
-    classify_status,
-    parse_retry_after,
+    classify_response,
 )
 from ..transaction import run_in_own_transaction
 from .interop_endpoint import BREAKER_CLOSED, BREAKER_OPEN
@@ -284,29 +282,22 @@ class InteropOutboundDelivery(models.AbstractModel):
         return response
 
     def _classify_response(self, response, latency):
+        """The ``CallResult`` of the remote's ``response``, its error worded for the
+        endpoint's technical owner (the policy is ``outbound.classify_response``)."""
         endpoint = self.endpoint_id
-        status = response.status_code
-        result = CallResult(
-            status=status,
-            latency_ms=latency,
-            body=response.content[:RESPONSE_MAX_BYTES],
-            content_type=response.headers.get("Content-Type", "")[:100],
-            reached=True,
+        result = classify_response(
+            response.status_code,
+            response.headers,
+            response.content,
+            latency,
+            fields.Datetime.now(),
         )
-        kind = classify_status(status)
+        kind, status = result.kind, result.status
         if kind == ACCEPTED:
             return result
         words = {"endpoint": endpoint.name, "status": status}
         owner = endpoint.technical_owner_id or None
         if kind == BUSY:
-            result.retry_after = parse_retry_after(
-                response.headers.get("Retry-After"), fields.Datetime.now()
-            )
-            result.transient = True
-            # a 5xx counts against the circuit; a 429 (slow down) neither opens nor
-            # closes it
-            result.reached = False
-            result.breaker_failure = status >= 500
             result.error = TransportError(
                 self.env._(
                     "%(endpoint)s answered HTTP %(status)s (busy or failing).",

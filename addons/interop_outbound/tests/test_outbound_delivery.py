@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
+from datetime import datetime
 from unittest.mock import patch
 
 import requests
@@ -14,6 +15,8 @@ from ..outbound import (
     CONFIGURATION,
     CREDENTIALS,
     REJECTED,
+    RESPONSE_MAX_BYTES,
+    classify_response,
     classify_status,
 )
 from .common import Answer, OutboundCase, unused_port
@@ -386,3 +389,34 @@ class TestResponseClassification(BaseCase):
         self.assertEqual(
             {status: classify_status(status) for status in expected}, expected
         )
+
+    def _answer(self, status, **headers):
+        return classify_response(
+            status,
+            requests.structures.CaseInsensitiveDict(headers),
+            b"x" * (RESPONSE_MAX_BYTES + 10),
+            42,
+            datetime(2026, 1, 1, 12, 0, 0),
+        )
+
+    def test_a_failing_remote_is_tried_again_after_its_retry_after(self):
+        result = self._answer(503, **{"retry-after": "120"})
+        self.assertEqual(
+            (result.kind, result.transient, result.breaker_failure, result.reached),
+            (BUSY, True, True, False),
+        )
+        self.assertEqual(result.retry_after, 120)
+
+    def test_a_remote_asking_to_slow_down_does_not_count_against_its_circuit(self):
+        result = self._answer(429, **{"Retry-After": "Thu, 01 Jan 2026 12:01:00 GMT"})
+        self.assertEqual((result.transient, result.breaker_failure), (True, False))
+        self.assertEqual(result.retry_after, 60)
+
+    def test_a_refusal_is_final_and_its_answer_kept_within_bounds(self):
+        result = self._answer(422, **{"Content-Type": "application/problem+json"})
+        self.assertEqual(
+            (result.kind, result.transient, result.reached, result.latency_ms),
+            (REJECTED, False, True, 42),
+        )
+        self.assertEqual(len(result.body), RESPONSE_MAX_BYTES)
+        self.assertEqual(result.content_type, "application/problem+json")
