@@ -3,8 +3,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.interop.errors import TransportError
-from odoo.addons.interop.models.interop_message import FAILED, PROCESSING, QUEUED
+from odoo.addons.interop.models.interop_message import QUEUED
 from odoo.addons.queue_job.job import identity_exact
 
 
@@ -81,49 +80,3 @@ class InteropMessage(models.Model):
                 )
             )
         return super()._replay(now=now)
-
-    # Delivery
-
-    def _job_process(self):
-        if self.direction == "outbound":
-            return self._job_send()
-        return super()._job_process()
-
-    # Outcomes
-
-    def _job_on_fail(self, exc_info=None, exc_name=None, exc_message=None, **kwargs):
-        """queue_job gave up on a delivery (an unexpected error): fail it to the
-        technical owner. Deliveries that run out of attempts fail by themselves."""
-        outbound = self.filtered(lambda m: m.direction == "outbound")
-        result = super(InteropMessage, self - outbound)._job_on_fail(
-            exc_info=exc_info, exc_name=exc_name, exc_message=exc_message, **kwargs
-        )
-        for message in outbound.sudo():
-            # the failed job's own transaction may still hold the row: leave it then
-            if not message._lock_for_delivery() or message.state not in (
-                QUEUED,
-                PROCESSING,
-            ):
-                continue
-            if message.state == QUEUED:
-                message._set_state(PROCESSING)
-            endpoint = message.endpoint_id
-            error = TransportError(
-                self.env._(
-                    "Delivery to %(endpoint)s stopped on an unexpected error "
-                    "(%(error)s).",
-                    endpoint=endpoint.name,
-                    error=exc_name or "error",
-                ),
-                detail=(exc_message or "")[:2000],
-                owner=endpoint.technical_owner_id or None,
-                suggested_action=self.env._(
-                    "Ask the integration team to look at the technical detail, "
-                    "then retry."
-                ),
-            )
-            message._set_state(
-                FAILED, date_finished=fields.Datetime.now(), last_error=error.summary
-            )
-            self.env["interop.exception"]._raise_for_message(message, error)
-        return result

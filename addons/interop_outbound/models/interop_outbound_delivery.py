@@ -472,3 +472,41 @@ class InteropOutboundDelivery(models.AbstractModel):
                 result.error, attempt_vals, result, raise_exception=False
             )
         return result
+
+    def _job_send_on_fail(
+        self, exc_info=None, exc_name=None, exc_message=None, **kwargs
+    ):
+        """queue_job gave up on a delivery (an unexpected error): fail it to the
+        technical owner. Deliveries that run out of attempts fail by themselves.
+
+        The ``on_fail_method`` of the delivery job (:meth:`_job_send`); inbound
+        processing jobs have core's ``_job_on_fail``."""
+        for message in self.sudo():
+            # the failed job's own transaction may still hold the row: leave it then
+            if not message._lock_for_delivery() or message.state not in (
+                QUEUED,
+                PROCESSING,
+            ):
+                continue
+            if message.state == QUEUED:
+                message._set_state(PROCESSING)
+            endpoint = message.endpoint_id
+            error = TransportError(
+                self.env._(
+                    "Delivery to %(endpoint)s stopped on an unexpected error "
+                    "(%(error)s).",
+                    endpoint=endpoint.name,
+                    error=exc_name or "error",
+                ),
+                detail=(exc_message or "")[:2000],
+                owner=endpoint.technical_owner_id or None,
+                suggested_action=self.env._(
+                    "Ask the integration team to look at the technical detail, "
+                    "then retry."
+                ),
+            )
+            message._set_state(
+                FAILED, date_finished=fields.Datetime.now(), last_error=error.summary
+            )
+            self.env["interop.exception"]._raise_for_message(message, error)
+        return True

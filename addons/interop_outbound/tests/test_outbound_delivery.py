@@ -9,6 +9,8 @@ import requests
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import BaseCase, freeze_time, tagged
 
+from odoo.addons.queue_job.job import Job
+
 from ..outbound import (
     ACCEPTED,
     BUSY,
@@ -267,6 +269,20 @@ class TestOutboundRetries(OutboundCase):
             .response_display,
         )
         self.assertEqual(len(self.remote.received), 1)
+
+    def test_a_delivery_queue_job_gives_up_on_fails_to_the_technical_owner(self):
+        message = self._send()
+        # what queue_job does when the delivery job's retries are spent: its job
+        # function's on-fail method, on the job's records
+        Job(message._job_send).on_fail(
+            {"exc_name": "KeyError", "exc_message": "KeyError: 'total'"}
+        )
+        self.assertRecordValues(message, [{"state": "failed"}])
+        self.assertIn("unexpected error (KeyError)", message.last_error)
+        self.assertRecordValues(
+            message.exception_ids,
+            [{"user_id": message.endpoint_id.technical_owner_id.id}],
+        )
 
     def test_refused_credentials_go_to_the_technical_owner(self):
         self.remote.answer("/api", Answer(401, {"error": "invalid key"}))
