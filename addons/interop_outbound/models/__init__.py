@@ -1,4 +1,5 @@
 from . import interop_credential
+from . import interop_endpoint_breaker
 from . import interop_endpoint
 from . import interop_outbound_delivery
 from . import interop_message
