@@ -1,3 +1,4 @@
+from . import interop_credential_oauth2
 from . import interop_credential
 from . import interop_endpoint_breaker
 from . import interop_endpoint
