@@ -6,5 +6,7 @@ from . import interop_outbound_delivery
 from . import interop_message
 from . import interop_retention
 from . import interop_message_attempt
+from . import interop_sync_pull
+from . import interop_sync_push
 from . import interop_sync
 from . import interop_sync_run
