@@ -2,6 +2,7 @@ from . import interop_crypto
 from . import interop_audit_entry
 from . import interop_governed_mixin
 from . import interop_team
+from . import interop_owned_mixin
 from . import interop_endpoint_lifecycle
 from . import interop_endpoint
 from . import interop_event_type

@@ -15,6 +15,7 @@ from .interop_endpoint_lifecycle import (  # noqa: F401 # pylint: disable=unused
     STATE_SUSPENDED,
     STATE_TRANSITIONS,
 )
+from .interop_owned_mixin import OWNER_DOMAIN
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -111,8 +112,10 @@ class InteropEndpoint(models.Model):
         "mail.thread",
         "mail.activity.mixin",
         "interop.governed.mixin",
+        "interop.owned.mixin",
         "interop.endpoint.lifecycle",
     ]
+    _interop_owner_field = "business_owner_id"
     # changes of an active endpoint need an approved change request
     _interop_governed_fields = (
         "name",
@@ -184,20 +187,15 @@ class InteropEndpoint(models.Model):
         "res.users",
         tracking=True,
         check_company=True,
-        domain="[('share', '=', False)]",
+        domain=OWNER_DOMAIN,
         help="Answers for the business outcome: receives this endpoint's exceptions.",
     )
-    team_id = fields.Many2one(
-        "interop.team",
-        string="Owning Team",
-        tracking=True,
-        check_company=True,
-    )
+    team_id = fields.Many2one(check_company=True)
     technical_owner_id = fields.Many2one(
         "res.users",
         tracking=True,
         check_company=True,
-        domain="[('share', '=', False)]",
+        domain=OWNER_DOMAIN,
         help="Answers for connectivity and credentials.",
     )
     data_classification = fields.Selection(

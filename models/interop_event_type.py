@@ -24,6 +24,7 @@ from ..payload import (  # noqa: F401 # pylint: disable=unused-import
 )
 from ..schema_violations import _all_violations, _declared_names, violation_text
 from .interop_endpoint import DATA_CLASSIFICATIONS
+from .interop_owned_mixin import OWNER_DOMAIN
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 HANDLER_PREFIX = "_interop_handle_"
@@ -78,7 +79,8 @@ class InteropEventType(models.Model):
 
     _name = "interop.event.type"
     _description = "Event Type"
-    _inherit = ["mail.thread", "interop.governed.mixin"]
+    _inherit = ["mail.thread", "interop.governed.mixin", "interop.owned.mixin"]
+    _interop_owner_field = "business_owner_id"
     # once messages were validated against it, its contract changes only through an
     # approved change request (and a breaking schema change needs a new version)
     _interop_governed_fields = (
@@ -153,11 +155,10 @@ class InteropEventType(models.Model):
     business_owner_id = fields.Many2one(
         "res.users",
         tracking=True,
-        domain="[('share', '=', False)]",
+        domain=OWNER_DOMAIN,
         help="Receives the exceptions of this event type, unless a routing rule says "
         "otherwise.",
     )
-    team_id = fields.Many2one("interop.team", string="Owning Team", tracking=True)
     handler_model = fields.Char(
         tracking=True,
         help="Model whose handler method processes the messages, e.g. "

@@ -262,17 +262,11 @@ class InteropExceptionRouting(models.AbstractModel):
             endpoint, event_type, category, company
         )
         if rule:
-            return rule.user_id or rule.team_id.lead_id, rule.team_id
-        if event_type.business_owner_id or event_type.team_id:
-            return (
-                event_type.business_owner_id or event_type.team_id.lead_id,
-                event_type.team_id,
-            )
-        if endpoint.business_owner_id or endpoint.team_id:
-            return (
-                endpoint.business_owner_id or endpoint.team_id.lead_id,
-                endpoint.team_id,
-            )
+            return rule._get_interop_owner()
+        for owned in (event_type, endpoint):
+            user, team = owned._get_interop_owner()
+            if user or team:
+                return user, team
         return Users, Team
 
     def _hand_over_owner_activity(self):
