@@ -11,7 +11,7 @@
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "product"],
+    "depends": ["interop"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -17,7 +17,8 @@ from odoo.addons.interop.errors import (
 from .interop_sync_push import UNSENT_FIELD_TYPES
 from .interop_sync_run import RUN_STATES
 
-PULL_HANDLERS = [("product_catalog", "Product Catalog")]
+#: what pulled items become: the modules that know add theirs (selection_add)
+PULL_HANDLERS = []
 INTERVAL_TYPES = [
     ("minutes", "Minutes"),
     ("hours", "Hours"),
@@ -103,7 +104,9 @@ class InteropSync(models.Model):
     pull_handler = fields.Selection(
         PULL_HANDLERS,
         string="Pulls Into",
-        default="product_catalog",
+        # a default, so that the modules adding handlers may fall back on it
+        # (ondelete "set default"); interop_supply makes it its catalog
+        default=False,
         tracking=True,
         help="What the pulled items become in Odoo.",
     )
@@ -214,7 +217,7 @@ class InteropSync(models.Model):
         + ("account.move",)``; the settings, the users, the companies and the
         vault are never synced, whatever is declared.
         """
-        return ("res.partner", "product.template", "product.product")
+        return ("res.partner",)
 
     @api.model
     def _is_syncable_model(self, model_name):

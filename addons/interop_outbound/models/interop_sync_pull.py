@@ -6,7 +6,6 @@ from odoo import api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.interop.errors import (
-    BusinessRuleError,
     InteropProcessingError,
     TransportError,
 )
@@ -100,57 +99,3 @@ class InteropSyncPull(models.AbstractModel):
     def _item_label(self, item, index):
         code = item.get("code") if isinstance(item, dict) else None
         return self.env._("item %(code)s", code=code or f"#{index + 1}")
-
-    def _pull_item_product_catalog(self, item):
-        """Create or update the product of one catalog item; return what was done.
-
-        An item is ``{"code", "name", "price", "currency"?, "type"?: "service" |
-        "goods", "active"?}``; the product is found by its internal reference.
-        """
-        code = item.get("code")
-        name = item.get("name")
-        price = item.get("price")
-        if not isinstance(code, str) or not code.strip() or not name:
-            raise BusinessRuleError(
-                self.env._("A catalog item has no code or no name.")
-            )
-        if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
-            raise BusinessRuleError(
-                self.env._("Catalog item %(code)s has no valid price.", code=code)
-            )
-        currency = self.endpoint_id.company_id.currency_id
-        if item.get("currency") and item["currency"] != currency.name:
-            raise BusinessRuleError(
-                self.env._(
-                    "Catalog item %(code)s is priced in %(currency)s, not in "
-                    "%(company_currency)s.",
-                    code=code,
-                    currency=item["currency"],
-                    company_currency=currency.name,
-                )
-            )
-        vals = {
-            "name": name,
-            "list_price": price,
-            "type": "service" if item.get("type", "service") == "service" else "consu",
-            "active": bool(item.get("active", True)),
-        }
-        Product = (
-            self.env["product.product"]
-            .with_user(self.user_id)
-            .with_context(active_test=False)
-        )
-        product = Product.search([("default_code", "=", code.strip())], limit=1)
-        if not product:
-            Product.create(dict(vals, default_code=code.strip()))
-            return "created"
-        changed = {
-            fname: value
-            for fname, value in vals.items()
-            if product[fname] != value
-            and not (fname == "list_price" and abs(product[fname] - value) < 1e-6)
-        }
-        if not changed:
-            return "unchanged"
-        product.write(changed)
-        return "updated"
