@@ -1,4 +1,5 @@
 from . import interop_crypto
+from . import interop_key_mixin
 from . import interop_audit_entry
 from . import interop_governed_mixin
 from . import interop_team
