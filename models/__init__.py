@@ -5,6 +5,7 @@ from . import interop_governed_mixin
 from . import interop_team
 from . import interop_owned_mixin
 from . import interop_endpoint_lifecycle
+from . import interop_endpoint_traffic
 from . import interop_endpoint
 from . import interop_event_type
 from . import interop_system_of_record
