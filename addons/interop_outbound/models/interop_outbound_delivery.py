@@ -498,7 +498,13 @@ class InteropOutboundDelivery(models.AbstractModel):
                     endpoint=endpoint.name,
                     error=exc_name or "error",
                 ),
-                detail=(exc_message or "")[:2000],
+                # exc_message is the error's text: it may quote payload values
+                detail=self.env._(
+                    "The delivery job failed with %(error)s; its text is not kept "
+                    "(it may quote payload values). Replay the message in a test "
+                    "database to see it.",
+                    error=exc_name or "error",
+                ),
                 owner=endpoint.technical_owner_id or None,
                 suggested_action=self.env._(
                     "Ask the integration team to look at the technical detail, "

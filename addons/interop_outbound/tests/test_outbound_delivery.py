@@ -284,6 +284,21 @@ class TestOutboundRetries(OutboundCase):
             [{"user_id": message.endpoint_id.technical_owner_id.id}],
         )
 
+    def test_attack_manager_reads_payload_values_in_a_failed_delivery_detail(self):
+        message = self._send()
+        # the text of an error the job runner caught quotes what the failing
+        # statement held: a database error quotes the values it choked on
+        Job(message._job_send).on_fail(
+            {
+                "exc_name": "UniqueViolation",
+                "exc_message": "Key (ssn)=(078-05-1120) already exists.",
+            }
+        )
+        exception = message.exception_ids.with_user(self.manager)
+        self.assertTrue(exception.technical_detail)
+        self.assertNotIn("078-05-1120", exception.technical_detail)
+        self.assertIn("UniqueViolation", exception.technical_detail)
+
     def test_refused_credentials_go_to_the_technical_owner(self):
         self.remote.answer("/api", Answer(401, {"error": "invalid key"}))
         message = self._send()
