@@ -276,6 +276,12 @@ def main():
     parser.add_argument("--catch-up-seconds", type=float, default=900)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="interop_monitor.rollup_batch_size for the run (0: leave it as is)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="reuse the database")
     args = parser.parse_args()
     setup = Setup()
@@ -296,6 +302,12 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})
         endpoints = prepare(env)
+        if args.batch:
+            env["ir.config_parameter"].set_param(
+                "interop_monitor.rollup_batch_size", str(args.batch)
+            )
+            cr.commit()
+            print(f"rollup_batch_size = {args.batch}")
         cr.execute("SELECT count(*) FROM interop_message")
         existing = cr.fetchone()[0]
         if existing < args.messages:
