@@ -1,0 +1,388 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command, api, fields, models
+from odoo.tools import float_compare, float_round
+
+from odoo.addons.interop.errors import BusinessRuleError, MappingError
+
+from ..errors import ProbableDuplicateCustomer, StockShortage
+from .interop_supply_order import (
+    CONFIRMED,
+    DISPATCH_EVENT,
+    PRICE_TOLERANCE_PARAM,
+    RESERVED,
+)
+
+
+class InteropSupplyOrder(models.Model):
+    """The intake of ``order.received``: mappings, prices, stock and customer
+    checked, then the sales order confirmed once, reserved and handed to the 3PL."""
+
+    _inherit = "interop.supply.order"
+
+    # Handlers
+
+    @api.model
+    def _interop_handle_order_received(self, message, payload):
+        """Confirm an order exactly once and reserve its stock in the mapped
+        warehouse; anything that stops it is an exception, never a backorder."""
+        return self.with_company(message.company_id)._receive_order(message, payload)
+
+    @api.model
+    def _receive_order(self, message, payload):
+        data = payload["order"]
+        company = message.company_id
+        self._lock_order_id(company, data["id"])
+        order = self._find_order(company, data["id"])
+        if order:
+            # a duplicate (the same order sent again, or by a second drain): the
+            # order is confirmed already, never twice
+            order._message_log(
+                body=self.env._(
+                    "Order received again (%(message)s): already confirmed, nothing "
+                    "changed.",
+                    message=message.display_name,
+                )
+            )
+            return order
+        endpoint = message.endpoint_id
+        Mapping = self.env["interop.mapping.table"]
+        lines = payload["lines"]
+        products = Mapping._resolve_many(
+            "supply-skus", [line["sku"] for line in lines], endpoint=endpoint
+        )
+        team = Mapping._resolve(
+            "supply-channel-teams", data["channel"], endpoint=endpoint
+        )
+        pricelist = Mapping._resolve(
+            "supply-channel-pricelists", data["channel"], endpoint=endpoint
+        )
+        warehouse = Mapping._resolve(
+            "supply-locations", data["location"], endpoint=endpoint
+        )
+        self._check_prices(data["id"], lines, products, pricelist)
+        self._check_stock(data["id"], lines, products, warehouse)
+        partner = self._find_or_create_customer(endpoint, payload["customer"])
+        sale_order = self._create_sale_order(
+            data, lines, products, partner, team, pricelist, warehouse, endpoint
+        )
+        order = self._claim(
+            {
+                "name": data["id"],
+                "endpoint_id": endpoint.id,
+                "company_id": company.id,
+                "channel": data["channel"],
+                "partner_id": partner.id,
+                "warehouse_id": warehouse.id,
+                "team_id": team.id,
+                "pricelist_id": pricelist.id,
+                "currency_id": sale_order.currency_id.id,
+                "payment_reference": data.get("payment_reference"),
+                "amount_total": sale_order.amount_total,
+                "sale_order_id": sale_order.id,
+                "date_received": message.date_received or fields.Datetime.now(),
+                "date_state": message.date_received or fields.Datetime.now(),
+            }
+        )
+        order._confirm_and_reserve()
+        order._send_to_logistics(message)
+        return [order, sale_order, order.sudo().picking_id]
+
+    # Processing rules
+
+    @api.model
+    def _check_prices(self, order_id, lines, products, pricelist):
+        """A unit price beyond the tolerance of the channel's price list stops the
+        order: it is never confirmed at a price nobody agreed."""
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            tolerance = float(params.get_param(PRICE_TOLERANCE_PARAM, 2.0) or 0.0)
+        except ValueError:
+            tolerance = 0.0
+        currency = pricelist.currency_id
+        off = []
+        for line in lines:
+            product = products[line["sku"].strip()]
+            listed = pricelist._get_product_price(
+                product, line["quantity"], currency=currency
+            )
+            allowed = abs(listed) * tolerance / 100.0
+            if (
+                float_compare(
+                    abs(line["unit_price"] - listed),
+                    allowed,
+                    precision_rounding=currency.rounding,
+                )
+                > 0
+            ):
+                off.append(
+                    self.env._(
+                        "%(sku)s at %(sent)s (list %(listed)s)",
+                        sku=line["sku"],
+                        sent=line["unit_price"],
+                        listed=float_round(
+                            listed, precision_rounding=currency.rounding
+                        ),
+                    )
+                )
+        if off:
+            raise BusinessRuleError(
+                self.env._(
+                    "Order %(order)s: prices beyond the %(tolerance)s%% tolerance of "
+                    "price list %(pricelist)s: %(lines)s.",
+                    order=order_id,
+                    tolerance=tolerance,
+                    pricelist=pricelist.name,
+                    lines="; ".join(off),
+                ),
+                suggested_action=self.env._(
+                    "Agree the price with the channel (or correct the price list), "
+                    "then retry; dismiss to refuse the order."
+                ),
+                records=pricelist,
+            )
+
+    @api.model
+    def _check_stock(self, order_id, lines, products, warehouse):
+        """Every storable line must be free to reserve in the mapped warehouse: a
+        shortage names the missing quantities, it never becomes a backorder."""
+        needed = {}
+        skus = {}
+        for line in lines:
+            product = products[line["sku"].strip()]
+            needed[product] = needed.get(product, 0.0) + line["quantity"]
+            skus[product] = line["sku"].strip()
+        missing = []
+        for product, quantity in needed.items():
+            if not product.is_storable:
+                continue
+            free = product.with_context(warehouse_id=warehouse.id).free_qty
+            rounding = product.uom_id.rounding
+            if float_compare(free, quantity, precision_rounding=rounding) < 0:
+                missing.append(
+                    self.env._(
+                        "%(sku)s: %(missing)s missing (%(free)s free of %(needed)s)",
+                        sku=skus[product],
+                        missing=float_round(
+                            quantity - max(free, 0.0), precision_rounding=rounding
+                        ),
+                        free=float_round(max(free, 0.0), precision_rounding=rounding),
+                        needed=quantity,
+                    )
+                )
+        if missing:
+            raise StockShortage(
+                self.env._(
+                    "Order %(order)s cannot be reserved in %(warehouse)s: %(missing)s.",
+                    order=order_id,
+                    warehouse=warehouse.name,
+                    missing="; ".join(missing),
+                ),
+                suggested_action=self.env._(
+                    "Replenish the warehouse (or map the channel's orders to one that "
+                    "has the stock), then retry. No backorder was created."
+                ),
+                records=warehouse,
+            )
+
+    @api.model
+    def _find_or_create_customer(self, endpoint, customer):
+        """The customer, by its external id, then by the cross-reference a person
+        made; a new customer that looks like an existing contact is not created
+        (never a silent merge, never a second contact)."""
+        Partner = self.env["res.partner"]
+        partner = Partner.search([("ref", "=", customer["id"])], limit=1)
+        if partner:
+            return partner
+        try:
+            partner = self.env["interop.mapping.table"]._resolve(
+                "supply-customers", customer["id"], endpoint=endpoint
+            )
+        except MappingError:
+            partner = Partner
+        if partner:
+            return partner
+        duplicates, reason = self._probable_duplicates(customer)
+        if duplicates:
+            raise ProbableDuplicateCustomer(
+                self.env._(
+                    "Customer %(ref)s of %(endpoint)s looks like existing contact "
+                    "#%(contact)s (%(reason)s): contacts are not merged automatically.",
+                    ref=customer["id"],
+                    endpoint=endpoint.name,
+                    contact=duplicates[0].id,
+                    reason=reason,
+                ),
+                suggested_action=self.env._(
+                    "If it is the same customer, map %(ref)s to the existing contact "
+                    "in the mapping table supply-customers; otherwise correct the "
+                    "contact that is wrong. Then retry.",
+                    ref=customer["id"],
+                ),
+                records=duplicates,
+            )
+        vals = self._prepare_customer_vals(customer)
+        self.env["interop.system.of.record"]._check_write(
+            "res.partner", list(vals), endpoint
+        )
+        return Partner.create(vals)
+
+    @api.model
+    def _prepare_customer_vals(self, customer):
+        address = customer.get("billing_address") or customer.get("delivery_address")
+        address = address or {}
+        vals = {
+            "name": customer["name"],
+            "ref": customer["id"],
+            "street": address.get("street"),
+            "city": address.get("city"),
+            "zip": address.get("zip"),
+        }
+        if customer.get("email"):
+            vals["email"] = customer["email"]
+        if customer.get("phone"):
+            vals["phone"] = customer["phone"]
+        if customer.get("tax_id"):
+            vals["vat"] = customer["tax_id"]
+        if address.get("country"):
+            country = self.env["res.country"].search(
+                [("code", "=", address["country"].upper())], limit=1
+            )
+            vals["country_id"] = country.id
+        return {key: value for key, value in vals.items() if value}
+
+    @api.model
+    def _probable_duplicates(self, customer):
+        """(contacts, reason) that may be the same customer as ``customer``."""
+        Partner = self.env["res.partner"]
+        checks = []
+        if customer.get("email"):
+            checks.append(
+                (
+                    [("email", "=ilike", customer["email"].strip())],
+                    self.env._("same email"),
+                )
+            )
+        if customer.get("tax_id"):
+            checks.append(
+                ([("vat", "=", customer["tax_id"].strip())], self.env._("same tax id"))
+            )
+        zip_code = (customer.get("billing_address") or {}).get("zip")
+        if zip_code:
+            checks.append(
+                (
+                    [
+                        ("name", "=ilike", customer["name"].strip()),
+                        ("zip", "=", zip_code),
+                    ],
+                    self.env._("same name and postcode"),
+                )
+            )
+        for domain, reason in checks:
+            found = Partner.search(domain + [("ref", "!=", customer["id"])], limit=5)
+            if found:
+                return found, reason
+        return Partner, None
+
+    @api.model
+    def _create_sale_order(
+        self, data, lines, products, partner, team, pricelist, warehouse, endpoint
+    ):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "team_id": team.id,
+                "pricelist_id": pricelist.id,
+                "warehouse_id": warehouse.id,
+                "client_order_ref": data["id"],
+                "origin": f"{endpoint.code}: {data['id']}"[:200],
+                "company_id": endpoint.company_id.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": products[line["sku"].strip()].id,
+                            "product_uom_qty": line["quantity"],
+                            "price_unit": line["unit_price"],
+                        }
+                    )
+                    for line in lines
+                ],
+            }
+        )
+
+    def _confirm_and_reserve(self):
+        """Confirm the sales order and reserve its delivery, all or nothing."""
+        self.ensure_one()
+        sale_order = self.sudo().sale_order_id.with_env(self.env)
+        sale_order.action_confirm()
+        self._reach(CONFIRMED)
+        picking = sale_order.picking_ids.filtered(
+            lambda p: (
+                p.picking_type_code == "outgoing" and p.state not in ("done", "cancel")
+            )
+        )[:1]
+        if picking:
+            picking.action_assign()
+            if picking.state != "assigned":
+                # the free quantities were there a moment ago: someone else took them
+                raise StockShortage(
+                    self.env._(
+                        "Order %(order)s could not be fully reserved in %(warehouse)s.",
+                        order=self.name,
+                        warehouse=self.warehouse_id.name,
+                    ),
+                    suggested_action=self.env._(
+                        "Replenish the warehouse, then retry. No backorder was created."
+                    ),
+                    records=self.warehouse_id,
+                )
+        self.write({"picking_id": picking.id})
+        self._reach(RESERVED)
+
+    def _send_to_logistics(self, parent):
+        """Hand the reserved delivery to the warehouse's 3PL, through the outbound
+        delivery: held while the 3PL is down, sent in order when it is back."""
+        self.ensure_one()
+        endpoint = self.warehouse_id.sudo().interop_logistics_endpoint_id
+        event_type = (
+            self.env["interop.event.type"]
+            .sudo()
+            ._find(DISPATCH_EVENT, direction="outbound")
+        )
+        if (
+            not endpoint
+            or not event_type
+            or endpoint.state != "active"
+            or endpoint.system_kind != "logistics"
+        ):
+            return self.env["interop.message"]
+        picking = self.sudo().picking_id
+        payload = {
+            "order_ref": self.name,
+            "delivery_ref": picking.name or None,
+            "warehouse": self.warehouse_id.code,
+            "ship_to": {
+                "name": self.partner_id.name,
+                "street": self.partner_id.street or None,
+                "city": self.partner_id.city or None,
+                "zip": self.partner_id.zip or None,
+                "country": self.partner_id.country_id.code or None,
+            },
+            "lines": [
+                {
+                    "sku": move.product_id.default_code or str(move.product_id.id),
+                    "quantity": move.product_uom_qty,
+                    "lots": move.move_line_ids.lot_id.mapped("name"),
+                }
+                for move in picking.move_ids
+            ],
+        }
+        # sudo: the service user of the shop may not manage deliveries; delivery is
+        # always a job of its own, even when processing runs inline
+        message = (
+            endpoint.sudo()
+            .with_context(queue_job__no_delay=False)
+            ._send(event_type, payload, parent=parent, path="/shipments")
+        )
+        self.write({"dispatch_message_id": message.id})
+        return message
