@@ -62,6 +62,16 @@ ORDER_UNIQUE_INDEX = "interop_supply_order_name_company_uniq"
 ORDER_BUSY_SECONDS = 5
 
 
+def float_param(env, key, default, fallback):
+    """The number of a system parameter: ``default`` when it is not set,
+    ``fallback`` when it is empty or not a number."""
+    value = env["ir.config_parameter"].sudo().get_param(key, default)
+    try:
+        return float(value or fallback)
+    except ValueError:
+        return float(fallback)
+
+
 def _hours_between(start, end):
     if not start or not end:
         return 0.0
@@ -250,11 +260,7 @@ class InteropSupplyOrder(models.Model):
 
     @api.model
     def _stuck_cutoff(self):
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            hours = float(params.get_param(STUCK_HOURS_PARAM, 24) or 24)
-        except ValueError:
-            hours = 24.0
+        hours = float_param(self.env, STUCK_HOURS_PARAM, 24, 24)
         return fields.Datetime.now() - timedelta(hours=hours)
 
     def _compute_is_stuck(self):

@@ -11,6 +11,7 @@ from .interop_supply_order import (
     DISPATCH_EVENT,
     PRICE_TOLERANCE_PARAM,
     RESERVED,
+    float_param,
 )
 
 
@@ -91,38 +92,35 @@ class InteropSupplyOrder(models.Model):
     # Processing rules
 
     @api.model
+    def _order_lines(self, lines, products):
+        """(product, SKU, quantity, unit price) of each line sent."""
+        for line in lines:
+            sku = line["sku"].strip()
+            yield products[sku], sku, line["quantity"], line["unit_price"]
+
+    @api.model
     def _check_prices(self, order_id, lines, products, pricelist):
         """A unit price beyond the tolerance of the channel's price list stops the
         order: it is never confirmed at a price nobody agreed."""
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            tolerance = float(params.get_param(PRICE_TOLERANCE_PARAM, 2.0) or 0.0)
-        except ValueError:
-            tolerance = 0.0
-        currency = pricelist.currency_id
+        tolerance = float_param(self.env, PRICE_TOLERANCE_PARAM, 2.0, 0.0)
+        rounding = pricelist.currency_id.rounding
         off = []
-        for line in lines:
-            product = products[line["sku"].strip()]
+        for product, sku, quantity, price in self._order_lines(lines, products):
             listed = pricelist._get_product_price(
-                product, line["quantity"], currency=currency
+                product, quantity, currency=pricelist.currency_id
             )
             allowed = abs(listed) * tolerance / 100.0
             if (
-                float_compare(
-                    abs(line["unit_price"] - listed),
-                    allowed,
-                    precision_rounding=currency.rounding,
-                )
+                float_compare(abs(price - listed), allowed, precision_rounding=rounding)
                 > 0
             ):
+                listed = float_round(listed, precision_rounding=rounding)
                 off.append(
                     self.env._(
                         "%(sku)s at %(sent)s (list %(listed)s)",
-                        sku=line["sku"],
-                        sent=line["unit_price"],
-                        listed=float_round(
-                            listed, precision_rounding=currency.rounding
-                        ),
+                        sku=sku,
+                        sent=price,
+                        listed=listed,
                     )
                 )
         if off:
@@ -147,26 +145,22 @@ class InteropSupplyOrder(models.Model):
         """Every storable line must be free to reserve in the mapped warehouse: a
         shortage names the missing quantities, it never becomes a backorder."""
         needed = {}
-        skus = {}
-        for line in lines:
-            product = products[line["sku"].strip()]
-            needed[product] = needed.get(product, 0.0) + line["quantity"]
-            skus[product] = line["sku"].strip()
+        for product, sku, quantity, _price in self._order_lines(lines, products):
+            if product.is_storable:
+                needed.setdefault(product, [sku, 0.0])[1] += quantity
         missing = []
-        for product, quantity in needed.items():
-            if not product.is_storable:
-                continue
-            free = product.with_context(warehouse_id=warehouse.id).free_qty
+        for product, (sku, quantity) in needed.items():
+            free = max(product.with_context(warehouse_id=warehouse.id).free_qty, 0.0)
             rounding = product.uom_id.rounding
             if float_compare(free, quantity, precision_rounding=rounding) < 0:
                 missing.append(
                     self.env._(
                         "%(sku)s: %(missing)s missing (%(free)s free of %(needed)s)",
-                        sku=skus[product],
+                        sku=sku,
                         missing=float_round(
-                            quantity - max(free, 0.0), precision_rounding=rounding
+                            quantity - free, precision_rounding=rounding
                         ),
-                        free=float_round(max(free, 0.0), precision_rounding=rounding),
+                        free=float_round(free, precision_rounding=rounding),
                         needed=quantity,
                     )
                 )
@@ -300,12 +294,14 @@ class InteropSupplyOrder(models.Model):
                 "order_line": [
                     Command.create(
                         {
-                            "product_id": products[line["sku"].strip()].id,
-                            "product_uom_qty": line["quantity"],
-                            "price_unit": line["unit_price"],
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "price_unit": price,
                         }
                     )
-                    for line in lines
+                    for product, _sku, quantity, price in self._order_lines(
+                        lines, products
+                    )
                 ],
             }
         )
