@@ -9,3 +9,4 @@ from . import interop_stock_count
 from . import interop_stock_count_line
 from . import interop_sync
 from . import account_bank_statement_line
+from . import account_move_line
