@@ -6,7 +6,7 @@ from odoo.tools import float_compare, float_is_zero
 
 from odoo.addons.interop.errors import BusinessRuleError
 
-from .interop_supply_order import float_param
+from ..order_flow import float_param
 
 COUNT_TOLERANCE_PARAM = "interop_supply.count_tolerance_percent"
 MATCHED = "matched"

@@ -6,7 +6,7 @@ from odoo.tools import float_compare, float_round
 from odoo.addons.interop.errors import BusinessRuleError, MappingError
 
 from ..errors import ProbableDuplicateCustomer, StockShortage
-from .interop_supply_order import (
+from ..order_flow import (
     CONFIRMED,
     DISPATCH_EVENT,
     PRICE_TOLERANCE_PARAM,
@@ -15,11 +15,13 @@ from .interop_supply_order import (
 )
 
 
-class InteropSupplyOrder(models.Model):
+class InteropSupplyOrderIntake(models.AbstractModel):
     """The intake of ``order.received``: mappings, prices, stock and customer
-    checked, then the sales order confirmed once, reserved and handed to the 3PL."""
+    checked, then the sales order confirmed once, reserved and handed to the 3PL.
+    Part of ``interop.supply.order``, which inherits it."""
 
-    _inherit = "interop.supply.order"
+    _name = "interop.supply.order.intake"
+    _description = "Supply Order Intake"
 
     # Handlers
 

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, Command, api, fields, models
 
 from odoo.addons.interop.errors import BusinessRuleError
 
-from .interop_supply_order import (
+from ..order_flow import (
     DELIVERED,
     DISPATCHED,
     FAILED_STATUSES,
@@ -14,11 +14,13 @@ from .interop_supply_order import (
 )
 
 
-class InteropSupplyOrder(models.Model):
+class InteropSupplyOrderFulfilment(models.AbstractModel):
     """What the 3PL reports with ``dispatch.status``: the delivery shipped with its
-    lots, delivered and invoiced once, or taken back after a failed delivery."""
+    lots, delivered and invoiced once, or taken back after a failed delivery. Part
+    of ``interop.supply.order``, which inherits it."""
 
-    _inherit = "interop.supply.order"
+    _name = "interop.supply.order.fulfilment"
+    _description = "Supply Order Fulfilment"
 
     @api.model
     def _interop_handle_dispatch_status(self, message, payload):
