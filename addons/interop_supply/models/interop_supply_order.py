@@ -348,7 +348,11 @@ class InteropSupplyOrder(models.Model):
         started, retry in a new transaction (which will find it)."""
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-                return self.create(vals)
+                # the service user follows no order; the chatter starts with the
+                # milestones, not with a note that the order was created
+                return self.with_context(
+                    mail_create_nosubscribe=True, mail_create_nolog=True
+                ).create(vals)
         except IntegrityError as error:
             if getattr(error.diag, "constraint_name", None) != ORDER_UNIQUE_INDEX:
                 raise

@@ -105,18 +105,30 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         """A unit price beyond the tolerance of the channel's price list stops the
         order: it is never confirmed at a price nobody agreed."""
         tolerance = float_param(self.env, PRICE_TOLERANCE_PARAM, 2.0, 0.0)
-        rounding = pricelist.currency_id.rounding
+        currency = pricelist.currency_id
+        now = fields.Datetime.now()
+        # the price list's rules of all the lines in one search, then each line's
+        # first applicable rule, as the price list itself picks it
+        rules = pricelist._get_applicable_rules(
+            self.env["product.product"].union(*products.values()), now
+        )
         off = []
         for product, sku, quantity, price in self._order_lines(lines, products):
-            listed = pricelist._get_product_price(
-                product, quantity, currency=pricelist.currency_id
+            rule = next(
+                (rule for rule in rules if rule._is_applicable_for(product, quantity)),
+                rules.browse(),
+            )
+            listed = rule._compute_price(
+                product, quantity, product.uom_id, now, currency=currency
             )
             allowed = abs(listed) * tolerance / 100.0
             if (
-                float_compare(abs(price - listed), allowed, precision_rounding=rounding)
+                float_compare(
+                    abs(price - listed), allowed, precision_rounding=currency.rounding
+                )
                 > 0
             ):
-                listed = float_round(listed, precision_rounding=rounding)
+                listed = float_round(listed, precision_rounding=currency.rounding)
                 off.append(
                     self.env._(
                         "%(sku)s at %(sent)s (list %(listed)s)",
@@ -151,8 +163,21 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             if product.is_storable:
                 needed.setdefault(product, [sku, 0.0])[1] += quantity
         missing = []
+        # what is free where the delivery reserves (the warehouse's stock location),
+        # for all the products in one query
+        free_qty = {
+            product.id: quantity - reserved
+            for product, quantity, reserved in self.env["stock.quant"]._read_group(
+                [
+                    ("product_id", "in", [product.id for product in needed]),
+                    ("location_id", "child_of", warehouse.lot_stock_id.id),
+                ],
+                ["product_id"],
+                ["quantity:sum", "reserved_quantity:sum"],
+            )
+        }
         for product, (sku, quantity) in needed.items():
-            free = max(product.with_context(warehouse_id=warehouse.id).free_qty, 0.0)
+            free = max(free_qty.get(product.id, 0.0), 0.0)
             rounding = product.uom_id.rounding
             if float_compare(free, quantity, precision_rounding=rounding) < 0:
                 missing.append(
@@ -320,7 +345,9 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             )
         )[:1]
         if picking:
-            picking.action_assign()
+            if picking.state != "assigned":
+                # confirmation reserves, unless the delivery type reserves later
+                picking.action_assign()
             if picking.state != "assigned":
                 # the free quantities were there a moment ago: someone else took them
                 raise StockShortage(
