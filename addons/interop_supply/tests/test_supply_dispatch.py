@@ -114,6 +114,8 @@ class TestSupplyDispatch(SupplyCase):
             {
                 "name": "Supply Accountant",
                 "login": "supply_accountant",
+                # Odoo tells the sales order's chatter that its invoice is paid
+                "email": "accountant@example.com",
                 "groups_id": [
                     (6, 0, [self.env.ref("account.group_account_invoice").id])
                 ],
