@@ -7,7 +7,6 @@ from odoo.addons.interop.errors import BusinessRuleError, MappingError
 
 from ..errors import ProbableDuplicateCustomer, StockShortage
 from ..order_flow import (
-    CONFIRMED,
     DISPATCH_EVENT,
     PRICE_TOLERANCE_PARAM,
     RESERVED,
@@ -338,7 +337,7 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         self.ensure_one()
         sale_order = self.sudo().sale_order_id.with_env(self.env)
         sale_order.action_confirm()
-        self._reach(CONFIRMED)
+        confirmed = fields.Datetime.now()
         picking = sale_order.picking_ids.filtered(
             lambda p: (
                 p.picking_type_code == "outgoing" and p.state not in ("done", "cancel")
@@ -361,22 +360,33 @@ class InteropSupplyOrderIntake(models.AbstractModel):
                     ),
                     records=self.warehouse_id,
                 )
-        self.write({"picking_id": picking.id})
-        self._reach(RESERVED)
+        # a new order (at received): both milestones in one write
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "picking_id": picking.id,
+                "date_confirmed": self.date_confirmed or confirmed,
+                "date_reserved": self.date_reserved or now,
+                "state": RESERVED,
+                "date_state": now,
+            }
+        )
 
     def _send_to_logistics(self, parent):
         """Hand the reserved delivery to the warehouse's 3PL, through the outbound
         delivery: held while the 3PL is down, sent in order when it is back."""
         self.ensure_one()
         endpoint = self.warehouse_id.sudo().interop_logistics_endpoint_id
+        if not endpoint:
+            # shipped by hand
+            return self.env["interop.message"]
         event_type = (
             self.env["interop.event.type"]
             .sudo()
             ._find(DISPATCH_EVENT, direction="outbound")
         )
         if (
-            not endpoint
-            or not event_type
+            not event_type
             or endpoint.state != "active"
             or endpoint.system_kind != "logistics"
         ):
