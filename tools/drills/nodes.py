@@ -134,6 +134,10 @@ class Node(OdooServer):
     or ``jobs`` (runner on, cron on, jobs sent by the runner through nginx)."""
 
     def __init__(self, setup, db, port, gevent_port, role, name, workers, jobs_port):
+        # -d without --db-filter, as the benchmarks serve (bench/harness.py): with a
+        # filter, Odoo lists PostgreSQL's databases on a connection of its own for
+        # every request without a session (every partner request), work the figures
+        # would not count on the database's backends
         super().__init__(
             setup, db, port, workers=workers, runner=role == "jobs", name=name
         )
@@ -147,7 +151,6 @@ class Node(OdooServer):
         limit = JOB_LIMIT_TIME_REAL if jobs else HTTP_LIMIT_TIME_REAL
         args = self.setup.odoo(
             self.db,
-            f"--db-filter=^{self.db}$",
             f"--http-port={self.port}",
             f"--gevent-port={self.gevent_port}",
             f"--workers={self.workers}",
