@@ -3,13 +3,15 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .interop_owned_mixin import OWNER_DOMAIN
+
 
 class InteropExceptionRule(models.Model):
     """Who works which exceptions: the first matching rule (by sequence) wins."""
 
     _name = "interop.exception.rule"
     _description = "Exception Routing Rule"
-    _inherit = ["mail.thread", "interop.governed.mixin"]
+    _inherit = ["mail.thread", "interop.governed.mixin", "interop.owned.mixin"]
     # active too: archiving a rule in use reroutes exceptions as surely as editing it,
     # and an archived rule is edited freely, then restored
     _interop_governed_fields = (
@@ -47,9 +49,8 @@ class InteropExceptionRule(models.Model):
         "res.users",
         string="Owner",
         tracking=True,
-        domain="[('share', '=', False)]",
+        domain=OWNER_DOMAIN,
     )
-    team_id = fields.Many2one("interop.team", string="Owning Team", tracking=True)
 
     @api.constrains("user_id", "team_id")
     def _check_owner(self):

@@ -8,6 +8,7 @@ from odoo.tools.sql import create_unique_index
 
 from ..errors import MappingError
 from .interop_endpoint import check_code_format
+from .interop_owned_mixin import OWNER_DOMAIN
 
 TARGET_RECORD = "record"
 TARGET_VALUE = "value"
@@ -23,7 +24,8 @@ class InteropMappingTable(models.Model):
 
     _name = "interop.mapping.table"
     _description = "Mapping Table"
-    _inherit = ["mail.thread", "interop.governed.mixin"]
+    _inherit = ["mail.thread", "interop.governed.mixin", "interop.owned.mixin"]
+    _interop_owner_field = "owner_id"
     # once it maps codes, what a table means changes only through a change request
     _interop_governed_fields = (
         # archiving takes it out of change control: that is a change too
@@ -95,12 +97,10 @@ class InteropMappingTable(models.Model):
         required=True,
         tracking=True,
         check_company=True,
-        domain="[('share', '=', False)]",
+        domain=OWNER_DOMAIN,
         help="Receives the exceptions of codes this table cannot map.",
     )
-    team_id = fields.Many2one(
-        "interop.team", string="Owning Team", tracking=True, check_company=True
-    )
+    team_id = fields.Many2one(check_company=True)
     company_id = fields.Many2one(
         "res.company",
         required=True,

@@ -1,8 +1,9 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
+import threading
 
-from odoo import Command, fields
+from odoo import Command, api, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
@@ -238,3 +239,76 @@ class InteropMappingCase(InteropCase):
         }
         vals.update(overrides)
         return vals
+
+
+class CommittedRaceCase(TransactionCase):
+    """Races between committed transactions, as two job runner workers run them: the
+    work of each side in a cursor of its own, committed, and the rows it left
+    removed afterwards (:meth:`_cleanup`).
+
+    ``PREFIX`` is the reference of the contacts the race creates (``res.partner.ref``
+    starting with it), removed with the messages.
+    """
+
+    PREFIX = None
+
+    def _committed(self, work):
+        """``work(env)`` in a transaction of its own, committed; its result."""
+        with self.registry.cursor() as cr:
+            result = work(api.Environment(cr, api.SUPERUSER_ID, {}))
+            # pylint: disable=invalid-commit
+            cr.commit()  # the race is between committed transactions
+            return result
+
+    def _queue_party_messages(self, env, parties):
+        """Queued messages of the demo CRM's responsible parties, one per
+        ``(event id, party)``; returns ``(event type id, message ids)``."""
+        endpoint = env.ref("interop.endpoint_crm")
+        event_type = env.ref("interop.event_type_responsible_party_updated")
+        ids = []
+        for event_id, party in parties:
+            message = env["interop.message"]._log_message(
+                endpoint, event_type, {"event_id": event_id, "party": party}
+            )
+            message._validate()
+            message._set_state("queued")
+            ids.append(message.id)
+        return event_type.id, ids
+
+    def _cleanup(self, message_ids, start):
+        """Remove the messages, their exceptions, the contacts of ``PREFIX`` and the
+        jobs of messages created since ``start``: committed rows no rollback undoes."""
+
+        def clean(env):
+            cr = env.cr
+            cr.execute(
+                "DELETE FROM interop_exception WHERE message_id = ANY(%s)",
+                [message_ids],
+            )
+            cr.execute("DELETE FROM interop_message WHERE id = ANY(%s)", [message_ids])
+            cr.execute("DELETE FROM res_partner WHERE ref LIKE %s", [f"{self.PREFIX}%"])
+            cr.execute(
+                "DELETE FROM queue_job WHERE model_name LIKE 'interop.message%%'"
+                " AND date_created >= %s",
+                [start],
+            )
+
+        self._committed(clean)
+
+    def _race(self, *targets, timeout=120):
+        """Run each ``(function, *args)`` of ``targets`` in a thread of its own, all
+        at once; return the errors they raised (their ``repr``), in no order."""
+        errors = []
+
+        def run(function, *args):
+            try:
+                function(*args)
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=run, args=target) for target in targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=timeout)
+        return errors

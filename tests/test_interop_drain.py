@@ -3,69 +3,38 @@
 import threading
 
 from odoo import api, fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .common import CommittedRaceCase
+
 
 @tagged("post_install", "-at_install")
-class TestConcurrentDrains(TransactionCase):
+class TestConcurrentDrains(CommittedRaceCase):
     """Two drains of one event type at once, in committed transactions of their
     own, as two job runner workers run them."""
 
     PREFIX = "RP-88420"
     COUNT = 20
 
-    def _committed(self, work):
-        with self.registry.cursor() as cr:
-            result = work(api.Environment(cr, api.SUPERUSER_ID, {}))
-            # pylint: disable=invalid-commit
-            cr.commit()  # the race is between committed transactions
-            return result
-
     def _queue_messages(self, env):
-        endpoint = env.ref("interop.endpoint_crm")
-        event_type = env.ref("interop.event_type_responsible_party_updated")
-        ids = []
-        for number in range(self.COUNT):
-            message = env["interop.message"]._log_message(
-                endpoint,
-                event_type,
-                {
-                    "event_id": f"drain-race-{number}",
-                    "party": {
-                        "id": f"{self.PREFIX}{number}",
-                        "name": f"Drain Party {number}",
-                    },
-                },
-            )
-            message._validate()
-            message._set_state("queued")
-            ids.append(message.id)
-        return event_type.id, ids
-
-    def _cleanup(self, message_ids, start):
-        def clean(env):
-            cr = env.cr
-            cr.execute(
-                "DELETE FROM interop_exception WHERE message_id = ANY(%s)",
-                [message_ids],
-            )
-            cr.execute("DELETE FROM interop_message WHERE id = ANY(%s)", [message_ids])
-            cr.execute("DELETE FROM res_partner WHERE ref LIKE %s", [f"{self.PREFIX}%"])
-            cr.execute(
-                "DELETE FROM queue_job WHERE model_name LIKE 'interop.message%%'"
-                " AND date_created >= %s",
-                [start],
-            )
-
-        self._committed(clean)
+        return self._queue_party_messages(
+            env,
+            [
+                (
+                    f"drain-race-{number}",
+                    {"id": f"{self.PREFIX}{number}", "name": f"Drain Party {number}"},
+                )
+                for number in range(self.COUNT)
+            ],
+        )
 
     def test_concurrent_drains_log_no_error_and_process_each_message_once(self):
         start = fields.Datetime.now()
         event_type_id, message_ids = self._committed(self._queue_messages)
         snapshot_taken, first_done = threading.Event(), threading.Event()
-        outcomes, errors = {}, []
+        outcomes = {}
 
         def drain(env):
             return env["interop.message.dispatch"]._job_drain(event_type_id)
@@ -73,23 +42,20 @@ class TestConcurrentDrains(TransactionCase):
         def late_drain():
             # as queue_job runs a job: its transaction's snapshot is taken (the job's
             # lock) before the drain claims the messages
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": "late"})
-                    cr.execute("SELECT 1")
-                    snapshot_taken.set()
-                    first_done.wait(timeout=60)
-                    try:
-                        drain(env)
-                        cr.commit()  # pylint: disable=invalid-commit
-                        outcomes["late"] = "done"
-                    except RetryableJobError:
-                        cr.rollback()
-                        outcomes["late"] = "retried"
-                # queue_job runs it again, in a new transaction
-                self._committed(drain)
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                errors.append(repr(error))
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": "late"})
+                cr.execute("SELECT 1")
+                snapshot_taken.set()
+                first_done.wait(timeout=60)
+                try:
+                    drain(env)
+                    cr.commit()  # pylint: disable=invalid-commit
+                    outcomes["late"] = "done"
+                except RetryableJobError:
+                    cr.rollback()
+                    outcomes["late"] = "retried"
+            # queue_job runs it again, in a new transaction
+            self._committed(drain)
 
         def first_drain():
             try:
@@ -97,21 +63,12 @@ class TestConcurrentDrains(TransactionCase):
                 with self.registry.cursor() as cr:
                     drain(api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": "first"}))
                     cr.commit()  # pylint: disable=invalid-commit
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                errors.append(repr(error))
             finally:
                 first_done.set()
 
         try:
             with self.assertNoLogs("odoo.sql_db", "ERROR"):
-                threads = [
-                    threading.Thread(target=late_drain),
-                    threading.Thread(target=first_drain),
-                ]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(timeout=120)
+                errors = self._race((late_drain,), (first_drain,))
             self.assertEqual(errors, [])
             # the late drain met the messages the first one took: tried again
             self.assertEqual(outcomes, {"late": "retried"})

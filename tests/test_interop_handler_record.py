@@ -5,9 +5,9 @@ import threading
 
 from odoo import api, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
-from .common import InteropMessageCase
+from .common import CommittedRaceCase, InteropMessageCase
 
 
 @tagged("post_install", "-at_install")
@@ -215,83 +215,46 @@ class TestPhiCopiedToRecords(InteropMessageCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentUpsert(TransactionCase):
+class TestConcurrentUpsert(CommittedRaceCase):
     """Two drains at once, in committed transactions of their own, each with the
     same ten contacts: the generic upsert creates each contact once."""
 
     PREFIX = "RP-77310"
 
-    def _committed(self, work):
-        with self.registry.cursor() as cr:
-            result = work(api.Environment(cr, api.SUPERUSER_ID, {}))
-            # pylint: disable=invalid-commit
-            cr.commit()  # the race is between committed transactions
-            return result
-
     def _queue_messages(self, env):
-        endpoint = env.ref("interop.endpoint_crm")
-        event_type = env.ref("interop.event_type_responsible_party_updated")
-        Message = env["interop.message"]
-        ids = []
-        for number in range(60):
-            ref = f"{self.PREFIX}{number % 10}"
-            message = Message._log_message(
-                endpoint,
-                event_type,
-                {
-                    "event_id": f"race-{number}",
-                    "party": {"id": ref, "name": f"Race Party {number % 10}"},
-                },
-            )
-            message._validate()
-            message._set_state("queued")
-            ids.append(message.id)
-        return event_type.id, ids
-
-    def _cleanup(self, message_ids, start):
-        def clean(env):
-            cr = env.cr
-            cr.execute(
-                "DELETE FROM interop_exception WHERE message_id = ANY(%s)",
-                [message_ids],
-            )
-            cr.execute("DELETE FROM interop_message WHERE id = ANY(%s)", [message_ids])
-            cr.execute("DELETE FROM res_partner WHERE ref LIKE %s", [f"{self.PREFIX}%"])
-            cr.execute(
-                "DELETE FROM queue_job WHERE model_name LIKE 'interop.message%%'"
-                " AND date_created >= %s",
-                [start],
-            )
-
-        self._committed(clean)
+        return self._queue_party_messages(
+            env,
+            [
+                (
+                    f"race-{number}",
+                    {
+                        "id": f"{self.PREFIX}{number % 10}",
+                        "name": f"Race Party {number % 10}",
+                    },
+                )
+                for number in range(60)
+            ],
+        )
 
     def test_two_drains_at_once_create_each_contact_once(self):
         start = fields.Datetime.now()
         event_type_id, message_ids = self._committed(self._queue_messages)
         barrier = threading.Barrier(2)
-        errors = []
 
         def drain(ids, name):
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": name})
-                    barrier.wait(timeout=10)
-                    env["interop.message.dispatch"]._job_drain(
-                        event_type_id, message_ids=ids
-                    )
-                    cr.commit()  # pylint: disable=invalid-commit
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                errors.append(repr(error))
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": name})
+                barrier.wait(timeout=10)
+                env["interop.message.dispatch"]._job_drain(
+                    event_type_id, message_ids=ids
+                )
+                cr.commit()  # pylint: disable=invalid-commit
 
         try:
-            threads = [
-                threading.Thread(target=drain, args=(message_ids[:30], "drain-a")),
-                threading.Thread(target=drain, args=(message_ids[30:], "drain-b")),
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            errors = self._race(
+                (drain, message_ids[:30], "drain-a"),
+                (drain, message_ids[30:], "drain-b"),
+            )
             self.assertEqual(errors, [])
 
             def run_own_jobs(env):

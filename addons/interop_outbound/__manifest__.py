@@ -4,14 +4,14 @@
     "name": "Interop — Outbound Delivery and Syncs",
     "summary": "Credential vault, outbound delivery with retries and a circuit "
     "breaker, batch syncs",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "product"],
+    "depends": ["interop"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -52,6 +52,8 @@ class CallResult:
     transient: bool = False
     breaker_failure: bool = False
     reached: bool = False
+    #: what the status says of the call (:func:`classify_status`), when answered
+    kind: str = ""
 
     @property
     def ok(self):
@@ -76,6 +78,32 @@ def classify_status(status):
     if status in CONFIGURATION_STATUSES or status < 400:
         return CONFIGURATION
     return REJECTED
+
+
+def classify_response(status, headers, body, latency_ms, now):
+    """The :class:`CallResult` of a remote's answer, its ``error`` left to the
+    caller to word (from ``kind``).
+
+    ``headers``: the answer's headers (a case-insensitive mapping); ``body`` its
+    content, kept up to :data:`RESPONSE_MAX_BYTES`; ``now`` a naive UTC datetime.
+    A busy or failing remote (:data:`BUSY`) is worth trying again, after its
+    ``Retry-After`` when it gives one; a 5xx counts against the circuit, a 429
+    (slow down) neither opens nor closes it.
+    """
+    result = CallResult(
+        status=status,
+        latency_ms=latency_ms,
+        body=body[:RESPONSE_MAX_BYTES],
+        content_type=headers.get("Content-Type", "")[:100],
+        reached=True,
+        kind=classify_status(status),
+    )
+    if result.kind == BUSY:
+        result.retry_after = parse_retry_after(headers.get("Retry-After"), now)
+        result.transient = True
+        result.reached = False
+        result.breaker_failure = status >= 500
+    return result
 
 
 def backoff_seconds(attempt):

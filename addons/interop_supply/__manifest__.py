@@ -22,6 +22,7 @@
         "security/ir.model.access.csv",
         "security/interop_supply_security.xml",
         "data/ir_config_parameter_data.xml",
+        "data/res_users_data.xml",
         "data/interop_event_type_data.xml",
         "views/interop_supply_order_views.xml",
         "views/interop_stock_count_views.xml",
@@ -36,5 +37,6 @@
         "demo/interop_mapping_demo.xml",
         "demo/interop_supply_order_demo.xml",
         "demo/interop_sync_demo.xml",
+        "demo/interop_sync_product_catalog_demo.xml",
     ],
 }

@@ -1,49 +1,24 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hashlib
 import secrets
 from collections import namedtuple
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.interop.models.interop_crypto import hash_key, verify_key
+from odoo.addons.interop.models.interop_crypto import hash_key
 
 #: every key starts with this marker, so that leaked keys are easy to recognise
 KEY_MARKER = "iop_"
-#: characters after the marker stored in clear to find the key
-PREFIX_SIZE = 8
 MIN_KEY_SIZE = 24
-#: bound of the in-memory cache of verified keys (per process)
-VERIFIED_CACHE_SIZE = 4096
-
-# Proof that a presented key was verified: {(db, sha256 of the key): stored hash}.
-# It says nothing about validity: the key must still be among the active keys of its
-# prefix (an ormcache that revocation and changes clear in every worker) and
-# unexpired, checked on each request.
-_VERIFIED = {}
 
 #: fields only the key's own methods write: its identity (moved or re-keyed, it
 #: would be another key) and its record of use and revocation
 FROZEN_FIELDS = {"endpoint_id", "prefix", "key_hash", "company_id"}
 RECORD_FIELDS = {"state", "date_revoked", "revoked_by_id", "date_last_used"}
-# Context value of a revocation by action_revoke: an object, which no RPC call can
-# send.
-REVOKING_KEY = "interop_gateway_revoking"
-_REVOKING = object()
-# Context value of a key being made by _generate (the one way to make a key, audited)
-GENERATING_KEY = "interop_gateway_generating"
-_GENERATING = object()
 
 #: what a request is authenticated as
 Credential = namedtuple("Credential", "key_id endpoint_id scope_ids")
-
-
-def key_prefix(key):
-    """The public part of ``key`` used to find it, or None if it is no Interop key."""
-    if not key or not key.startswith(KEY_MARKER) or len(key) < MIN_KEY_SIZE:
-        return None
-    return key[len(KEY_MARKER) : len(KEY_MARKER) + PREFIX_SIZE]
 
 
 class InteropApiKey(models.Model):
@@ -55,9 +30,11 @@ class InteropApiKey(models.Model):
 
     _name = "interop.api.key"
     _description = "Gateway API Key"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.key.mixin"]
     _order = "endpoint_id, state, id desc"
     _check_company_auto = True
+    _interop_key_marker = KEY_MARKER
+    _interop_key_min_size = MIN_KEY_SIZE
 
     name = fields.Char(
         required=True,
@@ -139,7 +116,7 @@ class InteropApiKey(models.Model):
     def create(self, vals_list):
         # keys are made by _generate, which alone knows the key it hashes: not over
         # RPC (private), nor through another model's one2many, nor by copy
-        if self.env.context.get(GENERATING_KEY) is not _GENERATING:
+        if not self._interop_key_is_generating():
             raise UserError(
                 self.env._(
                     "API keys are made with Generate API Key on their endpoint, which "
@@ -165,9 +142,7 @@ class InteropApiKey(models.Model):
                     "A revoked API key cannot be used again: generate a new one."
                 )
             )
-        if RECORD_FIELDS.intersection(vals) and (
-            self.env.context.get(REVOKING_KEY) is not _REVOKING
-        ):
+        if RECORD_FIELDS.intersection(vals) and not self._interop_key_is_revoking():
             raise UserError(
                 self.env._(
                     "The state, revocation and last use of an API key are recorded "
@@ -191,7 +166,7 @@ class InteropApiKey(models.Model):
         # company), whatever record the caller passes
         endpoint.check_access("write")
         key = key or KEY_MARKER + secrets.token_hex(20)
-        prefix = key_prefix(key)
+        prefix = self._interop_key_prefix(key)
         if not prefix:
             raise ValidationError(
                 self.env._(
@@ -201,7 +176,7 @@ class InteropApiKey(models.Model):
                     size=MIN_KEY_SIZE,
                 )
             )
-        record = self.with_context(**{GENERATING_KEY: _GENERATING}).create(
+        record = self._interop_key_generating().create(
             [
                 {
                     "endpoint_id": endpoint.id,
@@ -237,7 +212,7 @@ class InteropApiKey(models.Model):
         active = self.filtered(lambda k: k.state == "active")
         if not active:
             raise UserError(self.env._("These API keys are already revoked."))
-        active.with_context(**{REVOKING_KEY: _REVOKING}).write(
+        active._interop_key_revoking().write(
             {
                 "state": "revoked",
                 "date_revoked": fields.Datetime.now(),
@@ -286,21 +261,18 @@ class InteropApiKey(models.Model):
     def _authenticate(self, key):
         """The :data:`Credential` of a presented ``key``, or None when it is unknown,
         revoked or expired."""
-        prefix = key_prefix(key)
+        prefix = self._interop_key_prefix(key)
         if not prefix:
             return None
         candidates = self._auth_candidates(prefix)
         if not candidates:
             return None
-        memo_key = (self.env.cr.dbname, hashlib.sha256(key.encode()).hexdigest())
-        verified_hash = _VERIFIED.get(memo_key)
-        for key_id, stored, endpoint_id, date_expiry, scope_ids in candidates:
-            if stored == verified_hash or verify_key(key, stored):
-                if date_expiry and date_expiry <= fields.Datetime.now():
-                    return None
-                if verified_hash != stored:
-                    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
-                        _VERIFIED.clear()
-                    _VERIFIED[memo_key] = stored
-                return Credential(key_id, endpoint_id, scope_ids)
-        return None
+        stored = self._interop_key_match(key, [c[1] for c in candidates])
+        if stored is None:
+            return None
+        key_id, _hash, endpoint_id, date_expiry, scope_ids = next(
+            c for c in candidates if c[1] == stored
+        )
+        if date_expiry and date_expiry <= fields.Datetime.now():
+            return None
+        return Credential(key_id, endpoint_id, scope_ids)

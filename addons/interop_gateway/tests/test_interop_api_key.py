@@ -10,10 +10,9 @@ from odoo.service.model import get_public_method
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.interop.models import interop_key_mixin
+from odoo.addons.interop.models.interop_crypto import verify_key
 from odoo.addons.interop.tests.common import InteropCase
-
-from ..models import interop_api_key
-from ..models.interop_api_key import verify_key
 
 
 @tagged("post_install", "-at_install")
@@ -60,7 +59,7 @@ class TestApiKey(InteropCase):
         self.assertEqual(credential.endpoint_id, self.endpoint.id)
         # no query and no key derivation any more
         with (
-            patch.object(interop_api_key, "verify_key", side_effect=AssertionError),
+            patch.object(interop_key_mixin, "verify_key", side_effect=AssertionError),
             self.assertQueryCount(0),
         ):
             self.assertEqual(self.ApiKey._authenticate(key), credential)

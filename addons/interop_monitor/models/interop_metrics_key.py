@@ -1,36 +1,17 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hashlib
 import secrets
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
-from odoo.addons.interop.models.interop_crypto import hash_key, verify_key
+from odoo.addons.interop.models.interop_crypto import hash_key
 
 #: every metrics key starts with this marker (gateway keys start with iop_)
 KEY_MARKER = "iom_"
-PREFIX_SIZE = 8
 MIN_KEY_SIZE = 24
-VERIFIED_CACHE_SIZE = 256
-
-# {(db, sha256 of the key): stored hash} of keys verified in this process; the key
-# must still be active (checked on each request through the ormcache below)
-_VERIFIED = {}
-# Context value of a key being made by _generate: an object, which no RPC call sends
-_GENERATING = object()
-GENERATING_KEY = "interop_metrics_generating"
 #: written by the key's own methods only
 PROTECTED_FIELDS = {"prefix", "key_hash", "company_id", "state", "date_revoked"}
-_REVOKING = object()
-REVOKING_KEY = "interop_metrics_revoking"
-
-
-def key_prefix(key):
-    """The public part of a metrics key, or None when it is no metrics key."""
-    if not key or not key.startswith(KEY_MARKER) or len(key) < MIN_KEY_SIZE:
-        return None
-    return key[len(KEY_MARKER) : len(KEY_MARKER) + PREFIX_SIZE]
 
 
 class InteropMetricsKey(models.Model):
@@ -42,9 +23,11 @@ class InteropMetricsKey(models.Model):
 
     _name = "interop.metrics.key"
     _description = "Metrics Key"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.key.mixin"]
     _order = "state, id desc"
     _check_company_auto = True
+    _interop_key_marker = KEY_MARKER
+    _interop_key_min_size = MIN_KEY_SIZE
 
     name = fields.Char(
         required=True,
@@ -83,7 +66,7 @@ class InteropMetricsKey(models.Model):
     @api.model_create_multi
     @api.private
     def create(self, vals_list):
-        if self.env.context.get(GENERATING_KEY) is not _GENERATING:
+        if not self._interop_key_is_generating():
             raise UserError(
                 self.env._(
                     "Metrics keys are made with Generate Metrics Key, which shows the "
@@ -95,9 +78,7 @@ class InteropMetricsKey(models.Model):
         return keys
 
     def write(self, vals):
-        if PROTECTED_FIELDS.intersection(vals) and (
-            self.env.context.get(REVOKING_KEY) is not _REVOKING
-        ):
+        if PROTECTED_FIELDS.intersection(vals) and not self._interop_key_is_revoking():
             raise UserError(
                 self.env._(
                     "A metrics key cannot be moved, re-keyed or revived: generate a "
@@ -120,7 +101,7 @@ class InteropMetricsKey(models.Model):
                 self.env._("You do not work in %(company)s.", company=company.name)
             )
         key = key or KEY_MARKER + secrets.token_hex(20)
-        prefix = key_prefix(key)
+        prefix = self._interop_key_prefix(key)
         if not prefix:
             raise UserError(
                 self.env._(
@@ -131,7 +112,7 @@ class InteropMetricsKey(models.Model):
                 )
             )
         record = (
-            self.with_context(**{GENERATING_KEY: _GENERATING})
+            self._interop_key_generating()
             .sudo()
             .create(
                 [
@@ -162,7 +143,7 @@ class InteropMetricsKey(models.Model):
         active = self.filtered(lambda k: k.state == "active")
         if not active:
             raise UserError(self.env._("These metrics keys are already revoked."))
-        active.with_context(**{REVOKING_KEY: _REVOKING}).write(
+        active._interop_key_revoking().write(
             {"state": "revoked", "date_revoked": fields.Datetime.now()}
         )
         for key in active:
@@ -192,16 +173,13 @@ class InteropMetricsKey(models.Model):
     @api.model
     def _authenticate(self, key):
         """The company id of an active metrics ``key``, or None."""
-        prefix = key_prefix(key)
+        prefix = self._interop_key_prefix(key)
         if not prefix:
             return None
-        memo_key = (self.env.cr.dbname, hashlib.sha256(key.encode()).hexdigest())
-        verified = _VERIFIED.get(memo_key)
-        for stored, company_id in self._auth_candidates(prefix):
-            if stored == verified or verify_key(key, stored):
-                if verified != stored:
-                    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
-                        _VERIFIED.clear()
-                    _VERIFIED[memo_key] = stored
-                return company_id
-        return None
+        candidates = self._auth_candidates(prefix)
+        stored = self._interop_key_match(key, [c[0] for c in candidates])
+        if stored is None:
+            return None
+        return next(
+            company_id for key_hash, company_id in candidates if key_hash == stored
+        )

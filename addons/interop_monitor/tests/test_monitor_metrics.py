@@ -165,7 +165,7 @@ class TestMetricsRoute(MonitorCase, HttpCase):
         ):
             with self.subTest(vals=vals), self.assertRaises(UserError):
                 self.metrics_key_record.with_user(self.manager).with_context(
-                    interop_metrics_revoking=True
+                    interop_key_revoking=True
                 ).write(vals)
 
     def test_neutralized_copy_refuses_the_production_scraper(self):

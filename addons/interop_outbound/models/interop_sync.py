@@ -1,15 +1,12 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import json
 import threading
-from datetime import date, datetime, timedelta
 
 from psycopg2.errors import LockNotAvailable
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.interop.errors import (
     BusinessRuleError,
@@ -17,9 +14,11 @@ from odoo.addons.interop.errors import (
     TransportError,
 )
 
+from .interop_sync_push import UNSENT_FIELD_TYPES
 from .interop_sync_run import RUN_STATES
 
-PULL_HANDLERS = [("product_catalog", "Product Catalog")]
+#: what pulled items become: the modules that know add theirs (selection_add)
+PULL_HANDLERS = []
 INTERVAL_TYPES = [
     ("minutes", "Minutes"),
     ("hours", "Hours"),
@@ -32,11 +31,6 @@ SCHEDULE_FIELDS = {"name", "active", "is_scheduled", "interval_number", "interva
 #: chunks one execution handles before it hands over to the next (Odoo reruns the
 #: scheduled action at once while work remains)
 MAX_CHUNKS_PER_RUN = 20
-#: a push leaves alone records changed in the last minute: a transaction still
-#: running may yet commit a change dated before the watermark
-PUSH_LAG = timedelta(seconds=60)
-#: field types a push never sends
-UNSENT_FIELD_TYPES = ("binary", "html", "properties", "properties_definition")
 #: models a push may read, whatever a module declares syncable: the settings,
 #: the users and their rights, the companies and the vault
 NEVER_SYNCED_PREFIXES = ("ir.", "res.users", "res.groups", "res.company", "base.")
@@ -57,7 +51,12 @@ class InteropSync(models.Model):
 
     _name = "interop.sync"
     _description = "Batch Sync"
-    _inherit = ["mail.thread", "interop.governed.mixin"]
+    _inherit = [
+        "mail.thread",
+        "interop.governed.mixin",
+        "interop.sync.pull",
+        "interop.sync.push",
+    ]
     # a scheduled sync is a running interface: what it moves changes through a
     # change request (pausing it, its watermark and its runs do not)
     _interop_governed_fields = (
@@ -105,7 +104,9 @@ class InteropSync(models.Model):
     pull_handler = fields.Selection(
         PULL_HANDLERS,
         string="Pulls Into",
-        default="product_catalog",
+        # a default, so that the modules adding handlers may fall back on it
+        # (ondelete "set default"); interop_supply makes it its catalog
+        default=False,
         tracking=True,
         help="What the pulled items become in Odoo.",
     )
@@ -216,7 +217,7 @@ class InteropSync(models.Model):
         + ("account.move",)``; the settings, the users, the companies and the
         vault are never synced, whatever is declared.
         """
-        return ("res.partner", "product.template", "product.product")
+        return ("res.partner",)
 
     @api.model
     def _is_syncable_model(self, model_name):
@@ -317,55 +318,6 @@ class InteropSync(models.Model):
                         endpoint=sync.endpoint_id.display_name,
                     )
                 )
-
-    def _push_problem(self):
-        """Why this push cannot read what it says, in words; None when it can."""
-        self.ensure_one()
-        model_name = self.model_id.model
-        if not self._is_syncable_model(model_name):
-            return self.env._(
-                "%(model)s is not a model Interop syncs: a push reads only the "
-                "models the Interop modules declare syncable.",
-                model=self.model_id.name,
-            )
-        if not self._is_run_as_user(self.user_id):
-            return self.env._("%(sync)s has no valid Run As user.", sync=self.name)
-        sent = self.sudo().field_ids
-        if any(
-            field.model_id != self.model_id or field.ttype in UNSENT_FIELD_TYPES
-            for field in sent
-        ):
-            return self.env._(
-                "%(sync)s sends fields that are not fields of %(model)s it can send.",
-                sync=self.name,
-                model=self.model_id.name,
-            )
-        domain = self._get_push_domain()
-        Model = self._as_run_as_user(model_name)
-        try:
-            # the query as the Run As user builds it, not run: a condition on
-            # a field or a model that user cannot read is refused here
-            Model._search(domain)
-        except AccessError:
-            return self.env._(
-                "The domain of %(sync)s uses a field or a model its Run As user "
-                "cannot read.",
-                sync=self.name,
-            )
-        except (ValueError, KeyError, TypeError):
-            return self.env._(
-                "The domain of %(sync)s is not a valid list of conditions on "
-                "%(model)s.",
-                sync=self.name,
-                model=self.model_id.name,
-            )
-        try:
-            Model.check_field_access_rights("read", sent.mapped("name"))
-        except AccessError:
-            return self.env._(
-                "%(sync)s sends a field its Run As user cannot read.", sync=self.name
-            )
-        return None
 
     @api.model
     def _check_can_set_run_as(self, syncs, vals):
@@ -629,250 +581,3 @@ class InteropSync(models.Model):
             error, message=message, endpoint=self.endpoint_id
         )
         run._add_error(f"{label}: {error.summary}")
-
-    # Pull
-
-    def _pull_page(self, run):
-        """Read the page after the watermark; log the call. Returns (message, page)."""
-        params = {"limit": self.chunk_size}
-        if self.watermark:
-            params["cursor"] = self.watermark
-        message = (
-            self.env["interop.message"]
-            .sudo()
-            ._log_message(
-                self.endpoint_id,
-                None,
-                params,
-                direction="outbound",
-                http_method="GET",
-                outbound_path=self.resource_path,
-                sync_run_id=run.id,
-                business_key=f"{self.name}: {self.watermark or 'start'}"[:200],
-            )
-        )
-        credential = (
-            self.sudo().credential_id or self.endpoint_id.sudo().outbound_credential_id
-        )
-        result = message._call_now(credential, params=params)
-        if not result.ok:
-            raise result.error
-        try:
-            page = json.loads(result.body)
-            if not isinstance(page.get("items"), list):
-                raise TypeError("no list of items")
-        except (ValueError, TypeError, AttributeError):
-            raise TransportError(
-                self.env._(
-                    "%(endpoint)s answered the sync %(sync)s with a page that is not "
-                    "the expected JSON (items, next_cursor, has_more).",
-                    endpoint=self.endpoint_id.name,
-                    sync=self.name,
-                ),
-                suggested_action=self.env._(
-                    "Check the resource path and the API version with the partner, "
-                    "then run the sync again."
-                ),
-            ) from None
-        return message, page
-
-    def _pull_process_page(self, run, message, page):
-        items = page["items"]
-        if page.get("total") and not run.total_count:
-            run.total_count = run.done_count + int(page["total"])
-        handler = getattr(self, f"_pull_item_{self.pull_handler}")
-        counts = {"created": 0, "updated": 0, "failed": 0}
-        for index, item in enumerate(items):
-            label = self._item_label(item, index)
-            try:
-                with self.env.cr.savepoint():
-                    outcome = handler(item)
-            except (
-                InteropProcessingError,
-                UserError,
-                ValidationError,
-                AccessError,
-                ValueError,
-                TypeError,
-                KeyError,
-            ) as error:
-                self._record_failure(run, error, label, message=message)
-                counts["failed"] += 1
-            else:
-                if outcome in counts:
-                    counts[outcome] += 1
-        run._add_counts(read=len(items), **counts)
-        cursor = page.get("next_cursor")
-        if cursor:
-            self._advance_watermark(str(cursor))
-        return bool(page.get("has_more")) and bool(cursor) and bool(items)
-
-    @api.model
-    def _item_label(self, item, index):
-        code = item.get("code") if isinstance(item, dict) else None
-        return self.env._("item %(code)s", code=code or f"#{index + 1}")
-
-    def _pull_item_product_catalog(self, item):
-        """Create or update the product of one catalog item; return what was done.
-
-        An item is ``{"code", "name", "price", "currency"?, "type"?: "service" |
-        "goods", "active"?}``; the product is found by its internal reference.
-        """
-        code = item.get("code")
-        name = item.get("name")
-        price = item.get("price")
-        if not isinstance(code, str) or not code.strip() or not name:
-            raise BusinessRuleError(
-                self.env._("A catalog item has no code or no name.")
-            )
-        if isinstance(price, bool) or not isinstance(price, int | float) or price < 0:
-            raise BusinessRuleError(
-                self.env._("Catalog item %(code)s has no valid price.", code=code)
-            )
-        currency = self.endpoint_id.company_id.currency_id
-        if item.get("currency") and item["currency"] != currency.name:
-            raise BusinessRuleError(
-                self.env._(
-                    "Catalog item %(code)s is priced in %(currency)s, not in "
-                    "%(company_currency)s.",
-                    code=code,
-                    currency=item["currency"],
-                    company_currency=currency.name,
-                )
-            )
-        vals = {
-            "name": name,
-            "list_price": price,
-            "type": "service" if item.get("type", "service") == "service" else "consu",
-            "active": bool(item.get("active", True)),
-        }
-        Product = (
-            self.env["product.product"]
-            .with_user(self.user_id)
-            .with_context(active_test=False)
-        )
-        product = Product.search([("default_code", "=", code.strip())], limit=1)
-        if not product:
-            Product.create(dict(vals, default_code=code.strip()))
-            return "created"
-        changed = {
-            fname: value
-            for fname, value in vals.items()
-            if product[fname] != value
-            and not (fname == "list_price" and abs(product[fname] - value) < 1e-6)
-        }
-        if not changed:
-            return "unchanged"
-        product.write(changed)
-        return "updated"
-
-    # Push
-
-    def _as_run_as_user(self, model_name):
-        """``model_name`` with the rights of the Run As user, in its companies."""
-        return (
-            self.env[model_name]
-            .with_user(self.user_id)
-            .with_context(allowed_company_ids=[])
-        )
-
-    def _push_records_model(self):
-        return self._as_run_as_user(self.model_id.model)
-
-    def _get_push_domain(self):
-        self.ensure_one()
-        try:
-            domain = safe_eval(self.domain or "[]", {"uid": self.env.uid})
-        except (ValueError, SyntaxError, NameError, TypeError):
-            domain = None
-        if not isinstance(domain, list):
-            raise ValidationError(
-                self.env._(
-                    "The domain of %(sync)s is not a valid list of conditions.",
-                    sync=self.name,
-                )
-            )
-        return domain
-
-    def _push_query(self, limit=None, ordered=True):
-        """Records to send: matching the domain, changed after the watermark, and
-        not in the last minute (a transaction still running may yet commit a
-        change dated earlier), oldest change first."""
-        Model = self._push_records_model()
-        domain = self._get_push_domain() + [
-            ("write_date", "<=", fields.Datetime.now() - PUSH_LAG)
-        ]
-        query = Model._search(
-            domain, order="write_date, id" if ordered else None, limit=limit
-        )
-        written, _sep, last_id = (self.watermark or "").partition("|")
-        if written:
-            # compared in SQL, to the microsecond: the ORM would round the date
-            query.add_where(
-                SQL(
-                    "(%s, %s) > (%s, %s)",
-                    SQL.identifier(Model._table, "write_date"),
-                    SQL.identifier(Model._table, "id"),
-                    datetime.fromisoformat(written),
-                    int(last_id or 0),
-                )
-            )
-        return query
-
-    def _push_chunk(self, run):
-        """Send the next chunk of changed records as one outbound message."""
-        Model = self._push_records_model()
-        records = Model.browse(self._push_query(limit=self.chunk_size).get_result_ids())
-        rows = []
-        failed = 0
-        for record in records:
-            try:
-                rows.append(self._push_serialize(record))
-            except (AccessError, UserError, ValueError, TypeError) as error:
-                self._record_failure(
-                    run, error, self.env._("record %(id)s", id=record.id)
-                )
-                failed += 1
-        if rows:
-            self.endpoint_id._send(
-                self.event_type_id,
-                {
-                    "sync": self.name,
-                    "model": self.model_id.model,
-                    "records": rows,
-                },
-                path=self.resource_path,
-                business_key=f"{self.name}: {records[0].id}-{records[-1].id}"[:200],
-                sync_run_id=run.id,
-            )
-        run._add_counts(read=len(records), created=len(rows), failed=failed)
-        if records:
-            last = records[-1]
-            self._advance_watermark(f"{last.write_date.isoformat(' ')}|{last.id}")
-        return len(records) == self.chunk_size
-
-    def _push_serialize(self, record):
-        row = {
-            "id": record.id,
-            "write_date": fields.Datetime.to_string(record.write_date),
-        }
-        for field in self.field_ids:
-            row[field.name] = self._json_value(field.ttype, record[field.name])
-        json.dumps(row)  # refuse, for this record only, what JSON cannot carry
-        return row
-
-    @api.model
-    def _json_value(self, ttype, value):
-        if ttype == "many2one":
-            return value.id or None
-        if ttype in ("one2many", "many2many"):
-            return value.ids
-        if ttype == "boolean":
-            return bool(value)
-        if value is False:
-            return None
-        if isinstance(value, datetime):
-            return fields.Datetime.to_string(value)
-        if isinstance(value, date):
-            return fields.Date.to_string(value)
-        return value

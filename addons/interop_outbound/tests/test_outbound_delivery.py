@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
+from datetime import datetime
 from unittest.mock import patch
 
 import requests
@@ -8,12 +9,16 @@ import requests
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import BaseCase, freeze_time, tagged
 
+from odoo.addons.queue_job.job import Job
+
 from ..outbound import (
     ACCEPTED,
     BUSY,
     CONFIGURATION,
     CREDENTIALS,
     REJECTED,
+    RESPONSE_MAX_BYTES,
+    classify_response,
     classify_status,
 )
 from .common import Answer, OutboundCase, unused_port
@@ -265,6 +270,35 @@ class TestOutboundRetries(OutboundCase):
         )
         self.assertEqual(len(self.remote.received), 1)
 
+    def test_a_delivery_queue_job_gives_up_on_fails_to_the_technical_owner(self):
+        message = self._send()
+        # what queue_job does when the delivery job's retries are spent: its job
+        # function's on-fail method, on the job's records
+        Job(message._job_send).on_fail(
+            {"exc_name": "KeyError", "exc_message": "KeyError: 'total'"}
+        )
+        self.assertRecordValues(message, [{"state": "failed"}])
+        self.assertIn("unexpected error (KeyError)", message.last_error)
+        self.assertRecordValues(
+            message.exception_ids,
+            [{"user_id": message.endpoint_id.technical_owner_id.id}],
+        )
+
+    def test_attack_manager_reads_payload_values_in_a_failed_delivery_detail(self):
+        message = self._send()
+        # the text of an error the job runner caught quotes what the failing
+        # statement held: a database error quotes the values it choked on
+        Job(message._job_send).on_fail(
+            {
+                "exc_name": "UniqueViolation",
+                "exc_message": "Key (ssn)=(078-05-1120) already exists.",
+            }
+        )
+        exception = message.exception_ids.with_user(self.manager)
+        self.assertTrue(exception.technical_detail)
+        self.assertNotIn("078-05-1120", exception.technical_detail)
+        self.assertIn("UniqueViolation", exception.technical_detail)
+
     def test_refused_credentials_go_to_the_technical_owner(self):
         self.remote.answer("/api", Answer(401, {"error": "invalid key"}))
         message = self._send()
@@ -386,3 +420,34 @@ class TestResponseClassification(BaseCase):
         self.assertEqual(
             {status: classify_status(status) for status in expected}, expected
         )
+
+    def _answer(self, status, **headers):
+        return classify_response(
+            status,
+            requests.structures.CaseInsensitiveDict(headers),
+            b"x" * (RESPONSE_MAX_BYTES + 10),
+            42,
+            datetime(2026, 1, 1, 12, 0, 0),
+        )
+
+    def test_a_failing_remote_is_tried_again_after_its_retry_after(self):
+        result = self._answer(503, **{"retry-after": "120"})
+        self.assertEqual(
+            (result.kind, result.transient, result.breaker_failure, result.reached),
+            (BUSY, True, True, False),
+        )
+        self.assertEqual(result.retry_after, 120)
+
+    def test_a_remote_asking_to_slow_down_does_not_count_against_its_circuit(self):
+        result = self._answer(429, **{"Retry-After": "Thu, 01 Jan 2026 12:01:00 GMT"})
+        self.assertEqual((result.transient, result.breaker_failure), (True, False))
+        self.assertEqual(result.retry_after, 60)
+
+    def test_a_refusal_is_final_and_its_answer_kept_within_bounds(self):
+        result = self._answer(422, **{"Content-Type": "application/problem+json"})
+        self.assertEqual(
+            (result.kind, result.transient, result.reached, result.latency_ms),
+            (REJECTED, False, True, 42),
+        )
+        self.assertEqual(len(result.body), RESPONSE_MAX_BYTES)
+        self.assertEqual(result.content_type, "application/problem+json")

@@ -6,4 +6,5 @@ from . import interop_supply_order
 from . import interop_stock_count
 from . import interop_stock_count_line
 from . import interop_sync
+from . import interop_sync_product_catalog
 from . import account_bank_statement_line

@@ -5,3 +5,4 @@ from . import test_supply_concurrency
 from . import test_supply_dispatch
 from . import test_supply_bank
 from . import test_supply_stock_count
+from . import test_supply_catalog_pull
