@@ -3,8 +3,9 @@
 For each batch size (``interop.processing_batch_size``; 1 = one job per message, the
 baseline), the same number of signed 1 KB messages is first queued through the
 gateway with the job runner off; then Odoo restarts with its runner (prefork, 2
-workers, channel root.interop of capacity 2) and the time until every message is
-done is measured. Prints messages/s per batch size and the ratio to the baseline.
+workers, the configuration's channels: root:1 as shipped, or ``--channels``) and the
+time until every message is done is measured. Prints messages/s per batch size and
+the ratio to the baseline.
 Target: >= 2x the one-job-per-message baseline, with per-message error isolation
 (a share of the messages is made to fail; they must fail alone).
 """
@@ -56,7 +57,7 @@ def reset(setup, db):
     )
 
 
-def measure(setup, db, port, size, count, fail_every, timeout):
+def measure(setup, db, port, size, count, fail_every, timeout, channels=None):
     reset(setup, db)
     set_batch_size(setup, db, size)
     with OdooServer(setup, db, port, runner=False, name=f"queue-{size}"):
@@ -67,7 +68,9 @@ def measure(setup, db, port, size, count, fail_every, timeout):
         load = run_load(port, make, clients=8, count=count, label="queue")
         log(f"batch {size}: queued {load.count} messages ({load.summary()})")
     jobs = setup.query(db, "SELECT count(*) FROM queue_job WHERE state = 'pending'")
-    with OdooServer(setup, db, port, runner=True, name=f"process-{size}"):
+    with OdooServer(
+        setup, db, port, runner=True, name=f"process-{size}", channels=channels
+    ):
         start = time.perf_counter()
 
         def finished():
@@ -111,6 +114,9 @@ def main():
     parser.add_argument("--batch-sizes", default="1,50")
     parser.add_argument("--fail-every", type=int, default=100, help="0: none fails")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--channels", help="queue_job channels instead of the configuration's"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     setup = Setup()
@@ -120,14 +126,21 @@ def main():
     results = []
     for size in (int(s) for s in args.batch_sizes.split(",")):
         result = measure(
-            setup, args.db, port, size, args.messages, args.fail_every, args.timeout
+            setup,
+            args.db,
+            port,
+            size,
+            args.messages,
+            args.fail_every,
+            args.timeout,
+            channels=args.channels,
         )
         log(f"batch {size}: {result}")
         results.append(result)
     print(
         f"\nProcessing of {args.messages} queued messages of {BENCH_ENDPOINT} "
         f"(1 in {args.fail_every} failing), Odoo prefork 2 workers, runner "
-        f"capacity 2 ({machine()})"
+        f"channels {args.channels or 'of the configuration'} ({machine()})"
     )
     baseline = results[0]["rate"]
     all_ok = True
