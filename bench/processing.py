@@ -28,19 +28,25 @@ from harness import (
 )
 
 FINAL = ("done", "failed", "rejected", "cancelled")
+#: messages/s of one event type, 1 KB payloads, 1 in 100 failing (issue 23), printed
+TARGET_RATE = 500
 
 
-def set_batch_size(setup, db, size):
+def set_param(setup, db, key, value):
     setup.query(
         db,
         """
         INSERT INTO ir_config_parameter (key, value, create_uid, write_uid,
                                          create_date, write_date)
-        VALUES ('interop.processing_batch_size', %s, 1, 1, now(), now())
+        VALUES (%s, %s, 1, 1, now(), now())
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
         """,
-        (str(size),),
+        (key, str(value)),
     )
+
+
+def set_batch_size(setup, db, size):
+    set_param(setup, db, "interop.processing_batch_size", size)
 
 
 def reset(setup, db):
@@ -117,11 +123,19 @@ def main():
     parser.add_argument(
         "--channels", help="queue_job channels instead of the configuration's"
     )
+    parser.add_argument(
+        "--batch-seconds",
+        help="interop.processing_batch_seconds (default: the database's, 0.1)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     setup = Setup()
     if not args.keep_db:
         setup.create_database(args.db)
+    if args.batch_seconds is not None:
+        set_param(
+            setup, args.db, "interop.processing_batch_seconds", args.batch_seconds
+        )
     port = free_port()
     results = []
     for size in (int(s) for s in args.batch_sizes.split(",")):
@@ -161,6 +175,13 @@ def main():
             f"{'target met' if ratio >= 2 else 'target NOT met'} (>= 2x)"
         )
         all_ok &= ratio >= 2
+    best = max(result["rate"] for result in results)
+    print(
+        f"processing: {best:.1f} messages/s at best -> "
+        f"{'target met' if best >= TARGET_RATE else 'target NOT met'} "
+        f"(>= {TARGET_RATE}/s on the development machine; figure only, the machine "
+        "decides it)"
+    )
     return 0 if all_ok else 1
 
 
