@@ -156,9 +156,23 @@ def main():
                     else ""
                 )
             )
-        gov, plain, delay = totals["governed"], totals["plain"], totals["delay"]
+        gov, plain = totals["governed"], totals["plain"]
         p99_ratio = gov.percentile(0.99) / plain.percentile(0.99)
-        rate_ratio = gov.rate() / delay.rate()
+        # accepted, over the cells' time and the drains after them (a backlog never
+        # drained counts the whole wait)
+        rates = {
+            route: totals[route].count
+            / (
+                totals[route].elapsed
+                + sum(d if d is not None else 120 for d in drains[route])
+            )
+            for route in ("governed", "delay")
+        }
+        print(
+            f"accept+process: governed {rates['governed']:.1f}/s, "
+            f"delay {rates['delay']:.1f}/s (accepted / (cells + drains after them))"
+        )
+        rate_ratio = rates["governed"] / rates["delay"]
         kept_pace = all(
             d is not None and d <= args.drain_limit for d in drains["governed"]
         )
