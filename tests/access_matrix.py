@@ -105,6 +105,7 @@ ACCESS = {
     "interop.monitor.cursor": {"manager": "r"},
     "interop.alert.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
     "interop.alert.event": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.monitor.health.check": {"user": "r", "manager": "r", "auditor": "r"},
     "interop.metrics.key": {"manager": "rwc", "auditor": "r"},
     "interop.metrics.key.generate": {"manager": "rwcu"},
     # interop_supply

@@ -12,3 +12,13 @@ class AlertFiring(InteropProcessingError):
 
     category = "alert"
     severity = "high"
+
+
+class HealthCheckFailing(InteropProcessingError):
+    """An outbound endpoint's health check failed several times in a row.
+
+    The summary names the endpoint only: one exception while the endpoint is down.
+    """
+
+    category = "alert"
+    severity = "high"

@@ -8,3 +8,5 @@ from . import interop_alert_rule
 from . import interop_alert_event
 from . import interop_metrics_key
 from . import interop_endpoint
+from . import interop_monitor_health_check
+from . import interop_exception

@@ -26,6 +26,7 @@ STATE_FIELDS = {
     "date_fired",
     "date_recovered",
     "exception_id",
+    "date_emailed",
 }
 # The evaluation carries this object in its context to write STATE_FIELDS: an object
 # cannot travel through RPC.
@@ -57,6 +58,7 @@ class InteropAlertRule(models.Model):
         "window_minutes",
         "user_id",
         "team_id",
+        "notify_email",
     )
     _order = "name, id"
     _check_company_auto = True
@@ -106,6 +108,13 @@ class InteropAlertRule(models.Model):
         domain="[('share', '=', False)]",
     )
     team_id = fields.Many2one("interop.team", string="Owning Team", tracking=True)
+    notify_email = fields.Boolean(
+        string="Email the Owner",
+        tracking=True,
+        help="Also email the owner (or the team's lead and members) when the rule "
+        "fires: one email per firing, and at most one an hour for a rule that "
+        "keeps firing and recovering.",
+    )
     description = fields.Text(help="Why this alert matters, what to check first.")
     state = fields.Selection(
         [("ok", "OK"), ("firing", "Firing")],
@@ -119,6 +128,7 @@ class InteropAlertRule(models.Model):
     date_evaluated = fields.Datetime(string="Last Evaluated", readonly=True, copy=False)
     date_fired = fields.Datetime(string="Last Fired", readonly=True, copy=False)
     date_recovered = fields.Datetime(string="Last Recovered", readonly=True, copy=False)
+    date_emailed = fields.Datetime(string="Last Emailed", readonly=True, copy=False)
     exception_id = fields.Many2one(
         "interop.exception", string="Current Exception", readonly=True, copy=False
     )
@@ -300,9 +310,12 @@ class InteropAlertRule(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        self._write_state(
-            {"state": "firing", "date_fired": now, "exception_id": exception.id}
-        )
+        vals = {"state": "firing", "date_fired": now, "exception_id": exception.id}
+        if self.notify_email and exception._monitor_email_owner(
+            self.user_id or self.team_id, self.date_emailed
+        ):
+            vals["date_emailed"] = now
+        self._write_state(vals)
         self.env["interop.alert.event"]._log(self, "fired", value, exception)
         _logger.info("Interop alert rule %s fired", self.id)
 

@@ -7,10 +7,117 @@ from odoo.tools import SQL
 
 #: the tile's figures cover the last hour
 TILE_MINUTES = 60
+#: the tile's sparkline: messages per hour over the last day
+SPARKLINE_HOURS = 24
 
 
 class InteropEndpoint(models.Model):
     _inherit = "interop.endpoint"
+
+    health_check_path = fields.Char(
+        tracking=True,
+        help="Outbound endpoints: a path under the base URL (e.g. /health) that Odoo "
+        "calls with GET on a schedule; any 2xx answer is healthy. No check when "
+        "empty (availability is then read from the deliveries).",
+    )
+    health_check_interval = fields.Integer(
+        string="Check Every (min)", default=5, tracking=True
+    )
+    health_check_failures = fields.Integer(
+        string="Alert After (failed checks)",
+        default=3,
+        tracking=True,
+        help="Failed checks in a row before the technical owner is alerted.",
+    )
+    health_check_ids = fields.One2many(
+        "interop.monitor.health.check",
+        "endpoint_id",
+        string="Health Check Log",
+        readonly=True,
+    )
+    monitor_check_state = fields.Selection(
+        [("up", "Up"), ("down", "Down")],
+        string="Health Check",
+        compute="_compute_monitor_check",
+    )
+    monitor_date_last_check = fields.Datetime(
+        string="Last Check", compute="_compute_monitor_check"
+    )
+    monitor_sparkline = fields.Json(
+        string="Traffic (24 h)",
+        compute="_compute_monitor_sparkline",
+        help="Messages per hour over the last 24 hours, and the failed ones.",
+    )
+
+    def _get_interop_governed_fields(self):
+        # what Odoo calls on a running endpoint, and when its owner is woken
+        return super()._get_interop_governed_fields() + (
+            "health_check_path",
+            "health_check_interval",
+            "health_check_failures",
+        )
+
+    def _compute_monitor_check(self):
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        last = {}
+        if ids:
+            self.env["interop.monitor.health.check"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (endpoint_id) endpoint_id, date, ok
+                      FROM interop_monitor_health_check
+                     WHERE endpoint_id = ANY(%s)
+                     ORDER BY endpoint_id, date DESC, id DESC
+                    """,
+                    ids,
+                )
+            )
+            last = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for endpoint in self:
+            date, ok = last.get(endpoint.id, (False, None))
+            endpoint.monitor_date_last_check = date
+            endpoint.monitor_check_state = (
+                False if ok is None else ("up" if ok else "down")
+            )
+
+    def _compute_monitor_sparkline(self):
+        """Per hour of the last 24: messages and failed ones, oldest first (the
+        tile's sparkline), from the rollups."""
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        start = now - timedelta(hours=SPARKLINE_HOURS - 1)
+        series = {}
+        if ids:
+            self.env["interop.monitor.rollup"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT endpoint_id, date_trunc('hour', bucket),
+                           sum(message_count), sum(error_count)
+                      FROM interop_monitor_rollup
+                     WHERE endpoint_id = ANY(%s) AND bucket >= %s
+                     GROUP BY 1, 2
+                    """,
+                    ids,
+                    start,
+                )
+            )
+            for endpoint_id, hour, count, errors in self.env.cr.fetchall():
+                index = int((hour - start).total_seconds() // 3600)
+                if 0 <= index < SPARKLINE_HOURS:
+                    values = series.setdefault(
+                        endpoint_id,
+                        {
+                            "counts": [0] * SPARKLINE_HOURS,
+                            "errors": [0] * SPARKLINE_HOURS,
+                        },
+                    )
+                    values["counts"][index] = int(count or 0)
+                    values["errors"][index] = int(errors or 0)
+        empty = {"counts": [0] * SPARKLINE_HOURS, "errors": [0] * SPARKLINE_HOURS}
+        for endpoint in self:
+            endpoint.monitor_sparkline = series.get(endpoint.id, empty)
 
     monitor_message_count = fields.Integer(
         string="Messages (1 h)", compute="_compute_monitor_tile"
@@ -96,7 +203,8 @@ class InteropEndpoint(models.Model):
                 if breaker
                 else False
             )
-            if breaker == "open" or rate >= 50:
+            down = endpoint.monitor_check_state == "down"
+            if breaker == "open" or rate >= 50 or down:
                 endpoint.monitor_health = "danger"
             elif breaker == "half_open" or rate >= 5:
                 endpoint.monitor_health = "warning"
@@ -152,6 +260,7 @@ class InteropEndpoint(models.Model):
                                bool_or(done_count > 0 OR error_count = 0) AS up
                           FROM interop_monitor_rollup
                          WHERE endpoint_id = ANY(%s) AND bucket >= %s
+                           AND granularity = 'minute'
                          GROUP BY endpoint_id, bucket) AS minutes
                  GROUP BY endpoint_id
                 """,

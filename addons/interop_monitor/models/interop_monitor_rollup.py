@@ -11,6 +11,10 @@ DEFAULT_BATCH_SIZE = 5000
 #: transaction still open when the batch runs is counted by a later batch
 DEFAULT_LAG_SECONDS = 60
 CURSOR_XMLID = "interop_monitor.interop_monitor_cursor_rollup"
+#: days the minute rows are kept; older ones are summed into hour rows
+DEFAULT_MINUTE_DAYS = 35
+#: days the hour rows are kept
+DEFAULT_HOUR_DAYS = 400
 
 
 class InteropMonitorRollup(models.Model):
@@ -28,6 +32,14 @@ class InteropMonitorRollup(models.Model):
     _order = "bucket desc, endpoint_id, event_type_id"
 
     bucket = fields.Datetime(string="Minute", required=True, readonly=True)
+    granularity = fields.Selection(
+        [("minute", "Minute"), ("hour", "Hour")],
+        required=True,
+        default="minute",
+        readonly=True,
+        help="Minute rows older than the retention of minutes are summed into one "
+        "row per hour (p50, p95 and maximum: the worst minute of the hour).",
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     endpoint_id = fields.Many2one(
         "interop.endpoint", required=True, readonly=True, ondelete="cascade"
@@ -63,12 +75,19 @@ class InteropMonitorRollup(models.Model):
     payload_bytes = fields.Integer(string="Bytes", readonly=True)
 
     def init(self):
-        # the upsert's conflict target: one row per minute and series
+        # the upsert's conflict target: one row per minute (or hour) and series
+        self.env.cr.execute("DROP INDEX IF EXISTS interop_monitor_rollup_series_uniq")
         create_unique_index(
             self.env.cr,
-            "interop_monitor_rollup_series_uniq",
+            "interop_monitor_rollup_series_granularity_uniq",
             self._table,
-            ["endpoint_id", "direction", "bucket", "COALESCE(event_type_id, 0)"],
+            [
+                "endpoint_id",
+                "direction",
+                "granularity",
+                "bucket",
+                "COALESCE(event_type_id, 0)",
+            ],
         )
         # dashboards, alerts and the metrics read a company's last minutes
         create_index(
@@ -133,41 +152,64 @@ class InteropMonitorRollup(models.Model):
         cr = self.env.cr
         cursor.flush_recordset()
         # One rollup at a time: a second run waits for this one, then starts from
-        # the watermark it moved.
+        # the watermarks it moved.
         cr.execute(
             SQL(
-                "SELECT date_finished, message_id FROM %s WHERE id = %s FOR UPDATE",
+                "SELECT date_finished, message_id, date_received, received_message_id"
+                "  FROM %s WHERE id = %s FOR UPDATE",
                 SQL.identifier(cursor._table),
                 cursor.id,
             )
         )
-        mark_date, mark_id = cr.fetchone()
+        mark_date, mark_id, received_date, received_id = cr.fetchone()
         self.env["interop.message"].flush_model()
         upper = fields.Datetime.now() - timedelta(seconds=lag_seconds)
-        cr.execute(
-            SQL(
-                """
-                SELECT id, date_finished FROM interop_message
-                 WHERE date_finished IS NOT NULL
-                   AND (date_finished, id) > (%s, %s)
-                   AND date_finished <= %s
-                 ORDER BY date_finished, id
-                 LIMIT %s
-                """,
-                mark_date or "-infinity",
-                mark_id or 0,
-                upper,
-                batch_size,
-            )
+        # the messages finished since the finish watermark: their minute gets
+        # their outcome and latency
+        finished = self._next_messages(
+            "date_finished", mark_date, mark_id, upper, batch_size
         )
-        rows = cr.fetchall()
-        if not rows:
+        # the messages received since the reception watermark: their minute counts
+        # them at once, finished or not
+        received = self._next_messages(
+            "date_received", received_date, received_id, upper, batch_size
+        )
+        if not finished and not received:
             cursor.write({"date_run": fields.Datetime.now()})
             return 0, 0
-        self._recount([row[0] for row in rows])
-        last_id, last_date = rows[-1]
-        cursor._move(last_date, last_id)
-        return len(rows), 1 if len(rows) >= batch_size else 0
+        self._recount({row[0] for row in finished} | {row[0] for row in received})
+        if finished:
+            cursor._move(finished[-1][1], finished[-1][0])
+        if received:
+            cursor._move_received(received[-1][1], received[-1][0])
+        remaining = len(finished) >= batch_size or len(received) >= batch_size
+        return len(finished) + len(received), 1 if remaining else 0
+
+    @api.model
+    def _next_messages(self, date_field, mark_date, mark_id, upper, limit):
+        """[(id, date)] of the next ``limit`` messages after (``mark_date``,
+        ``mark_id``) by ``date_field`` (date_finished or date_received), up to
+        ``upper``."""
+        column = SQL.identifier(date_field)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, %(column)s FROM interop_message
+                 WHERE %(column)s IS NOT NULL
+                   AND %(column)s >= %(mark_date)s
+                   AND (%(column)s, id) > (%(mark_date)s, %(mark_id)s)
+                   AND %(column)s <= %(upper)s
+                 ORDER BY %(column)s, id
+                 LIMIT %(limit)s
+                """,
+                column=column,
+                mark_date=mark_date or "-infinity",
+                mark_id=mark_id or 0,
+                upper=upper,
+                limit=limit,
+            )
+        )
+        return self.env.cr.fetchall()
 
     @api.model
     def _recount(self, message_ids):
@@ -183,14 +225,18 @@ class InteropMonitorRollup(models.Model):
                            date_trunc('minute', date_received) AS bucket
                       FROM interop_message
                      WHERE id = ANY(%(ids)s)
+                       -- minutes already summed into hours are not written again
+                       AND date_received >= %(horizon)s
                 )
                 INSERT INTO interop_monitor_rollup (
-                    bucket, endpoint_id, event_type_id, direction, company_id,
+                    granularity, bucket, endpoint_id, event_type_id, direction,
+                    company_id,
                     message_count, done_count, error_count, rejection_count,
                     latency_p50_ms, latency_p95_ms, latency_max_ms, payload_bytes,
                     create_uid, write_uid, create_date, write_date
                 )
-                SELECT k.bucket, k.endpoint_id, t.event_type_id, k.direction,
+                SELECT 'minute', k.bucket, k.endpoint_id, t.event_type_id,
+                       k.direction,
                        t.company_id, t.message_count, t.done_count, t.error_count,
                        t.rejection_count, t.p50, t.p95, t.latency_max, t.size,
                        %(uid)s, %(uid)s, now() at time zone 'UTC',
@@ -227,7 +273,8 @@ class InteropMonitorRollup(models.Model):
                        AND m.direction = k.direction
                      GROUP BY m.event_type_id
                   ) t
-                ON CONFLICT (endpoint_id, direction, bucket, COALESCE(event_type_id, 0))
+                ON CONFLICT (endpoint_id, direction, granularity, bucket,
+                             COALESCE(event_type_id, 0))
                 DO UPDATE SET
                     company_id = EXCLUDED.company_id,
                     message_count = EXCLUDED.message_count,
@@ -243,9 +290,123 @@ class InteropMonitorRollup(models.Model):
                 """,
                 ids=list(message_ids),
                 uid=self.env.uid,
+                horizon=self._minute_horizon(),
             )
         )
         self.invalidate_model()
+
+    # Retention
+
+    @api.model
+    def _retention_days(self):
+        params = self.env["ir.config_parameter"].sudo()
+        minute_days = int(
+            params.get_param("interop_monitor.rollup_minute_days", DEFAULT_MINUTE_DAYS)
+        )
+        hour_days = int(
+            params.get_param("interop_monitor.rollup_hour_days", DEFAULT_HOUR_DAYS)
+        )
+        return max(minute_days, 8), max(hour_days, minute_days, 8)
+
+    @api.model
+    def _minute_horizon(self):
+        """Minute rows start at this hour; older minutes are hour rows."""
+        minute_days = self._retention_days()[0]
+        return (fields.Datetime.now() - timedelta(days=minute_days)).replace(
+            minute=0, second=0, microsecond=0
+        )
+
+    @api.model
+    def _cron_prune(self):
+        done, remaining = self._prune_batch()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _prune_batch(self):
+        """Sum the minute rows of the oldest day before the horizon into hour rows
+        and delete them; delete the hour rows past their retention. Returns
+        ``(rows removed, 1 when an older day remains)``; one transaction."""
+        hour_days = self._retention_days()[1]
+        horizon = self._minute_horizon()
+        cr = self.env.cr
+        self.flush_model()
+        cr.execute(
+            "SELECT min(bucket) FROM interop_monitor_rollup"
+            " WHERE granularity = 'minute'"
+        )
+        oldest = cr.fetchone()[0]
+        removed = 0
+        remaining = 0
+        if oldest and oldest < horizon:
+            upper = min(
+                horizon,
+                oldest.replace(minute=0, second=0, microsecond=0) + timedelta(days=1),
+            )
+            remaining = 1 if upper < horizon else 0
+            cr.execute(
+                SQL(
+                    """
+                    WITH old AS (
+                        DELETE FROM interop_monitor_rollup
+                         WHERE granularity = 'minute' AND bucket < %(upper)s
+                        RETURNING *
+                    )
+                    INSERT INTO interop_monitor_rollup (
+                        granularity, bucket, endpoint_id, event_type_id, direction,
+                        company_id, message_count, done_count, error_count,
+                        rejection_count, latency_p50_ms, latency_p95_ms,
+                        latency_max_ms, payload_bytes,
+                        create_uid, write_uid, create_date, write_date
+                    )
+                    SELECT 'hour', date_trunc('hour', bucket), endpoint_id,
+                           event_type_id, direction, min(company_id),
+                           sum(message_count), sum(done_count), sum(error_count),
+                           sum(rejection_count), max(latency_p50_ms),
+                           max(latency_p95_ms), max(latency_max_ms),
+                           sum(payload_bytes), %(uid)s, %(uid)s,
+                           now() at time zone 'UTC', now() at time zone 'UTC'
+                      FROM old
+                     GROUP BY date_trunc('hour', bucket), endpoint_id,
+                              event_type_id, direction
+                    ON CONFLICT (endpoint_id, direction, granularity, bucket,
+                                 COALESCE(event_type_id, 0))
+                    DO UPDATE SET
+                        message_count = interop_monitor_rollup.message_count
+                            + EXCLUDED.message_count,
+                        done_count = interop_monitor_rollup.done_count
+                            + EXCLUDED.done_count,
+                        error_count = interop_monitor_rollup.error_count
+                            + EXCLUDED.error_count,
+                        rejection_count = interop_monitor_rollup.rejection_count
+                            + EXCLUDED.rejection_count,
+                        latency_p50_ms = GREATEST(
+                            interop_monitor_rollup.latency_p50_ms,
+                            EXCLUDED.latency_p50_ms),
+                        latency_p95_ms = GREATEST(
+                            interop_monitor_rollup.latency_p95_ms,
+                            EXCLUDED.latency_p95_ms),
+                        latency_max_ms = GREATEST(
+                            interop_monitor_rollup.latency_max_ms,
+                            EXCLUDED.latency_max_ms),
+                        payload_bytes = interop_monitor_rollup.payload_bytes
+                            + EXCLUDED.payload_bytes,
+                        write_date = EXCLUDED.write_date
+                    """,
+                    upper=upper,
+                    uid=self.env.uid,
+                )
+            )
+            removed += cr.rowcount
+        cr.execute(
+            SQL(
+                "DELETE FROM interop_monitor_rollup"
+                " WHERE granularity = 'hour' AND bucket < %s",
+                fields.Datetime.now() - timedelta(days=hour_days),
+            )
+        )
+        removed += cr.rowcount
+        self.invalidate_model()
+        return removed, remaining
 
     # Reading
 

@@ -111,6 +111,53 @@ class TestAlertRule(MonitorCase):
         self.assertEqual(len(self._alert_exceptions()), 2)
         self.assertEqual(self.rule.exception_id.state, "open")
 
+    def _alert_mails(self):
+        return self.env["mail.mail"].search(
+            [
+                ("model", "=", "interop.exception"),
+                ("res_id", "in", self._alert_exceptions().ids),
+                # the alert email, not the activity's assignment notice
+                ("subject", "=like", "Interop alert:%"),
+            ]
+        )
+
+    def test_firing_emails_the_owner_once_not_every_minute(self):
+        self.user.partner_id.email = "owner@example.com"
+        self.rule._interop_apply_write({"notify_email": True})
+        self._traffic(0, done=9, failed=1)
+        self._evaluate_at(5)
+        mails = self._alert_mails()
+        self.assertEqual(len(mails), 1)
+        self.assertEqual(mails.recipient_ids, self.user.partner_id)
+        self.assertIn(self.rule.name, mails.subject)
+        self.assertEqual(self.rule.date_emailed, T0 + timedelta(minutes=5))
+        # firing on, minute after minute: no second email
+        for minute in (6, 7, 8):
+            self.assertTrue(self._evaluate_at(minute))
+        self.assertEqual(len(self._alert_mails()), 1)
+        # recovers, fires again twenty minutes later: a new exception, no email
+        # within the hour
+        self._traffic(20, done=10, failed=0)
+        self.assertFalse(self._evaluate_at(22))
+        self._traffic(30, done=1, failed=1)
+        self.assertTrue(self._evaluate_at(32))
+        self.assertEqual(len(self._alert_exceptions()), 2)
+        self.assertEqual(len(self._alert_mails()), 1)
+        # and again past the hour: emailed
+        self._traffic(80, done=10, failed=0)
+        self.assertFalse(self._evaluate_at(82))
+        self._traffic(90, done=1, failed=1)
+        self.assertTrue(self._evaluate_at(92))
+        self.assertEqual(len(self._alert_mails()), 2)
+
+    def test_rule_without_email_sends_none(self):
+        self.user.partner_id.email = "owner@example.com"
+        self._traffic(0, done=9, failed=1)
+        self._evaluate_at(5)
+        self.assertTrue(self._alert_exceptions())
+        self.assertFalse(self._alert_mails())
+        self.assertFalse(self.rule.date_emailed)
+
     def test_silence_of_an_endpoint_fires_after_its_cadence(self):
         rule = self.env["interop.alert.rule"].create(
             {
@@ -148,7 +195,12 @@ class TestAlertRule(MonitorCase):
     # Attacks
 
     def test_attack_user_edits_an_alert_rule_over_rpc(self):
-        for vals in ({"threshold": 500}, {"active": False}, {"user_id": self.user.id}):
+        for vals in (
+            {"threshold": 500},
+            {"active": False},
+            {"user_id": self.user.id},
+            {"notify_email": True},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 self.rule.with_user(self.user).with_context(
                     interop_change_apply=True
@@ -160,6 +212,14 @@ class TestAlertRule(MonitorCase):
                 interop_change_apply=True
             ).write({"threshold": 500})
         self.assertEqual(self.rule.threshold, 5)
+
+    def test_attack_manager_silences_alert_emails_past_change_control(self):
+        self.rule._interop_apply_write({"notify_email": True})
+        with self.assertRaises(UserError):
+            self.rule.with_user(self.manager).with_context(
+                interop_change_apply=True
+            ).write({"notify_email": False})
+        self.assertTrue(self.rule.notify_email)
 
     def test_attack_manager_archives_a_firing_rule_past_change_control(self):
         with self.assertRaises(UserError):
@@ -180,7 +240,12 @@ class TestAlertRule(MonitorCase):
     def test_attack_manager_silences_a_firing_alert_by_writing_its_state(self):
         self._traffic(0, done=9, failed=1)
         self._evaluate_at(5)
-        for vals in ({"state": "ok"}, {"exception_id": False}, {"last_value": 0}):
+        for vals in (
+            {"state": "ok"},
+            {"exception_id": False},
+            {"last_value": 0},
+            {"date_emailed": "2099-01-01 00:00:00"},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 self.rule.with_user(self.manager).with_context(
                     interop_alert_evaluating=True

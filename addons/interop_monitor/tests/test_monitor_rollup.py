@@ -130,12 +130,73 @@ class TestRollup(MonitorCase):
         with freeze_time(T0 + timedelta(minutes=5)):
             # whatever else waits (the demo data of later modules) comes first
             for _batch in range(1000):
-                self.Rollup._rollup_batch(batch_size=2)
-                if self.cursor.message_id == messages[-1].id:
+                if self.Rollup._rollup_batch(batch_size=2) == (0, 0):
                     break
             self.assertEqual(sum(self._rollups().mapped("message_count")), 3)
             self.assertEqual(self.Rollup._rollup_batch(batch_size=2), (0, 0))
         self.assertEqual(self.cursor.message_id, messages[-1].id)
+        self.assertEqual(self.cursor.received_message_id, messages[-1].id)
+
+    def test_unfinished_messages_count_in_their_minute_before_any_finishes(self):
+        """A minute's row counts every message received in it, whatever its state:
+        three minutes, the last with messages still waiting and none finished."""
+        self._message(5, 1)
+        self._message(65, 1)
+        self._message(70, None, state="failed")  # failed, never finished
+        waiting = self._message(125, None, state="queued") | self._message(
+            130, None, state="processing"
+        )
+        with freeze_time(T0 + timedelta(minutes=5)):
+            self.Rollup._rollup_batch()
+        self.assertRecordValues(
+            self._rollups(),
+            [
+                {
+                    "bucket": T0,
+                    "message_count": 1,
+                    "done_count": 1,
+                    "error_count": 0,
+                    "latency_max_ms": 1000,
+                },
+                {
+                    "bucket": T0 + timedelta(minutes=1),
+                    "message_count": 2,
+                    "done_count": 1,
+                    "error_count": 1,
+                    "latency_max_ms": 1000,
+                },
+                {
+                    "bucket": T0 + timedelta(minutes=2),
+                    "message_count": 2,
+                    "done_count": 0,
+                    "error_count": 0,
+                    "latency_max_ms": 0,
+                },
+            ],
+        )
+        # they finish eight minutes later: their own minute is recounted, no row
+        # appears at the minute they finished
+        waiting[0].sudo().write(
+            {"state": "done", "date_finished": T0 + timedelta(minutes=10)}
+        )
+        waiting[1].sudo().write(
+            {"state": "failed", "date_finished": T0 + timedelta(minutes=10)}
+        )
+        with freeze_time(T0 + timedelta(minutes=15)):
+            self.Rollup._rollup_batch()
+        self.assertEqual(len(self._rollups()), 3)
+        self.assertRecordValues(
+            self._rollups()[2],
+            [
+                {
+                    "bucket": T0 + timedelta(minutes=2),
+                    "message_count": 2,
+                    "done_count": 1,
+                    "error_count": 1,
+                    "latency_max_ms": 475000,
+                }
+            ],
+        )
 
     @mute_logger("odoo.sql_db")
     def test_crash_mid_rollup_leaves_no_trace_and_the_rerun_counts_once(self):
@@ -172,3 +233,84 @@ class TestRollup(MonitorCase):
             self._rollups().read(["message_count", "latency_p95_ms"]), counted
         )
         self.assertEqual(counted[0]["message_count"], 13)
+
+
+@tagged("post_install", "-at_install")
+class TestRollupRetention(MonitorCase):
+    def _prune_all(self):
+        for _batch in range(1000):
+            if not self.Rollup._prune_batch()[1]:
+                break
+
+    def test_old_minutes_are_summed_into_hours_then_deleted(self):
+        old = T0 - timedelta(days=40)
+        self._message(old, 2)
+        self._message(old + timedelta(seconds=30), 4, state="failed")
+        self._message(old + timedelta(minutes=1), 3)
+        self._message(old + timedelta(minutes=61), 1)
+        recent = self._message(T0 - timedelta(days=1), 1)
+        with freeze_time(old + timedelta(hours=2)):
+            self.Rollup._rollup_batch()
+        with freeze_time(T0):
+            self.Rollup._rollup_batch()
+            self.assertEqual(len(self._rollups()), 4)
+            self._prune_all()
+        self.assertRecordValues(
+            self._rollups(),
+            [
+                {
+                    "granularity": "hour",
+                    "bucket": old,
+                    "message_count": 3,
+                    "done_count": 2,
+                    "error_count": 1,
+                    "latency_p95_ms": 3000,
+                    "latency_max_ms": 3000,
+                },
+                {
+                    "granularity": "hour",
+                    "bucket": old + timedelta(hours=1),
+                    "message_count": 1,
+                    "done_count": 1,
+                    "error_count": 0,
+                    "latency_p95_ms": 1000,
+                    "latency_max_ms": 1000,
+                },
+                {
+                    "granularity": "minute",
+                    "bucket": recent.date_received.replace(second=0),
+                    "message_count": 1,
+                    "done_count": 1,
+                    "error_count": 0,
+                    "latency_p95_ms": 1000,
+                    "latency_max_ms": 1000,
+                },
+            ],
+        )
+        # a message of the summed hour finishing late does not write its minute
+        # again (it would be counted twice)
+        late = self._message(old + timedelta(seconds=40), None, state="processing")
+        late.sudo().write({"state": "done", "date_finished": T0})
+        with freeze_time(T0 + timedelta(minutes=5)):
+            self.Rollup._rollup_batch()
+        self.assertEqual(len(self._rollups()), 3)
+        # past the retention of hours, the hours go too
+        with freeze_time(T0 + timedelta(days=400)):
+            self._prune_all()
+        self.assertFalse(self._rollups().filtered(lambda r: r.granularity == "hour"))
+
+    def test_sparkline_reads_the_last_day_per_hour(self):
+        now = T0 + timedelta(hours=30, minutes=20)
+        self._message(now - timedelta(minutes=10), 1)
+        self._message(now - timedelta(minutes=5), 1, state="failed")
+        self._message(now - timedelta(hours=3, minutes=1), 1)
+        self._message(now - timedelta(hours=30), 1)  # older than a day
+        with freeze_time(now):
+            self.Rollup._rollup_batch()
+            self.endpoint.invalidate_recordset()
+            sparkline = self.endpoint.monitor_sparkline
+        self.assertEqual(len(sparkline["counts"]), 24)
+        self.assertEqual(sparkline["counts"][-1], 2)
+        self.assertEqual(sparkline["errors"][-1], 1)
+        self.assertEqual(sparkline["counts"][-4], 1)
+        self.assertEqual(sum(sparkline["counts"]), 3)

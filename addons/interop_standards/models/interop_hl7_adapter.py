@@ -247,23 +247,9 @@ class InteropHl7Adapter(models.AbstractModel):
                 error = Hl7Reject(100, "MSH", None, "The message cannot be read.")
             item["errors"] = [error]
             return item
-        body = er7.encode()
-        repeat = self.env["interop.standards.adapter"]._find_repeat(
-            endpoint, item["control_id"], body
-        )
-        if repeat:
-            item["repeat"] = repeat
-            if not repeat[1]:
-                item["errors"] = [
-                    Hl7Reject(
-                        205,
-                        "MSH",
-                        10,
-                        "This message control id was already received with "
-                        "different content.",
-                    )
-                ]
-            return item
+        # A repeat of a control id is found when the original is stored (its
+        # insert claims the id, as the JSON gateway's does), or, for a message
+        # refused here, by _store before it answers: a new message costs no lookup.
         contract = self._contract(endpoint, credential, code)
         item["event"] = code
         try:
@@ -499,11 +485,10 @@ class InteropHl7Adapter(models.AbstractModel):
         Adapter = self.env["interop.standards.adapter"]
         body = item["er7"].encode()
         errors = item["errors"]
-        if item.get("repeat"):
-            message_id, same = item["repeat"]
-            if same:
-                return Outcome(self._ack(item, "AA", []), message_id)
-            return Outcome(self._ack(item, "AR", errors), None)
+        if errors and item["parsed"] is not None and item["control_id"]:
+            repeat = Adapter._find_repeat(endpoint, item["control_id"], body)
+            if repeat:
+                return self._repeat_outcome(item, repeat)
         if errors:
             if item["parsed"] is None:
                 return Outcome(self._ack_without_header(errors[0]), None)
@@ -527,27 +512,32 @@ class InteropHl7Adapter(models.AbstractModel):
             [(item["event"], payload)],
             business_key=business_key,
         )
-        if stored.repeat:  # a concurrent request took the control id first
-            message_id, same = stored.repeat
-            if same:
-                return Outcome(self._ack(item, "AA", []), message_id)
-            return Outcome(
-                self._ack(
-                    item,
-                    "AR",
-                    [
-                        Hl7Reject(
-                            205,
-                            "MSH",
-                            10,
-                            "This message control id was already received with "
-                            "different content.",
-                        )
-                    ],
-                ),
-                None,
-            )
+        if stored.repeat:  # the control id was taken (before, or concurrently)
+            return self._repeat_outcome(item, stored.repeat)
         return Outcome(self._ack(item, "AA", []), stored.original.id)
+
+    def _repeat_outcome(self, item, repeat):
+        """A control id already received: the same message is acknowledged again
+        (AA, nothing changes), other content under it is refused (AR, 205)."""
+        message_id, same = repeat
+        if same:
+            return Outcome(self._ack(item, "AA", []), message_id)
+        return Outcome(
+            self._ack(
+                item,
+                "AR",
+                [
+                    Hl7Reject(
+                        205,
+                        "MSH",
+                        10,
+                        "This message control id was already received with "
+                        "different content.",
+                    )
+                ],
+            ),
+            None,
+        )
 
     def _business_key(self, event, payload):
         if event == "service.completed":

@@ -1,19 +1,13 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
+import json
 from collections import namedtuple
-
-from psycopg2 import IntegrityError
 
 from odoo import fields, models
 
-from odoo.addons.interop.models.interop_message import (
-    DONE,
-    PROCESSING,
-    REJECTED,
-    VALIDATED,
-    _quiet_handler_sql_errors,
-)
+from odoo.addons.interop.models.interop_event_type import extract_key
+from odoo.addons.interop.models.interop_message import DONE, REJECTED
 
 #: what an adapter stored for one original message
 Stored = namedtuple("Stored", "original children repeat")
@@ -98,38 +92,62 @@ class InteropStandardsAdapter(models.AbstractModel):
         canonical events (``children``: ``(event type code, payload)`` pairs) as
         its children, validated and queued like any inbound message. Returns a
         :data:`Stored`; ``repeat`` is ``(id, same body)`` of the message already
-        logged with ``key`` when a concurrent request took it first."""
+        logged with ``key`` when a concurrent request took it first.
+
+        The gateway's intake path (``interop.message._log_queued``, ``_intake``):
+        the original is inserted in one statement that also claims its key (a
+        repeat is found by that claim failing), each child likewise, and the
+        original is then marked done; the event types are the cached contracts.
+        """
         Message = self._service_messages(endpoint)
-        endpoint_rec = self._endpoint_record(endpoint)
-        try:
-            with self.env.cr.savepoint(), _quiet_handler_sql_errors():
-                original = Message._log_message(
-                    endpoint_rec,
-                    self._original_event_type(original_code),
-                    body,
-                    content_type=content_type,
-                    idempotency_key=key,
-                    business_key=business_key,
-                )
-        except IntegrityError:
-            return Stored(None, None, self._find_repeat(endpoint, key, body))
-        original._set_state(VALIDATED)
-        original._set_state(
-            PROCESSING, date_started=fields.Datetime.now(), attempt_count=1
+        EventType = self.env["interop.event.type"]
+        original_type = EventType._contract(original_code)
+        now = fields.Datetime.now()
+        logged = Message._log_queued(
+            endpoint.id,
+            _id(endpoint.company_id),
+            original_type.id,
+            original_type.version,
+            body,
+            idempotency_key=key or None,
+            business_key=business_key,
+            content_type=content_type,
         )
-        EventType = self.env["interop.event.type"].sudo()
-        messages = Message.browse()
+        if logged is None:
+            return Stored(None, None, self._find_repeat(endpoint, key, body))
+        original_id, correlation_id, _drain = logged
+        child_ids = []
         for index, (canonical_code, payload) in enumerate(children, start=1):
+            contract = EventType._contract(canonical_code)
             child_key = f"{original_code}:{key}" if key else None
             if child_key and len(children) > 1:
                 child_key = f"{child_key}:{index}"
-            messages |= Message._receive(
-                endpoint_rec,
-                EventType._find(canonical_code),
+            intake = Message._intake(
+                endpoint,
+                contract,
+                json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                 payload,
-                parent_id=original.id,
-                correlation_id=original.correlation_id,
+                violations=contract.check(payload),
+                skip_duplicate=False,
                 idempotency_key=child_key,
+                business_key=extract_key(payload, contract.business_key_field),
+                parent_id=original_id,
+                correlation_id=correlation_id,
             )
-        original._set_state(DONE, date_finished=fields.Datetime.now())
-        return Stored(original, messages, None)
+            child_ids.append(intake.id)
+        original = Message.browse(original_id)
+        # accepted and handed over: the original's own work is done
+        original.sudo().write(
+            {
+                "state": DONE,
+                "date_started": now,
+                "date_finished": fields.Datetime.now(),
+                "attempt_count": 1,
+            }
+        )
+        return Stored(original, Message.browse(child_ids), None)
+
+
+def _id(value):
+    """The id of a record or of a profile's many2one (already an id)."""
+    return value.id if isinstance(value, models.BaseModel) else value

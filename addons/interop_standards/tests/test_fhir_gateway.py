@@ -114,6 +114,24 @@ class TestFhirGateway(StandardsCase):
             ["Bundle.entry[3].resource.location[0].location.identifier.value"],
         )
 
+    def test_coverage_without_payer_identifier_is_unprocessable(self):
+        bundle = self._bundle()
+        bundle["entry"][2]["resource"]["payor"] = [{"display": "Some Payer"}]
+        issues = self._issues(self._post_fhir(bundle), 422)
+        self.assertEqual(
+            issues[0]["expression"],
+            ["Bundle.entry[2].resource.payor[0].identifier.value"],
+        )
+        self.assertFalse(self._visit("V-FHIR-1"))
+
+    def test_bundle_without_coverage_is_unprocessable(self):
+        bundle = self._bundle()
+        del bundle["entry"][2]
+        issues = self._issues(self._post_fhir(bundle), 422)
+        self.assertTrue(
+            any("Coverage" in issue["diagnostics"] for issue in issues), issues
+        )
+
     def test_batch_bundle_is_not_a_transaction(self):
         bundle = self._bundle()
         bundle["type"] = "batch"

@@ -1,0 +1,333 @@
+"""Monitoring at 10 million messages: the rollup's catch-up, its cost per cron run
+at 500 messages/s, and the dashboards.
+
+Usage (make bench runs it): tools/bench.sh monitor [--messages 10000000]
+    [--days 30] [--catch-up-seconds 900] [--runs 5] [--rate 500] [--keep-db]
+
+1. Creates DB (``interop_bench_monitor``) with interop_monitor and six endpoints,
+   no demo data, and inserts --messages finished messages (received over the last
+   --days, 1 % failed, 1 % rejected, 0.1 % still queued) with set-based SQL
+   (``generate_series``), every index in place.
+2. Catch-up: rolls the whole log up from an empty rollup, batch after batch, each
+   its own transaction, as the cron does; bounded by --catch-up-seconds (what is
+   left is reported, with the rate).
+3. Steady state: for each of --runs minutes, inserts the traffic of one minute at
+   --rate messages/s (30,000 at 500/s) and runs one cron run (``_cron_rollup``'s
+   batches until none remains), measuring its wall time and its CPU time (this
+   Odoo process, and the PostgreSQL backend serving it, from /proc). Cost = CPU
+   seconds per minute of traffic, as % of one core. Target (issue 20): < 5 %.
+4. The dashboards and the metrics on the 10 M log (bench/monitor_scale.py), medians
+   of 5: < 200 ms and < 100 ms.
+
+Prints figures; exits 1 when a target is missed.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+from harness import Setup, log, machine
+
+sys.path.insert(0, os.environ.get("ODOO_SRC", ""))
+
+import monitor_scale
+
+import odoo
+from odoo import api, fields
+from odoo.tools import config
+
+MODULES = "interop,interop_outbound,interop_monitor"
+CHUNK = 500_000
+
+
+def prepare(env, endpoints_wanted=6):
+    endpoints = env["interop.endpoint"].search([("state", "=", "active")])
+    if len(endpoints) >= endpoints_wanted:
+        return endpoints[:endpoints_wanted]
+    owner = env.ref("base.user_admin")
+    for n in range(len(endpoints), endpoints_wanted):
+        endpoint = env["interop.endpoint"].create(
+            {
+                "code": f"bench-monitor-{n}",
+                "name": f"Bench Monitor {n}",
+                "system_kind": "other",
+                "direction": "inbound",
+                "environment": "test",
+                "data_classification": "internal",
+                "business_owner_id": owner.id,
+                "technical_owner_id": owner.id,
+            }
+        )
+        endpoint._activate()
+    env.cr.commit()
+    return env["interop.endpoint"].search([("state", "=", "active")])[:endpoints_wanted]
+
+
+def insert_messages(env, endpoints, count, start, seconds, label=None):
+    """``count`` messages received evenly from ``start`` over ``seconds``,
+    finished 0-6 s later; in chunks, each committed."""
+    cr = env.cr
+    event_type = env["interop.event.type"].search([], limit=1)
+    done = 0
+    began = time.perf_counter()
+    while done < count:
+        n = min(CHUNK, count - done)
+        cr.execute(
+            """
+            INSERT INTO interop_message (
+                direction, endpoint_id, company_id, event_type_id, state,
+                correlation_id, payload_size, date_received, date_finished,
+                attempt_count, active, event_version, content_type,
+                create_uid, write_uid, create_date, write_date)
+            SELECT 'inbound', (%(endpoints)s)[1 + i %% %(n_endpoints)s], %(company)s,
+                   %(event_type)s,
+                   CASE WHEN i %% 100 = 0 THEN 'failed'
+                        WHEN i %% 100 = 1 THEN 'rejected'
+                        WHEN i %% 1000 = 2 THEN 'queued'
+                        ELSE 'done' END,
+                   md5(i::text), 1024, r.received,
+                   CASE WHEN i %% 1000 = 2 THEN NULL
+                        ELSE r.received + interval '1 second' * (i %% 7) END,
+                   1, true, 1, 'application/json', 1, 1, %(now)s, %(now)s
+              FROM generate_series(%(first)s, %(last)s) AS i,
+                   LATERAL (SELECT %(start)s::timestamp
+                                   + interval '1 second' * %(seconds)s
+                                   * (i::float8 / %(count)s) AS received) AS r
+            """,
+            {
+                "endpoints": endpoints.ids,
+                "n_endpoints": len(endpoints),
+                "company": env.company.id,
+                "event_type": event_type.id or None,
+                "now": fields.Datetime.now(),
+                "start": start,
+                "seconds": seconds,
+                "count": count,
+                "first": done,
+                "last": done + n - 1,
+            },
+        )
+        cr.commit()
+        done += n
+        if label:
+            log(f"{label}: {done:,} messages ({time.perf_counter() - began:.0f} s)")
+    return time.perf_counter() - began
+
+
+def backend_cpu(env):
+    """CPU seconds of the PostgreSQL backend of this cursor (same machine), or None."""
+    env.cr.execute("SELECT pg_backend_pid()")
+    pid = env.cr.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            parts = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(parts[11]) + int(parts[12])) / ticks
+
+
+def cron_run(env):
+    """One run of the rollup cron: batches, each committed, until none remains."""
+    Rollup = env["interop.monitor.rollup"]
+    taken, batches = 0, 0
+    while True:
+        done, remaining = Rollup._rollup_batch(lag_seconds=0)
+        env.cr.commit()
+        taken += done
+        batches += 1
+        if not remaining:
+            return taken, batches
+
+
+def catch_up(env, limit_seconds):
+    cursor = env.ref("interop_monitor.interop_monitor_cursor_rollup")
+    cursor.write(
+        {
+            "date_finished": False,
+            "message_id": 0,
+            "date_received": False,
+            "received_message_id": 0,
+        }
+    )
+    env.cr.execute("TRUNCATE interop_monitor_rollup")
+    env.cr.commit()
+    env.cr.execute("SELECT count(*) FROM interop_message")
+    total = env.cr.fetchone()[0]
+    Rollup = env["interop.monitor.rollup"]
+    taken, batches, longest = 0, 0, 0.0
+    start = time.perf_counter()
+    remaining = 1
+    while remaining and time.perf_counter() - start < limit_seconds:
+        batch_start = time.perf_counter()
+        done, remaining = Rollup._rollup_batch(lag_seconds=0)
+        env.cr.commit()
+        longest = max(longest, time.perf_counter() - batch_start)
+        taken += done
+        batches += 1
+        if batches % 20 == 0:
+            log(f"catch-up: {taken:,} message reads in {batches} batches")
+    elapsed = time.perf_counter() - start
+    cursor.invalidate_recordset()
+    env.cr.execute(
+        "SELECT count(*) FROM interop_message WHERE date_finished IS NOT NULL"
+        " AND (date_finished, id) <= (%s, %s)",
+        (cursor.date_finished or "-infinity", cursor.message_id or 0),
+    )
+    counted = env.cr.fetchone()[0]
+    rate = counted / elapsed if elapsed else 0
+    print(
+        f"catch-up: {counted:,} of {total:,} messages rolled up in {elapsed:.0f} s "
+        f"({rate:,.0f} messages/s, {batches} batches, longest {longest:.1f} s)"
+        + (
+            ""
+            if not remaining
+            else f"; stopped at the {limit_seconds:.0f} s bound: the rest would take "
+            f"about {(total - counted) / rate / 60:.0f} min more"
+            if rate
+            else ""
+        )
+    )
+    env.cr.execute("ANALYZE interop_monitor_rollup")
+    env.cr.commit()
+
+
+def steady_state(env, endpoints, runs, rate):
+    """Per minute of traffic at ``rate`` messages/s: the cron run's cost."""
+    # the watermarks stand at the end of the log: the catch-up may have stopped
+    # earlier, the steady state counts new minutes only
+    now = fields.Datetime.now()
+    env.cr.execute("SELECT max(date_finished), max(date_received) FROM interop_message")
+    last_finished, last_received = env.cr.fetchone()
+    env.cr.execute("SELECT max(id) FROM interop_message")
+    last_id = env.cr.fetchone()[0]
+    cursor = env.ref("interop_monitor.interop_monitor_cursor_rollup")
+    cursor.write(
+        {
+            "date_finished": max(last_finished, now),
+            "message_id": last_id,
+            "date_received": max(last_received, now),
+            "received_message_id": last_id,
+        }
+    )
+    env.cr.commit()
+    per_minute = rate * 60
+    results = []
+    minute = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
+    for run in range(runs):
+        insert_messages(env, endpoints, per_minute, minute, 60)
+        minute += timedelta(minutes=1)
+        pg_before = backend_cpu(env)
+        cpu_before = time.process_time()
+        wall = time.perf_counter()
+        with FrozenClock(minute + timedelta(seconds=10)):
+            taken, batches = cron_run(env)
+        wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu_before
+        pg_after = backend_cpu(env)
+        pg = (pg_after - pg_before) if pg_before is not None else 0.0
+        results.append((wall, cpu, pg, taken, batches))
+        log(
+            f"run {run + 1}: {per_minute:,} messages, {batches} batches, "
+            f"{wall:.2f} s wall, CPU Odoo {cpu:.2f} s + PostgreSQL {pg:.2f} s"
+        )
+    walls = [r[0] for r in results]
+    totals = [r[1] + r[2] for r in results]
+    share = statistics.median(totals) / 60 * 100
+    ok = share < 5
+    print(
+        f"steady state, {rate} messages/s ({per_minute:,} per minute), {runs} cron "
+        f"runs: wall median {statistics.median(walls):.2f} s (max {max(walls):.2f}), "
+        f"CPU median {statistics.median(totals):.2f} s per minute of traffic "
+        f"(Odoo {statistics.median(r[1] for r in results):.2f} s, PostgreSQL "
+        f"{statistics.median(r[2] for r in results):.2f} s) = {share:.1f} % of one "
+        f"core -> {'target met' if ok else 'target NOT met'} (< 5 %)"
+    )
+    return ok
+
+
+class FrozenClock:
+    """Odoo's clock at ``moment`` for the cron run (the traffic was written into
+    the coming minutes: the run sees them finished)."""
+
+    def __init__(self, moment):
+        self.moment = moment
+
+    def __enter__(self):
+        from unittest.mock import patch
+
+        self.patch = patch.object(
+            fields.Datetime, "now", staticmethod(lambda *a: self.moment)
+        )
+        self.patch.start()
+
+    def __exit__(self, *exc):
+        self.patch.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="interop_bench_monitor")
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--catch-up-seconds", type=float, default=900)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="interop_monitor.rollup_batch_size for the run (0: leave it as is)",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="reuse the database")
+    args = parser.parse_args()
+    setup = Setup()
+    if not args.keep_db:
+        setup.create_database(args.db, MODULES)
+    config.parse_config(
+        [
+            "-c",
+            setup.conf,
+            "-d",
+            args.db,
+            f"--addons-path={setup.addons_path}",
+            "--log-level=warn",
+        ]
+    )
+    registry = odoo.modules.registry.Registry(args.db)
+    print(f"\nMonitoring at scale ({machine()})")
+    with registry.cursor() as cr:
+        env = api.Environment(cr, api.SUPERUSER_ID, {})
+        endpoints = prepare(env)
+        if args.batch:
+            env["ir.config_parameter"].set_param(
+                "interop_monitor.rollup_batch_size", str(args.batch)
+            )
+            cr.commit()
+            print(f"rollup_batch_size = {args.batch}")
+        cr.execute("SELECT count(*) FROM interop_message")
+        existing = cr.fetchone()[0]
+        if existing < args.messages:
+            missing = args.messages - existing
+            start = fields.Datetime.now() - timedelta(days=args.days)
+            seconds = args.days * 86400 - 300
+            elapsed = insert_messages(
+                env, endpoints, missing, start, seconds, label="generating"
+            )
+            cr.execute("ANALYZE interop_message")
+            cr.commit()
+            print(
+                f"generated {missing:,} messages over {args.days} days in "
+                f"{elapsed:.0f} s (generate_series, every index in place)"
+            )
+        catch_up(env, args.catch_up_seconds)
+        met = steady_state(env, endpoints, args.runs, args.rate)
+        monitor_scale.measure(env)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

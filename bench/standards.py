@@ -1,0 +1,298 @@
+"""Healthcare standards at the edge: HL7 v2 DFT intake against the JSON gateway, in
+one run, and a 10,000-claim X12 835 remittance imported and balanced.
+
+1. Intake: ``POST /interop/v1/hl7/bench-lab`` (a signed DFT^P03, ER7: parsed by
+   ``hl7``, checked, logged as the original and its canonical ``service.completed``
+   child, answered with an ACK) against ``POST /interop/v1/inbound/bench-lab/
+   service.completed`` (the same visit, party, coverage and charge as the JSON the
+   DFT becomes, signed, with an Idempotency-Key). Same Odoo (prefork, 2 workers, job
+   runner off: intake alone), rounds alternating ABBA. Target: HL7 >= 0.8x JSON.
+2. X12 835: one signed ``POST /interop/v1/x12/bench-lab`` of a file of --claims
+   claims (1 in 100 partly paid, 1 in 100 denied: exceptions), validated by pyx12,
+   balanced, stored as a remittance with one payment.status message per paid
+   claim. Target: < 60 s.
+
+Prints figures; exits 1 when a target is missed.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+from harness import (
+    BENCH_ENDPOINT,
+    BENCH_KEY,
+    BENCH_MODULES,
+    BENCH_SECRET,
+    LoadResult,
+    OdooServer,
+    Setup,
+    free_port,
+    log,
+    machine,
+    request,
+    run_load,
+)
+
+HL7_PATH = f"/interop/v1/hl7/{BENCH_ENDPOINT}"
+JSON_PATH = f"/interop/v1/inbound/{BENCH_ENDPOINT}/service.completed"
+X12_PATH = f"/interop/v1/x12/{BENCH_ENDPOINT}"
+PREPARED_PER_SECOND = 1000
+
+DFT = (
+    "MSH|^~\\&|CARESLOT|MERIDIAN|INTEROP|MERIDIAN|20261201103000||DFT^P03^DFT_P03"
+    "|{control}|P|2.5.1\r"
+    "EVN|P03|20261201103000\r"
+    "PID|1||MRN-{n}^^^CARESLOT^MR||Gomez^Maria||19870412|F|||7 Elm Street^^"
+    "Springfield^^01101^US||+1 555 0190^PRN^PH^maria.gomez@example.com\r"
+    "PV1|1|O|MD-N01^^^MERIDIAN||||NPI-1457382910^Silva^Ana||||||||||||{visit}\r"
+    "FT1|1|||20261201103000||CG|70551^MRI brain^CPT|||1||||||||||NPI-1457382910"
+    "^Silva^Ana|||||70551^MRI brain^C4\r"
+    "GT1|1|RP-{n}|Gomez^Maria||7 Elm Street^^Springfield^^01101^US|+1 555 0190^"
+    "PRN^PH^maria.gomez@example.com||19870412\r"
+    "IN1|1|PLAN-2101|NWH-001|North West Health"
+)
+
+
+def canonical(n, visit):
+    """The service.completed event the DFT above becomes (the HL7 adapter's
+    mapping), as a JSON sender sends it."""
+    return {
+        "event_id": f"json:{n}",
+        "visit": {
+            "id": visit,
+            "completed_at": "2026-12-01T10:30:00Z",
+            "location": "MD-N01",
+            "provider": {"id": "NPI-1457382910"},
+        },
+        "responsible_party": {
+            "id": f"RP-{n}",
+            "name": "Maria Gomez",
+            "phone": "+1 555 0190",
+            "email": "maria.gomez@example.com",
+            "birth_date": "1987-04-12",
+            "address": {
+                "street": "7 Elm Street",
+                "city": "Springfield",
+                "zip": "01101",
+                "country": "US",
+            },
+        },
+        "coverage": {"payer_code": "NWH-001", "plan_ref": "PLAN-2101"},
+        "lines": [{"service_code": "70551", "quantity": 1.0, "date": "2026-12-01"}],
+    }
+
+
+def sign(path, body, content_type, idempotency_key=None):
+    timestamp = str(int(time.time()))
+    canonical_string = f"POST\n{path}\n{idempotency_key or ''}\n{timestamp}\n"
+    digest = hmac.new(
+        BENCH_SECRET.encode(), canonical_string.encode() + body, hashlib.sha256
+    ).hexdigest()
+    headers = {
+        "Content-Type": content_type,
+        "Authorization": f"Bearer {BENCH_KEY}",
+        "X-Interop-Timestamp": timestamp,
+        "X-Interop-Signature": f"sha256={digest}",
+        "Connection": "close",
+    }
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers
+
+
+def hl7_request(n):
+    tag = uuid.uuid4().hex[:10]
+    body = DFT.format(control=f"B{n}-{tag}", n=n, visit=f"V-{n}-{tag}").encode()
+    return "POST", HL7_PATH, body, sign(HL7_PATH, body, "x-application/hl7-v2+er7")
+
+
+def json_request(n):
+    tag = uuid.uuid4().hex[:10]
+    body = json.dumps(canonical(f"{n}-{tag}", f"V-{n}-{tag}")).encode()
+    return (
+        "POST",
+        JSON_PATH,
+        body,
+        sign(JSON_PATH, body, "application/json", f"bench-{n}-{tag}"),
+    )
+
+
+def prepared(make, count, offset):
+    requests = [make(offset + n) for n in range(count)]
+    return requests.__getitem__
+
+
+def era_835(claims, trace):
+    """An 835 of ``claims`` claims that balances: 98 in 100 paid in full, 1 in
+    part (contractual and coinsurance adjustments), 1 denied."""
+    segments = [
+        (
+            "ISA*00*          *00*          *ZZ*PAYERSENDER    *ZZ*PROVIDERRCV    "
+            "*261201*1200*^*00501*000000101*0*T*:"
+        ),
+        "GS*HP*PAYERSENDER*PROVIDERRCV*20261201*1200*101*X*005010X221A1",
+        "ST*835*0001",
+        None,  # BPR, once the total is known
+        f"TRN*1*{trace}*1512345678",
+        "DTM*405*20261202",
+        "N1*PR*NORTH WEST HEALTH",
+        "N3*1 PAYER WAY",
+        "N4*SPRINGFIELD*IL*62701",
+        "PER*BL*CLAIMS*TE*5555550100",
+        "N1*PE*BENCH LABORATORY*XX*1234567893",
+        "LX*1",
+    ]
+    total = Decimal(0)
+    for n in range(1, claims + 1):
+        charged = Decimal(100 + n % 400) + Decimal("0.50")
+        if n % 100 == 50:  # denied
+            segments += [
+                f"CLP*INV/BENCH/{n:06d}*4*{charged}*0*0*12*PCN{n:06d}*11*1",
+                f"CAS*CO*197*{charged}",
+            ]
+        elif n % 100 == 99:  # partly paid
+            paid = (charged * Decimal("0.7")).quantize(Decimal("0.01"))
+            patient = (charged * Decimal("0.1")).quantize(Decimal("0.01"))
+            segments += [
+                (
+                    f"CLP*INV/BENCH/{n:06d}*1*{charged}*{paid}*{patient}*12"
+                    f"*PCN{n:06d}*11*1"
+                ),
+                f"CAS*CO*45*{charged - paid - patient}",
+                f"CAS*PR*2*{patient}",
+            ]
+            total += paid
+        else:
+            segments.append(
+                f"CLP*INV/BENCH/{n:06d}*1*{charged}*{charged}*0*12*PCN{n:06d}*11*1"
+            )
+            total += charged
+        segments += [f"NM1*QC*1*DOE*PAT{n}****MI*MEMBER{n:06d}", "DTM*232*20261201"]
+    segments[3] = (
+        f"BPR*I*{total}*C*ACH*CCP*01*999999999*DA*123456*1512345678**01*999988880"
+        "*DA*98765*20261203"
+    )
+    count = len(segments) - 2 + 1  # ST to SE
+    segments += [f"SE*{count}*0001", "GE*1*101", "IEA*1*000000101"]
+    return "~\n".join(segments) + "~\n"
+
+
+def intake(port, args):
+    log("warming up both routes")
+    for make, expected in ((hl7_request, 200), (json_request, 202)):
+        warm = run_load(port, make, clients=2, count=100, label="warmup")
+        if set(warm.statuses) != {expected}:
+            raise SystemExit(f"warm-up answered {dict(warm.statuses)}")
+    method, path, dft, headers = hl7_request(0)
+    status, body = request(port, method, path, dft, headers)
+    if b"MSA|AA" not in body:
+        raise SystemExit(f"the DFT was not accepted: {status} {body[:300]!r}")
+    results = {}
+    for clients in (int(c) for c in args.clients.split(",")):
+        hl7_total = LoadResult("hl7 dft", clients)
+        json_total = LoadResult("json", clients)
+        ratios = []
+        offset = clients * 10**7
+        for round_no in range(args.rounds):
+            pair = [(hl7_total, hl7_request), (json_total, json_request)]
+            if round_no % 2:
+                pair.reverse()
+            rates = {}
+            for total, make in pair:
+                count = int(PREPARED_PER_SECOND * args.seconds)
+                offset += count
+                part = run_load(
+                    port,
+                    prepared(make, count, offset),
+                    clients=clients,
+                    duration=args.seconds,
+                    count=count,
+                    label=total.label,
+                )
+                log(f"round {round_no + 1}: {part.summary()}")
+                total.merge(part)
+                rates[total.label] = part.rate()
+            ratios.append(rates["hl7 dft"] / rates["json"])
+        results[clients] = (hl7_total, json_total, ratios)
+    met = True
+    print(f"\nHL7 v2 DFT^P03 against JSON service.completed ({machine()})")
+    for clients, (hl7_total, json_total, ratios) in results.items():
+        print(hl7_total.summary())
+        print(json_total.summary())
+        ratio = hl7_total.rate() / json_total.rate()
+        bad = sum(n for s, n in hl7_total.statuses.items() if s != 200) + sum(
+            n for s, n in json_total.statuses.items() if s != 202
+        )
+        ok = ratio >= 0.8 and not bad
+        met &= ok
+        print(
+            f"c={clients}: throughput HL7/JSON = {ratio:.2f}x (rounds: "
+            f"{', '.join(f'{r:.2f}' for r in ratios)}) -> "
+            f"{'target met' if ok else 'target NOT met'} (>= 0.8x)"
+            + (f"; {bad} unexpected answers" if bad else "")
+        )
+    return met
+
+
+def remittance(port, args):
+    trace = f"BENCH{uuid.uuid4().hex[:8].upper()}"
+    body = era_835(args.claims, trace).encode()
+    log(f"posting an 835 of {args.claims:,} claims ({len(body) / 1e6:.1f} MB)")
+    start = time.perf_counter()
+    status, answer = request(
+        port,
+        "POST",
+        X12_PATH,
+        body,
+        sign(X12_PATH, body, "application/edi-x12"),
+        timeout=900,
+    )
+    elapsed = time.perf_counter() - start
+    try:
+        answer = json.loads(answer)
+    except ValueError:
+        answer = {"body": answer[:300].decode(errors="replace")}
+    claims = answer.get("claims") if isinstance(answer, dict) else None
+    ok = status == 200 and claims == args.claims and elapsed < 60
+    print(
+        f"\nX12 835 of {args.claims:,} claims: HTTP {status} in {elapsed:.1f} s "
+        f"({args.claims / elapsed:,.0f} claims/s), answer {answer} -> "
+        f"{'target met' if ok else 'target NOT met'} (< 60 s)"
+    )
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="interop_bench_standards")
+    parser.add_argument("--seconds", type=float, default=3, help="per route and round")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--clients", default="1,4")
+    parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=18169, help="first port tried")
+    parser.add_argument("--keep-db", action="store_true", help="reuse the database")
+    args = parser.parse_args()
+    setup = Setup()
+    if not args.keep_db:
+        setup.create_database(args.db, BENCH_MODULES + ",interop_standards")
+    # an 835 of 10,000 claims is about 1 MB: above the gateway's default limit
+    setup.query(
+        args.db,
+        "UPDATE interop_endpoint SET gateway_max_body_bytes = 50000000 WHERE code = %s",
+        (BENCH_ENDPOINT,),
+    )
+    port = free_port(args.port)
+    with OdooServer(setup, args.db, port, runner=False, name="standards"):
+        met = intake(port, args)
+        met &= remittance(port, args)
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
