@@ -67,7 +67,12 @@ class InteropMessageAttempt(models.Model):
                 ) or vals.get("user_id", self.env.uid)
             if "user_id" not in vals and retry_users.get(vals.get("message_id")):
                 vals["user_id"] = retry_users[vals["message_id"]]
-        return super().create(vals_list)
+        attempts = super().create(vals_list)
+        # a drain's chunk creates its attempts already over
+        ended = attempts.filtered(lambda a: a.result in ("done", "failed"))
+        if ended:
+            ended.message_id._notify_retry_finished()
+        return attempts
 
     def write(self, vals):
         result = super().write(vals)
