@@ -9,7 +9,7 @@ help:
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
 	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
-	@echo "make bench  ingestion, processing, sustained load, standards, monitoring, supply (minutes)"
+	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring, supply (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input, several nodes (minutes)"
 	@echo "make drills-nodes  the multi-node drill and bench alone (nginx, 2 HTTP + 2 job nodes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
@@ -32,6 +32,7 @@ bench:
 	@status=0; \
 	bash tools/bench.sh ingestion $(INGESTION_ARGS) || status=1; \
 	bash tools/bench.sh processing $(PROCESSING_ARGS) || status=1; \
+	bash tools/bench.sh busy $(BUSY_ARGS) || status=1; \
 	bash tools/bench.sh sustained $(SUSTAINED_ARGS) || status=1; \
 	bash tools/bench.sh standards $(STANDARDS_ARGS) || status=1; \
 	bash tools/bench.sh monitor $(MONITOR_ARGS) || status=1; \

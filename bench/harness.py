@@ -33,6 +33,7 @@ BENCH_ENDPOINT = "bench-lab"
 BENCH_EVENT = "bench.result"
 INBOUND_PATH = f"/interop/v1/inbound/{BENCH_ENDPOINT}/{BENCH_EVENT}"
 PLAIN_PATH = "/interop_bench/plain"
+DELAY_PATH = "/interop_bench/delay"
 BENCH_MODULES = "interop,interop_gateway,interop_outbound,interop_revenue,interop_bench"
 
 
@@ -124,7 +125,15 @@ class OdooServer:
     """
 
     def __init__(
-        self, setup, db, port, workers=2, runner=True, name="odoo", db_filter=False
+        self,
+        setup,
+        db,
+        port,
+        workers=2,
+        runner=True,
+        name="odoo",
+        db_filter=False,
+        channels=None,
     ):
         self.setup = setup
         # Without --db-filter, Odoo knows its database (-d) without listing them on a
@@ -135,6 +144,8 @@ class OdooServer:
         self.port = port
         self.workers = workers
         self.runner = runner
+        #: queue_job channels instead of the configuration's (e.g. "root:2")
+        self.channels = channels
         self.logfile = setup.log_dir / f"{db}-{name}.log"
         self.process = None
 
@@ -162,6 +173,8 @@ class OdooServer:
         env["ODOO_QUEUE_JOB_PORT"] = str(self.port)
         env["ODOO_QUEUE_JOB_HOST"] = HOST
         env.pop("ODOO_QUEUE_JOB_CHANNELS", None)
+        if self.channels:
+            env["ODOO_QUEUE_JOB_CHANNELS"] = self.channels
         if not self.runner:
             # queue_job is imported server-wide (interop_gateway needs it): a root
             # channel of capacity 0 is what keeps its runner from starting
@@ -224,6 +237,57 @@ def request(port, method, path, body=None, headers=None, timeout=30):
         conn.close()
 
 
+class KeepAliveClient:
+    """A partner that keeps its connection open (HTTP/1.1, no ``Connection: close``)
+    and opens a new one only when the server closed it: ``opened`` counts them.
+
+    Odoo in prefork mode answers in HTTP/1.0 and closes after every response (a
+    worker serves one connection at a time: an idle kept-alive connection would hold
+    it); partners keep theirs open to the reverse proxy in front. Against Odoo alone
+    this client therefore reconnects for each request, which ``opened`` shows."""
+
+    def __init__(self, port, timeout=30):
+        self.port = port
+        self.timeout = timeout
+        self.conn = None
+        self.opened = 0
+
+    def request(self, method, path, body=None, headers=None):
+        headers = {k: v for k, v in (headers or {}).items() if k != "Connection"}
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(
+                    HOST, self.port, timeout=self.timeout
+                )
+                self.opened += 1
+                fresh = True
+            else:
+                fresh = False
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                answer = response.read()
+            except (
+                http.client.RemoteDisconnected,
+                BrokenPipeError,
+                ConnectionResetError,
+            ):
+                # the server closed the kept connection meanwhile: once more, anew
+                self.close()
+                if fresh or attempt:
+                    raise
+                continue
+            if response.will_close:
+                self.close()
+            return response.status, answer
+        raise OSError("unreachable")
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def sample(n, size=1024, fail=False):
     """A lab result of about ``size`` bytes of JSON, unique by ``n``."""
     payload = {
@@ -275,6 +339,7 @@ class LoadResult:
         self.errors = Counter()
         self.elapsed = 0.0
         self.accepted = []  # (status, response body) of the 2xx answers
+        self.connections = 0  # connections opened (keep-alive mode)
 
     @property
     def count(self):
@@ -295,6 +360,7 @@ class LoadResult:
         self.errors.update(other.errors)
         self.elapsed += other.elapsed
         self.accepted += other.accepted
+        self.connections += other.connections
 
     def summary(self):
         return (
@@ -302,6 +368,11 @@ class LoadResult:
             f"p50 {self.percentile(0.5):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  "
             f"n={self.count}  statuses={dict(self.statuses)}"
             + (f"  errors={dict(self.errors)}" if self.errors else "")
+            + (
+                f"  connections/request={self.connections / self.count:.2f}"
+                if self.connections and self.count
+                else ""
+            )
         )
 
 
@@ -314,6 +385,7 @@ def run_load(
     label="load",
     keep_accepted=False,
     retry_on=(),
+    keep_alive=False,
 ):
     """Send requests from ``clients`` threads until ``duration`` seconds pass or
     ``count`` requests are sent (both bounded); ``make_request(n)`` returns
@@ -321,6 +393,8 @@ def run_load(
 
     ``retry_on``: statuses (and connection errors, if ``"error"`` is in it) after
     which a client sends the same request again, as a well-behaved partner does.
+    ``keep_alive``: each client keeps its connection open (:class:`KeepAliveClient`)
+    instead of opening one per request.
     """
     if duration is None and count is None:
         raise ValueError("a load is bounded in time or in count")
@@ -331,6 +405,7 @@ def run_load(
 
     def client():
         latencies, statuses, errors, accepted = [], Counter(), Counter(), []
+        kept = KeepAliveClient(port) if keep_alive else None
         while time.monotonic() < stop_at:
             with lock:
                 n = next(sequence, None)
@@ -340,7 +415,10 @@ def run_load(
             for _attempt in range(60):
                 start = time.perf_counter()
                 try:
-                    status, answer = request(port, method, path, body, headers)
+                    if kept is not None:
+                        status, answer = kept.request(method, path, body, headers)
+                    else:
+                        status, answer = request(port, method, path, body, headers)
                 except OSError as error:
                     errors[type(error).__name__] += 1
                     if "error" not in retry_on or time.monotonic() >= stop_at + 120:
@@ -354,7 +432,10 @@ def run_load(
                 if status not in retry_on or time.monotonic() >= stop_at + 120:
                     break
                 time.sleep(0.5)
+        if kept is not None:
+            kept.close()
         with lock:
+            result.connections += kept.opened if kept is not None else 0
             result.latencies += latencies
             result.statuses.update(statuses)
             result.errors.update(errors)
@@ -375,20 +456,27 @@ def governed_request(n, size=1024, fail=False):
     return "POST", INBOUND_PATH, body, signed_headers(body, f"bench-{n}-{uuid.uuid4()}")
 
 
-def plain_request(n, size=1024):
+def plain_request(n, size=1024, path=PLAIN_PATH):
     body = sample(n, size=size)
     return (
         "POST",
-        PLAIN_PATH,
+        path,
         body,
         {"Content-Type": "application/json", "Connection": "close"},
     )
 
 
-def free_port(start=18069):
+def delay_request(n, size=1024):
+    """Odoo's create + ``with_delay()`` route (bench/addons/interop_bench)."""
+    return plain_request(n, size=size, path=DELAY_PATH)
+
+
+def free_port(start=None):
+    """The first free local port from ``start`` (default: ``INTEROP_BENCH_PORT``, or
+    18069), so that benchmarks run beside each other on one machine."""
     import socket
 
-    port = start
+    port = start or int(os.environ.get("INTEROP_BENCH_PORT", "18069"))
     while True:
         with socket.socket() as sock:
             try:

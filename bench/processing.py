@@ -3,8 +3,9 @@
 For each batch size (``interop.processing_batch_size``; 1 = one job per message, the
 baseline), the same number of signed 1 KB messages is first queued through the
 gateway with the job runner off; then Odoo restarts with its runner (prefork, 2
-workers, channel root.interop of capacity 2) and the time until every message is
-done is measured. Prints messages/s per batch size and the ratio to the baseline.
+workers, the configuration's channels: root:1 as shipped, or ``--channels``) and the
+time until every message is done is measured. Prints messages/s per batch size and
+the ratio to the baseline.
 Target: >= 2x the one-job-per-message baseline, with per-message error isolation
 (a share of the messages is made to fail; they must fail alone).
 """
@@ -27,19 +28,25 @@ from harness import (
 )
 
 FINAL = ("done", "failed", "rejected", "cancelled")
+#: messages/s of one event type, 1 KB payloads, 1 in 100 failing (issue 23), printed
+TARGET_RATE = 500
 
 
-def set_batch_size(setup, db, size):
+def set_param(setup, db, key, value):
     setup.query(
         db,
         """
         INSERT INTO ir_config_parameter (key, value, create_uid, write_uid,
                                          create_date, write_date)
-        VALUES ('interop.processing_batch_size', %s, 1, 1, now(), now())
+        VALUES (%s, %s, 1, 1, now(), now())
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
         """,
-        (str(size),),
+        (key, str(value)),
     )
+
+
+def set_batch_size(setup, db, size):
+    set_param(setup, db, "interop.processing_batch_size", size)
 
 
 def reset(setup, db):
@@ -56,7 +63,7 @@ def reset(setup, db):
     )
 
 
-def measure(setup, db, port, size, count, fail_every, timeout):
+def measure(setup, db, port, size, count, fail_every, timeout, channels=None):
     reset(setup, db)
     set_batch_size(setup, db, size)
     with OdooServer(setup, db, port, runner=False, name=f"queue-{size}"):
@@ -67,7 +74,9 @@ def measure(setup, db, port, size, count, fail_every, timeout):
         load = run_load(port, make, clients=8, count=count, label="queue")
         log(f"batch {size}: queued {load.count} messages ({load.summary()})")
     jobs = setup.query(db, "SELECT count(*) FROM queue_job WHERE state = 'pending'")
-    with OdooServer(setup, db, port, runner=True, name=f"process-{size}"):
+    with OdooServer(
+        setup, db, port, runner=True, name=f"process-{size}", channels=channels
+    ):
         start = time.perf_counter()
 
         def finished():
@@ -111,23 +120,41 @@ def main():
     parser.add_argument("--batch-sizes", default="1,50")
     parser.add_argument("--fail-every", type=int, default=100, help="0: none fails")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--channels", help="queue_job channels instead of the configuration's"
+    )
+    parser.add_argument(
+        "--batch-seconds",
+        help="interop.processing_batch_seconds (default: the database's, 0.1)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     setup = Setup()
     if not args.keep_db:
         setup.create_database(args.db)
+    if args.batch_seconds is not None:
+        set_param(
+            setup, args.db, "interop.processing_batch_seconds", args.batch_seconds
+        )
     port = free_port()
     results = []
     for size in (int(s) for s in args.batch_sizes.split(",")):
         result = measure(
-            setup, args.db, port, size, args.messages, args.fail_every, args.timeout
+            setup,
+            args.db,
+            port,
+            size,
+            args.messages,
+            args.fail_every,
+            args.timeout,
+            channels=args.channels,
         )
         log(f"batch {size}: {result}")
         results.append(result)
     print(
         f"\nProcessing of {args.messages} queued messages of {BENCH_ENDPOINT} "
         f"(1 in {args.fail_every} failing), Odoo prefork 2 workers, runner "
-        f"capacity 2 ({machine()})"
+        f"channels {args.channels or 'of the configuration'} ({machine()})"
     )
     baseline = results[0]["rate"]
     all_ok = True
@@ -148,6 +175,13 @@ def main():
             f"{'target met' if ratio >= 2 else 'target NOT met'} (>= 2x)"
         )
         all_ok &= ratio >= 2
+    best = max(result["rate"] for result in results)
+    print(
+        f"processing: {best:.1f} messages/s at best -> "
+        f"{'target met' if best >= TARGET_RATE else 'target NOT met'} "
+        f"(>= {TARGET_RATE}/s on the development machine; figure only, the machine "
+        "decides it)"
+    )
     return 0 if all_ok else 1
 
 

@@ -27,6 +27,9 @@ from harness import (
     wait_until,
 )
 
+#: messages/s in and processed over the whole run (issue 23), printed
+TARGET_RATE = 400
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,6 +38,12 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--fail-every", type=int, default=200)
     parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument(
+        "--channels", help="queue_job channels instead of the configuration's"
+    )
+    parser.add_argument(
+        "--keep-alive", action="store_true", help="clients keep their connections"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     setup = Setup()
@@ -42,7 +51,9 @@ def main():
         setup.create_database(args.db)
     port = free_port()
     samples = []
-    with OdooServer(setup, args.db, port, runner=True, name="sustained"):
+    with OdooServer(
+        setup, args.db, port, runner=True, name="sustained", channels=args.channels
+    ):
         stop = threading.Event()
         start = time.perf_counter()
 
@@ -74,6 +85,7 @@ def main():
             duration=args.minutes * 60,
             label="sustained",
             keep_accepted=True,
+            keep_alive=args.keep_alive,
         )
         log(load.summary())
         accepted = len(load.accepted)
@@ -128,6 +140,12 @@ def main():
         f"processing: {processed} messages in {elapsed:.0f} s "
         f"({processed / elapsed:.1f}/s overall); backlog drained "
         f"{drain_time:.0f} s after the load stopped; final states {states}"
+    )
+    rate = processed / elapsed if elapsed else 0.0
+    print(
+        f"in and processed: {rate:.1f} messages/s -> "
+        f"{'target met' if rate >= TARGET_RATE else 'target NOT met'} "
+        f"(>= {TARGET_RATE}/s, figure only: the checks below decide the status)"
     )
     print("backlog over time (s, stored, queued, processed):")
     for sample in samples:

@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import time
 from datetime import timedelta
 
 from psycopg2 import OperationalError
@@ -13,7 +14,13 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.utils import must_run_without_delay
 
 from ..errors import TransportError
-from .interop_message import DONE, FAILED, PROCESSING, QUEUED
+from .interop_message import (
+    DONE,
+    FAILED,
+    PROCESSING,
+    QUEUED,
+    _quiet_handler_sql_errors,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -21,10 +28,34 @@ _logger = logging.getLogger(__name__)
 #: interop.processing_batch_size; 1 gives every message a job of its own)
 DEFAULT_BATCH_SIZE = 50
 MAX_BATCH_SIZE = 500
+#: seconds a drain processes before it hands the rest over to the next drain
+#: (ir.config_parameter interop.processing_batch_seconds; 0: the batch size alone)
+DEFAULT_BATCH_SECONDS = 0.1
+#: messages claimed and processed together (one statement per step for them all)
+CHUNK_SIZE = 10
+#: :meth:`InteropMessageDispatch._drain_batch`: the batch failed outside the
+#: handlers, every message is redone alone
+ONE_BY_ONE = -1
+#: the message fields the batch writes by SQL (their cache is invalidated)
+STATE_FIELDS = [
+    "state",
+    "date_started",
+    "date_finished",
+    "attempt_count",
+    "last_error",
+    "duration_ms",
+    "job_uuid",
+    "write_uid",
+    "write_date",
+]
 #: seconds before a message hit by a transient fault in a batch is tried again
 RETRY_DELAY = 10
 #: seconds before a drain that met a concurrent one claims again
 CLAIM_RETRY_DELAY = 1
+
+
+class _NotQueuedError(Exception):
+    """A message of a batch was not queued any more: the batch is redone alone."""
 
 
 class InteropMessageDispatch(models.AbstractModel):
@@ -97,22 +128,239 @@ class InteropMessageDispatch(models.AbstractModel):
         )._job_drain(event_type.id, message_ids=message_ids)
 
     @api.model
-    def _job_drain(self, event_type_id, message_ids=None):
-        """queue_job entry point: process a batch of queued messages of one event
-        type, oldest first, each in a savepoint of its own.
+    def _processing_batch_seconds(self):
+        """Seconds a drain processes before it hands the rest over to the next one
+        (0: bounded by the batch size alone)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("interop.processing_batch_seconds", DEFAULT_BATCH_SECONDS)
+        )
+        try:
+            return max(0.0, float(value))
+        except (TypeError, ValueError):
+            return DEFAULT_BATCH_SECONDS
 
-        A message that fails is failed alone (and gets its exception); a transient
-        fault (lock contention, a busy database) hands that message to a job of its
-        own, retried with growing delays. Messages other jobs hold are skipped.
+    @api.model
+    def _job_drain(self, event_type_id, message_ids=None):
+        """queue_job entry point: process queued messages of one event type, oldest
+        first, a chunk (:data:`CHUNK_SIZE`) at a time, until the batch size is
+        reached or the drain has run :meth:`_processing_batch_seconds`: a drain holds
+        an HTTP worker, it gives it back soon and the next drain takes the rest.
+
+        A chunk is processed together (:meth:`_drain_process`); a message that
+        fails is failed alone (and gets its exception); a transient fault (lock
+        contention, a busy database) hands that message to a job of its own,
+        retried with growing delays. Messages other jobs hold are skipped.
         """
         batch_size = self._processing_batch_size()
-        messages = self._drain_claim(event_type_id, batch_size, message_ids)
-        cr = self.env.cr
-        if not message_ids and len(messages) >= batch_size:
-            # more are waiting: the next drain may start now, beside this one
-            self._hand_over(event_type_id)
         job_uuid = self.env.context.get("job_uuid") or False
         counts = {DONE: 0, FAILED: 0, "retry": 0}
+        if message_ids:
+            # a direct run processes what it was given, whatever the time it takes
+            messages = self._drain_claim(event_type_id, batch_size, message_ids)
+            for index in range(0, len(messages), CHUNK_SIZE):
+                chunk = messages[index : index + CHUNK_SIZE]
+                self._drain_process(chunk, job_uuid, counts)
+            count = len(messages)
+        else:
+            count = self._drain_chunks(event_type_id, batch_size, job_uuid, counts)
+        return self.env._(
+            "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
+            "retry",
+            count=count,
+            done=counts[DONE],
+            failed=counts[FAILED],
+            retry=counts["retry"],
+        )
+
+    @api.model
+    def _drain_chunks(self, event_type_id, batch_size, job_uuid, counts):
+        """Claim and process chunks until the batch size or the time is reached, or
+        nothing more waits. Returns the number of messages taken.
+
+        A first chunk that is full means more may wait: the next drain is ensured at
+        once (committed apart), so that whatever this one leaves has its drain; it
+        starts beside this one if the channel has room, else after it.
+        """
+        seconds = self._processing_batch_seconds()
+        size = min(batch_size, CHUNK_SIZE)
+        start = time.monotonic()
+        # a chunk at a time: what this drain leaves is not locked by it
+        messages = self._drain_claim(event_type_id, size)
+        # run without delay (tests, direct runs), the next drain would run now, in
+        # this transaction, and claim these very messages again: it runs after them
+        direct = must_run_without_delay(self.env)
+        if len(messages) >= size and not direct:
+            self._hand_over(event_type_id)
+        count = 0
+        while messages:
+            self._drain_process(messages, job_uuid, counts)
+            count += len(messages)
+            if len(messages) < size or count >= batch_size:
+                break
+            if seconds and time.monotonic() - start >= seconds:
+                break
+            messages = self._drain_claim_more(
+                event_type_id, min(size, batch_size - count)
+            )
+            if messages is None:
+                # a concurrent drain took the next ones: it goes on with them
+                break
+        if direct and count >= size:
+            self._hand_over(event_type_id)
+        return count
+
+    @api.model
+    def _drain_claim_more(self, event_type_id, limit):
+        """:meth:`_drain_claim` of a later chunk, or None when the messages were
+        taken by a concurrent drain since this one started (what it processed
+        stays: the drain ends, it is not retried)."""
+        try:
+            with self.env.cr.savepoint():
+                return self._drain_claim(event_type_id, limit)
+        except RetryableJobError:
+            return None
+
+    @api.model
+    def _drain_process(self, messages, job_uuid, counts):
+        """Process claimed messages: together (:meth:`_drain_batch`, one statement
+        per step for all of them), one by one (:meth:`_drain_each`) only around a
+        message that fails, which fails alone."""
+        code = messages[:1].event_type_id.code
+        if code in self.env["interop.message"]._get_interop_preprocessors():
+            # a preprocessor's writes stay when its message fails: message by message
+            return self._drain_each(messages, job_uuid, counts)
+        todo = messages
+        while todo:
+            failed_at = self._drain_batch(todo, job_uuid) if len(todo) > 1 else 0
+            if failed_at is None:
+                counts[DONE] += len(todo)
+                return counts
+            if failed_at == ONE_BY_ONE:
+                return self._drain_each(todo, job_uuid, counts)
+            before = todo[:failed_at]
+            if before:
+                # they went through before it: together again (alone if that fails)
+                if self._drain_batch(before, job_uuid) is None:
+                    counts[DONE] += len(before)
+                else:
+                    self._drain_each(before, job_uuid, counts)
+            self._drain_each(todo[failed_at : failed_at + 1], job_uuid, counts)
+            todo = todo[failed_at + 1 :]
+        return counts
+
+    @api.model
+    def _drain_batch(self, messages, job_uuid):
+        """Process ``messages`` (queued, claimed) in one savepoint: one statement
+        sets them processing, each handler runs, then one statement sets them done,
+        one ``create`` adds their attempts, one their record links, one search
+        resolves their exceptions.
+
+        Returns None when all went through; else everything of the batch is rolled
+        back and the result says what to redo alone: the index of the message whose
+        handler raised, or :data:`ONE_BY_ONE` (a failure no message can be blamed
+        for).
+        """
+        cr = self.env.cr
+        failed_at = ONE_BY_ONE
+        try:
+            with cr.savepoint():
+                messages.sudo().fetch(["payload_enc", "endpoint_id", "event_type_id"])
+                now = fields.Datetime.now()
+                cr.execute(
+                    SQL(
+                        """
+                        UPDATE interop_message
+                           SET state = %(processing)s, date_started = %(now)s,
+                               attempt_count = COALESCE(attempt_count, 0) + 1,
+                               last_error = NULL, write_uid = %(uid)s,
+                               write_date = %(now)s
+                         WHERE id = ANY(%(ids)s) AND state = %(queued)s
+                     RETURNING id, attempt_count
+                        """,
+                        processing=PROCESSING,
+                        now=now,
+                        uid=self.env.uid,
+                        ids=messages.ids,
+                        queued=QUEUED,
+                    )
+                )
+                numbers = dict(cr.fetchall())
+                messages.invalidate_recordset(STATE_FIELDS)
+                if len(numbers) != len(messages):
+                    raise _NotQueuedError()
+                results = []
+                with _quiet_handler_sql_errors():
+                    for index, message in enumerate(messages):
+                        failed_at = index
+                        started = time.monotonic()
+                        records, withheld = message._call_handler()
+                        # the handler's writes now: a failure is its message's
+                        self.env.flush_all()
+                        duration = int((time.monotonic() - started) * 1000)
+                        results.append((message, records, withheld, duration))
+                    failed_at = ONE_BY_ONE
+                finished = fields.Datetime.now()
+                cr.execute(
+                    SQL(
+                        """
+                        UPDATE interop_message AS m
+                           SET state = %(done)s, date_finished = %(finished)s,
+                               duration_ms = v.duration, job_uuid = %(job)s,
+                               write_uid = %(uid)s, write_date = %(finished)s
+                          FROM (VALUES %(values)s) AS v(id, duration)
+                         WHERE m.id = v.id
+                        """,
+                        done=DONE,
+                        finished=finished,
+                        job=job_uuid or None,
+                        uid=self.env.uid,
+                        values=SQL(", ").join(
+                            SQL("(%s, %s)", result[0].id, result[3])
+                            for result in results
+                        ),
+                    )
+                )
+                messages.invalidate_recordset(STATE_FIELDS)
+                self.env["interop.message.attempt"].sudo().create(
+                    [
+                        {
+                            "message_id": message.id,
+                            "number": numbers[message.id],
+                            "date_started": now,
+                            "date_finished": finished,
+                            "duration_ms": duration,
+                            "result": DONE,
+                            "note": message._withheld_note(withheld),
+                        }
+                        for message, _records, withheld, duration in results
+                    ]
+                )
+                links = [
+                    vals
+                    for message, records, _withheld, _duration in results
+                    for vals in message._prepare_link_vals(records)
+                ]
+                if links:
+                    self.env["interop.message.link"].sudo().create(links)
+                self.env["interop.exception"]._resolve_for_messages(messages)
+        except Exception as error:  # noqa: BLE001 - redone alone, where it fails alone
+            if failed_at == ONE_BY_ONE:
+                _logger.info(
+                    "Interop: a batch of %s messages failed outside their handlers "
+                    "(%s): processed one by one",
+                    len(messages),
+                    type(error).__name__,
+                )
+            messages.invalidate_recordset()
+            return failed_at
+        return None
+
+    @api.model
+    def _drain_each(self, messages, job_uuid, counts):
+        """Process ``messages`` one by one, each in a savepoint of its own."""
+        cr = self.env.cr
         for message in messages:
             try:
                 with cr.savepoint():
@@ -150,14 +398,7 @@ class InteropMessageDispatch(models.AbstractModel):
                     message.invalidate_recordset()
                     continue
             counts[message.state] = counts.get(message.state, 0) + 1
-        return self.env._(
-            "%(count)s message(s): %(done)s done, %(failed)s failed, %(retry)s to "
-            "retry",
-            count=len(messages),
-            done=counts[DONE],
-            failed=counts[FAILED],
-            retry=counts["retry"],
-        )
+        return counts
 
     @api.model
     def _drain_claim(self, event_type_id, batch_size, message_ids=None):

@@ -326,21 +326,22 @@ class InteropMessageProcessing(models.AbstractModel):
         return method(self.with_user(service_user), payload), withheld
 
     def _link_records(self, records):
+        vals_list = self._prepare_link_vals(records)
+        if vals_list:
+            self.env["interop.message.link"].sudo().create(vals_list)
+
+    def _prepare_link_vals(self, records):
+        """Values of the links of this message to what its handler returned (a
+        recordset, a list of them, or nothing)."""
         if not records:
-            return
+            return []
         if isinstance(records, models.BaseModel):
             records = [records]
-        vals_list = []
-        for recordset in records:
-            for record in recordset:
-                vals_list.append(
-                    {
-                        "message_id": self.id,
-                        "res_model": record._name,
-                        "res_id": record.id,
-                    }
-                )
-        self.env["interop.message.link"].sudo().create(vals_list)
+        return [
+            {"message_id": self.id, "res_model": record._name, "res_id": record.id}
+            for recordset in records
+            for record in recordset
+        ]
 
     def _job_on_fail(self, exc_info=None, exc_name=None, exc_message=None, **kwargs):
         """Called by queue_job when the retries of the processing job are spent.

@@ -251,14 +251,15 @@ class TestPoisonMessages(ProcessingCase):
         poison = self._queue("PO-2")
         good |= self._queue("PO-3")
         Message = type(self.Message)
-        original = Message._link_records
+        original = Message._prepare_link_vals
 
         def broken_for_po2(recs, records):
             if recs._get_payload()["contact"]["ref"] == "PO-2":
                 raise AttributeError("'NoneType' object has no attribute 'id'")
             return original(recs, records)
 
-        with patch.object(Message, "_link_records", broken_for_po2):
+        # what a chunk links is prepared message by message, as one message links
+        with patch.object(Message, "_prepare_link_vals", broken_for_po2):
             self._perform(self._drains())
         self._assert_poison_fails_alone(good, poison, "PO-2")
 

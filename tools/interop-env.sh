@@ -300,7 +300,8 @@ server_wide_modules = base,web,queue_job,interop_gateway
 interop_encryption_keys = dev:$INTEROP_KEY
 
 [queue_job]
-channels = root:2,root.interop:2
+; jobs <= HTTP workers - 1: a job holds a worker, one always stays for partners
+channels = root:${INTEROP_JOB_CAPACITY:-1},root.interop:${INTEROP_JOB_CAPACITY:-1}
 CONF
     chmod 600 "$ODOO_CONF.tmp"
     mv -f "$ODOO_CONF.tmp" "$ODOO_CONF"

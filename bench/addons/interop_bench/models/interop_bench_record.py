@@ -1,5 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+
 from odoo import api, fields, models
 
 from odoo.addons.interop.errors import BusinessRuleError
@@ -16,9 +18,24 @@ class InteropBenchRecord(models.Model):
     _description = "Interop Benchmark Record"
 
     ref = fields.Char(index=True)
-    origin = fields.Selection([("plain", "Plain route"), ("message", "Message")])
+    origin = fields.Selection(
+        [("plain", "Plain route"), ("delay", "Delayed job"), ("message", "Message")]
+    )
     message_id = fields.Integer(index="btree_not_null")
     body = fields.Text()
+    #: set by the job of the create + with_delay() route (``_bench_process``)
+    date_processed = fields.Datetime()
+
+    def _bench_process(self):
+        """Job of ``POST /interop_bench/delay``: what a developer writes without the
+        gateway to process a request later, the body parsed again and the record
+        marked processed."""
+        for record in self:
+            payload = json.loads(record.body)
+            record.write(
+                {"ref": payload["id"], "date_processed": fields.Datetime.now()}
+            )
+        return True
 
     @api.model
     def _interop_handle_bench(self, message, payload):

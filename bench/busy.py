@@ -1,0 +1,194 @@
+"""Fast while busy: the gateway's latency while its messages are processed.
+
+One Odoo (prefork, 2 workers) with queue_job's runner on, as in production. Three
+routes take the same 1 KB JSON from ``--clients`` partners, each for a cell of
+``--seconds``, in rotating order over ``--rounds`` rounds (a drift of the machine
+weighs on all alike):
+
+- governed: the gateway (key, signature, Idempotency-Key), its drains processing the
+  messages while the next ones arrive;
+- delay: Odoo's own ``create`` + ``with_delay()`` (bench/addons/interop_bench), its
+  jobs processing the records;
+- plain: a bare ORM create that processes nothing (the latency a partner would see
+  with no back office at all).
+
+After a cell of a route that processes, the time until its backlog is drained is
+measured (it must be within ``--drain-limit`` s for the cell's throughput to count as
+accepted *and* processed). Each client mode is measured: a new connection per
+request (``close``) and kept open (``keep-alive``). Targets: governed p99 <= 2x plain
+p99, governed accept+process throughput >= 2x delay's.
+"""
+
+import argparse
+import sys
+import time
+
+from harness import (
+    BENCH_ENDPOINT,
+    LoadResult,
+    OdooServer,
+    Setup,
+    delay_request,
+    free_port,
+    governed_request,
+    log,
+    machine,
+    plain_request,
+    run_load,
+)
+from processing import reset
+
+ROUTES = {
+    "governed": governed_request,
+    "delay": delay_request,
+    "plain": plain_request,
+}
+
+
+def backlog(setup, db, route):
+    if route == "governed":
+        sql = (
+            "SELECT count(*) FROM interop_message m JOIN interop_endpoint e"
+            " ON e.id = m.endpoint_id WHERE e.code = %s AND m.state = 'queued'"
+        )
+        return setup.query(db, sql, (BENCH_ENDPOINT,))[0][0]
+    if route == "delay":
+        return setup.query(
+            db,
+            "SELECT count(*) FROM interop_bench_record"
+            " WHERE origin = 'delay' AND date_processed IS NULL",
+        )[0][0]
+    return 0
+
+
+def wait_drained(setup, db, route, timeout):
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if not backlog(setup, db, route):
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="interop_bench_busy")
+    parser.add_argument("--seconds", type=float, default=10, help="per cell")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--modes", default="close,keep-alive")
+    parser.add_argument("--fail-every", type=int, default=100, help="0: none fails")
+    parser.add_argument("--drain-limit", type=float, default=5)
+    parser.add_argument(
+        "--channels", help="queue_job channels instead of the configuration's"
+    )
+    parser.add_argument("--keep-db", action="store_true")
+    args = parser.parse_args()
+    setup = Setup()
+    if not args.keep_db:
+        setup.create_database(args.db)
+    reset(setup, args.db)
+    port = free_port()
+    results = {}
+    fail_every = args.fail_every
+
+    def governed(n):
+        return governed_request(n, fail=bool(fail_every) and n % fail_every == 0)
+
+    makers = dict(ROUTES, governed=governed)
+    with OdooServer(
+        setup, args.db, port, runner=True, name="busy", channels=args.channels
+    ):
+        log("warming up the three routes")
+        for make in makers.values():
+            run_load(port, make, clients=2, count=100, label="warmup")
+        for route in makers:
+            wait_drained(setup, args.db, route, 60)
+        offset = 10**8
+        for mode in args.modes.split(","):
+            totals = {route: LoadResult(route, args.clients) for route in makers}
+            drains = {route: [] for route in makers}
+            order = list(makers)
+            for round_no in range(args.rounds):
+                for route in order[round_no % 3 :] + order[: round_no % 3]:
+                    offset += 10**6
+                    part = run_load(
+                        port,
+                        lambda n, m=makers[route], o=offset: m(o + n),
+                        clients=args.clients,
+                        duration=args.seconds,
+                        label=route,
+                        keep_alive=mode == "keep-alive",
+                    )
+                    drained = wait_drained(setup, args.db, route, 120)
+                    drains[route].append(drained)
+                    log(
+                        f"{mode} round {round_no + 1}: {part.summary()}"
+                        + (
+                            f"  drained {drained:.1f} s after"
+                            if drained is not None and route != "plain"
+                            else ""
+                        )
+                    )
+                    totals[route].merge(part)
+            results[mode] = (totals, drains)
+    print(
+        f"\nFast while busy: {args.clients} clients, cells of {args.seconds:g} s x "
+        f"{args.rounds} rounds, Odoo prefork 2 workers with its job runner "
+        f"(channels {args.channels or 'of the configuration'}), 1 in "
+        f"{args.fail_every} governed messages failing ({machine()})"
+    )
+    met = True
+    for mode, (totals, drains) in results.items():
+        print(f"-- {mode}")
+        for route, total in totals.items():
+            waits = [d for d in drains[route] if d is not None]
+            print(
+                total.summary()
+                + (
+                    f"  drain after cells: max {max(waits):.1f} s"
+                    + (
+                        " (one never drained)"
+                        if len(waits) < len(drains[route])
+                        else ""
+                    )
+                    if route != "plain" and waits
+                    else ""
+                )
+            )
+        gov, plain = totals["governed"], totals["plain"]
+        p99_ratio = gov.percentile(0.99) / plain.percentile(0.99)
+        # accepted, over the cells' time and the drains after them (a backlog never
+        # drained counts the whole wait)
+        rates = {
+            route: totals[route].count
+            / (
+                totals[route].elapsed
+                + sum(d if d is not None else 120 for d in drains[route])
+            )
+            for route in ("governed", "delay")
+        }
+        print(
+            f"accept+process: governed {rates['governed']:.1f}/s, "
+            f"delay {rates['delay']:.1f}/s (accepted / (cells + drains after them))"
+        )
+        rate_ratio = rates["governed"] / rates["delay"]
+        kept_pace = all(
+            d is not None and d <= args.drain_limit for d in drains["governed"]
+        )
+        ok = p99_ratio <= 2 and rate_ratio >= 2 and kept_pace
+        bad = sum(n for status, n in gov.statuses.items() if status != 202)
+        print(
+            f"{mode}: governed p99 / plain p99 = {p99_ratio:.2f}x (target <= 2x); "
+            f"governed / delay accept+process = {rate_ratio:.2f}x (target >= 2x); "
+            f"backlog drained within {args.drain_limit:g} s of every cell: "
+            f"{'yes' if kept_pace else 'NO'} -> "
+            f"{'target met' if ok else 'target NOT met'}"
+            + (f"; {bad} governed answers were not 202" if bad else "")
+        )
+        met &= ok and not bad
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
