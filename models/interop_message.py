@@ -20,7 +20,12 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 
-from ..errors import InteropProcessingError, PayloadValidationError, TransportError
+from ..errors import (
+    InteropProcessingError,
+    MessageHeld,
+    PayloadValidationError,
+    TransportError,
+)
 from .interop_event_type import dumps_deep, loads_deep
 
 #: in the context of a PHI reader's read: the payload is shown unmasked (and the view
@@ -76,12 +81,15 @@ DONE = "done"
 REJECTED = "rejected"
 FAILED = "failed"
 CANCELLED = "cancelled"
+#: waiting for a time a timing rule set (see interop_message_hold.py)
+HELD = "held"
 
 STATES = [
     (RECEIVED, "Received"),
     (VALIDATED, "Validated"),
     (QUEUED, "Queued"),
     (PROCESSING, "Processing"),
+    (HELD, "Held"),
     (DONE, "Done"),
     (REJECTED, "Rejected"),
     (FAILED, "Failed"),
@@ -89,12 +97,13 @@ STATES = [
 ]
 
 # The only moves a message can make. processing -> queued is a transient fault being
-# retried; failed -> queued is a replay.
+# retried; failed -> queued is a replay; held -> queued is a release when due.
 TRANSITIONS = {
     RECEIVED: {VALIDATED, REJECTED, CANCELLED},
     VALIDATED: {QUEUED, PROCESSING, CANCELLED},
     QUEUED: {PROCESSING, CANCELLED},
-    PROCESSING: {DONE, FAILED, QUEUED},
+    PROCESSING: {DONE, FAILED, QUEUED, HELD},
+    HELD: {QUEUED, CANCELLED},
     FAILED: {QUEUED, CANCELLED},
     REJECTED: {CANCELLED},
     DONE: set(),
@@ -772,6 +781,9 @@ class InteropMessage(models.Model):
             # quiet until the savepoint's flush is over
             with _quiet_handler_sql_errors(), self.env.cr.savepoint():
                 records, withheld = self._call_handler()
+        except MessageHeld as held:
+            # too early: rolled back, waits (interop_message_hold.py)
+            return self._hold(held, attempt, start)
         except InteropProcessingError as processing_error:
             error = processing_error
         except (RetryableJobError, OperationalError):
