@@ -8,3 +8,5 @@ from . import interop_visit_payment
 from . import res_partner
 from . import interop_sync
 from . import interop_monitor_figure
+from . import interop_timing_rule
+from . import interop_message_timing

@@ -4,12 +4,9 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import SQL, float_compare
 
 from odoo.addons.interop.errors import BusinessRuleError, InteropProcessingError
-
-from ..errors import ProbableDuplicateParty
 
 RECEIVED = "received"
 VALIDATED = "validated"
@@ -43,6 +40,11 @@ PAID_STATES = ("paid", "in_payment")
 STUCK_HOURS_PARAM = "interop_revenue.stuck_hours"
 AUTO_POST_PARAM = "interop_revenue.invoice_auto_post"
 OUTBOUND_EVENT = "visit.billing_updated"
+ELIGIBILITY_STATES = [
+    ("unknown", "Not Confirmed"),
+    ("confirmed", "Confirmed"),
+    ("denied", "Denied"),
+]
 
 
 def _hours_between(start, end):
@@ -111,6 +113,31 @@ class InteropVisit(models.Model):
     location_value = fields.Char(string="Location", readonly=True)
     provider_ref = fields.Char(string="Performing Provider", readonly=True)
     date_completed = fields.Datetime(string="Completed On", readonly=True)
+    eligibility_state = fields.Selection(
+        ELIGIBILITY_STATES,
+        string="Eligibility",
+        default="unknown",
+        required=True,
+        readonly=True,
+        tracking=True,
+        help="Whether the payer confirmed the coverage of the visit (an eligibility "
+        "message). Timing rules may hold billing until it is confirmed.",
+    )
+    eligibility_ref = fields.Char(string="Eligibility Reference", readonly=True)
+    date_eligibility = fields.Datetime(string="Eligibility Checked", readonly=True)
+    correlation_id = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="The correlation id of the visit's flow: the completion received, its "
+        "invoice, its payments and the statuses sent back share it.",
+    )
+    flow_message_id = fields.Many2one(
+        "interop.message",
+        string="First Message",
+        readonly=True,
+        ondelete="set null",
+        help="The message that started the visit's flow.",
+    )
     line_ids = fields.One2many("interop.visit.line", "visit_id", readonly=True)
     amount_total = fields.Monetary(compute="_compute_amounts", store=True)
     # Milestones: the first time the visit reached each one
@@ -333,13 +360,16 @@ class InteropVisit(models.Model):
                     break
             visit.write(vals)
 
-    def _update_payment_milestone(self):
-        """Paid once the invoice is; back to invoiced when a payment is reversed."""
+    def _update_payment_milestone(self, message=None):
+        """Paid once the invoice is; back to invoiced when a payment is reversed.
+
+        ``message``: the payment message that changed it (the status sent back
+        derives from it)."""
         for visit in self.filtered(lambda v: v.state in (INVOICED, PAID)):
             invoice = visit.sudo().invoice_id
             if invoice.payment_state in PAID_STATES and visit.state == INVOICED:
                 visit._reach(PAID)
-                visit._notify_scheduling_platform(visit, "paid")
+                visit._notify_scheduling_platform(visit, "paid", parent=message)
             elif invoice.payment_state not in PAID_STATES and visit.state == PAID:
                 visit.write({"state": INVOICED})
 
@@ -373,7 +403,29 @@ class InteropVisit(models.Model):
                     "date_received": message.date_received,
                 }
             )
+        visit._start_flow(message)
         return visit
+
+    def _start_flow(self, message):
+        """The first message about the visit starts its flow: the messages that
+        follow (its payments) join it, those derived from them carry it on."""
+        self.ensure_one()
+        if not self.flow_message_id:
+            message = message.sudo()
+            self.write(
+                {
+                    "flow_message_id": message.id,
+                    "correlation_id": message.correlation_id,
+                }
+            )
+
+    def _join_flow(self, message):
+        """``message`` (a payment, an eligibility) belongs to this visit's flow."""
+        self.ensure_one()
+        if self.flow_message_id:
+            message.sudo()._join_flow(self.flow_message_id)
+        else:
+            self._start_flow(message)
 
     @api.model
     def _find_visit(self, endpoint, visit_id):
@@ -422,8 +474,10 @@ class InteropVisit(models.Model):
                 )
             )
             return visit
+        visit._check_timing(message, "completion", payload)
         visit._apply_payload(message, payload)
-        visit._bill()
+        visit._check_timing(message, "billing", payload)
+        visit._bill(message)
         return [visit, visit.sudo().invoice_id]
 
     @api.model
@@ -431,12 +485,17 @@ class InteropVisit(models.Model):
         """Re-price an amended visit and correct its invoice."""
         visit = self._get_known_visit(message, payload)
         visit._lock()
+        visit._join_flow(message)
         invoice = visit.sudo().invoice_id
         if invoice and invoice.state == "posted":
             visit._check_not_paid()
+        visit._check_timing(message, "completion", payload)
         visit._apply_payload(message, payload)
+        if invoice.state != "draft":
+            # billed (again): the billing rules apply as to a completion
+            visit._check_timing(message, "billing", payload)
         if not invoice:
-            visit._bill()
+            visit._bill(message)
         elif invoice.state == "draft":
             invoice.write(
                 {
@@ -447,7 +506,7 @@ class InteropVisit(models.Model):
         else:
             visit._reverse_invoice()
             visit.write({"invoice_id": False})
-            visit._bill()
+            visit._bill(message)
         visit._message_log(body=self.env._("Visit amended by the scheduling platform."))
         return [visit, visit.sudo().invoice_ids]
 
@@ -456,6 +515,7 @@ class InteropVisit(models.Model):
         """Cancel a visit: cancel its draft invoice or credit its posted one."""
         visit = self._get_known_visit(message, payload)
         visit._lock()
+        visit._join_flow(message)
         invoice = visit.sudo().invoice_id
         if invoice.state == "posted":
             visit._check_not_paid()
@@ -463,8 +523,43 @@ class InteropVisit(models.Model):
         elif invoice.state == "draft":
             invoice.button_cancel()
         visit.write({"state": CANCELLED, "date_cancelled": fields.Datetime.now()})
-        visit._notify_scheduling_platform(visit, "cancelled")
+        visit._notify_scheduling_platform(visit, "cancelled", parent=message)
         return [visit, visit.sudo().invoice_ids]
+
+    @api.model
+    def _interop_handle_eligibility(self, message, payload):
+        """Record the payer's answer on the coverage of a visit: a confirmed
+        eligibility releases the messages of the visit a timing rule holds for it."""
+        visit_id = payload["visit"]["id"]
+        visit = self._find_visit(message.endpoint_id, visit_id)
+        if not visit:
+            visit = self._register_from_message(message).with_env(self.env)
+        visit._lock()
+        visit._join_flow(message)
+        status = payload["status"]
+        visit.write(
+            {
+                "eligibility_state": status,
+                "eligibility_ref": payload.get("reference"),
+                "date_eligibility": fields.Datetime.now(),
+            }
+        )
+        if status == "confirmed":
+            # sudo: the service user may not read the message log
+            held = (
+                self.env["interop.message"]
+                .sudo()
+                .search(
+                    [
+                        ("state", "=", "held"),
+                        ("direction", "=", "inbound"),
+                        ("business_key", "=", visit.name),
+                        ("company_id", "=", visit.company_id.id),
+                    ]
+                )
+            )
+            held._schedule_release()
+        return visit
 
     def _get_known_visit(self, message, payload):
         visit = self._find_visit(message.endpoint_id, payload["visit"]["id"])
@@ -508,13 +603,31 @@ class InteropVisit(models.Model):
 
     # Processing rules
 
+    @api.model
+    def _parse_completed(self, payload):
+        """When the service was completed (UTC), as the payload says."""
+        return fields.Datetime.to_datetime(
+            payload["visit"]["completed_at"].replace("T", " ").rstrip("Z")[:19]
+        )
+
+    def _check_timing(self, message, step, payload):
+        """The timing rules of ``step`` (completion, billing): the message is held
+        or fails with the rule's exception when it comes too early."""
+        self.ensure_one()
+        facts = {"service_date": self._parse_completed(payload)}
+        if step == "billing":
+            facts.update(
+                validated=self.state in (VALIDATED, BILLING_READY, INVOICED),
+                payer=self.payer_id,
+                eligibility_confirmed=self.eligibility_state == "confirmed",
+            )
+        self.env["interop.timing.rule"]._enforce(message, step, records=self, **facts)
+
     def _apply_payload(self, message, payload):
         """Map, find the party, price: the visit is validated, or an error says why."""
         self.ensure_one()
         visit_data = payload["visit"]
-        completed = fields.Datetime.to_datetime(
-            visit_data["completed_at"].replace("T", " ").rstrip("Z")[:19]
-        )
+        completed = self._parse_completed(payload)
         try:
             self._apply_visit_payload(message, payload, completed)
         except InteropProcessingError as error:
@@ -572,7 +685,7 @@ class InteropVisit(models.Model):
             "location-codes", visit_data["location"], on_date=on_date, endpoint=endpoint
         )
         line_vals = self._price_lines(lines, products, pricelist)
-        partner = self._find_or_create_party(payload["responsible_party"])
+        partner = self._find_or_create_party(payload["responsible_party"], endpoint)
         provider = visit_data.get("provider") or {}
         self.write(
             {
@@ -642,93 +755,18 @@ class InteropVisit(models.Model):
         return vals_list
 
     @api.model
-    def _find_or_create_party(self, party):
-        """The contact of the responsible party, found by its external id.
-
-        A new party that looks like another contact (same email, same name and
-        birth date, or same tax id) is not created: a person decides.
-        """
-        Partner = self.env["res.partner"]
-        partner = Partner.search([("ref", "=", party["id"])], limit=1)
-        if partner:
-            return partner
-        duplicates, reason = self._probable_duplicates(party)
-        if duplicates:
-            raise ProbableDuplicateParty(
-                self.env._(
-                    "The responsible party %(ref)s looks like existing contact "
-                    "#%(contact)s (%(reason)s): contacts are not merged automatically.",
-                    ref=party["id"],
-                    contact=duplicates[0].id,
-                    reason=reason,
-                ),
-                suggested_action=self.env._(
-                    "If it is the same person, set %(ref)s as the reference of the "
-                    "existing contact; otherwise correct the contact that is wrong. "
-                    "Then retry.",
-                    ref=party["id"],
-                ),
-                records=duplicates,
-            )
-        address = party.get("address") or {}
-        country = self.env["res.country"]
-        if address.get("country"):
-            country = country.search([("code", "=", address["country"].upper())])
-        return Partner.create(
-            {
-                # the event type may keep the name in the log (PHI Copied to
-                # Records): the contact is then known by its reference
-                "name": party.get("name") or party["id"],
-                "ref": party["id"],
-                "email": party.get("email"),
-                "phone": party.get("phone"),
-                "street": address.get("street"),
-                "city": address.get("city"),
-                "zip": address.get("zip"),
-                "country_id": country[:1].id,
-                "vat": party.get("tax_id"),
-                "interop_birth_date": party.get("birth_date"),
-            }
-        )
-
-    @api.model
-    def _probable_duplicates(self, party):
-        """(contacts, reason) that may be the same person as ``party``."""
-        Partner = self.env["res.partner"]
-        checks = []
-        if party.get("email"):
-            checks.append(
-                (
-                    [("email", "=ilike", party["email"].strip())],
-                    self.env._("same email"),
-                )
-            )
-        if party.get("birth_date") and party.get("name"):
-            checks.append(
-                (
-                    [
-                        ("name", "=ilike", party["name"].strip()),
-                        ("interop_birth_date", "=", party["birth_date"]),
-                    ],
-                    self.env._("same name and birth date"),
-                )
-            )
-        if party.get("tax_id"):
-            checks.append(
-                ([("vat", "=", party["tax_id"].strip())], self.env._("same tax id"))
-            )
-        for domain, reason in checks:
-            found = Partner.search(
-                expression.AND([domain, [("ref", "!=", party["id"])]]), limit=5
-            )
-            if found:
-                return found, reason
-        return Partner, None
+    def _find_or_create_party(self, party, endpoint):
+        """The contact of the responsible party (``res.partner`` does the checks:
+        system of record, probable duplicates, one at a time)."""
+        return self.env["res.partner"]._interop_find_or_create_party(party, endpoint)
 
     # Billing
 
-    def _bill(self):
-        """Billing ready, then invoiced: exactly one customer invoice per visit."""
+    def _bill(self, message=None):
+        """Billing ready, then invoiced: exactly one customer invoice per visit.
+
+        ``message``: the message that triggered billing (the status sent back
+        derives from it)."""
         self.ensure_one()
         # invoiced: an amendment credited the invoice and bills the visit again
         billable = (VALIDATED, BILLING_READY, INVOICED)
@@ -749,7 +787,7 @@ class InteropVisit(models.Model):
             {"invoice_id": invoice.id, "invoice_ids": [Command.link(invoice.id)]}
         )
         self._reach(INVOICED)
-        self._notify_scheduling_platform(self, "invoiced")
+        self._notify_scheduling_platform(self, "invoiced", parent=message)
         return invoice
 
     def _prepare_invoice_vals(self):
@@ -805,8 +843,11 @@ class InteropVisit(models.Model):
     # Outbound
 
     @api.model
-    def _notify_scheduling_platform(self, visit, event):
+    def _notify_scheduling_platform(self, visit, event, parent=None):
         """Send the visit's billing status back to the scheduling platform.
+
+        ``parent``: the message the change comes from; the status carries its
+        correlation id and links it (the flow of the visit otherwise).
 
         The outbound message is queued in the same transaction as the billing change
         (so it goes out exactly when the change is committed) and delivered by its
@@ -831,6 +872,7 @@ class InteropVisit(models.Model):
             "amount_due": invoice.amount_residual if invoice else None,
             "currency": visit.currency_id.name,
         }
+        parent = (parent or visit.sudo().flow_message_id).sudo()
         # sudo: the service user processing the visit may not manage deliveries;
         # delivery is always a job of its own, even when processing runs inline
         return (
@@ -839,6 +881,7 @@ class InteropVisit(models.Model):
             ._send(
                 event_type,
                 payload,
+                parent=parent or None,
                 path="/visits/billing-status",
                 business_key=visit.name,
             )

@@ -229,7 +229,7 @@ class InteropVisitPayment(models.Model):
                 )
             return self._capture(message, data, existing)
         if status in REVERSED_STATES:
-            return self._reverse(data, existing)
+            return self._reverse(message, data, existing)
         if existing_sudo.account_payment_id:
             raise self._error(
                 self.env._(
@@ -304,6 +304,16 @@ class InteropVisitPayment(models.Model):
         reference = data.get("visit_id") or data.get("invoice_ref")
         visit = self._find_visit(endpoint, data)
         invoice = visit.sudo().invoice_id.with_env(self.env)
+        if visit:
+            # the payment is part of the visit's flow: one correlation id
+            visit._join_flow(message)
+        # a timing rule may hold a payment that comes before its invoice
+        self.env["interop.timing.rule"]._enforce(
+            message,
+            "payment",
+            records=visit or None,
+            invoice_posted=bool(invoice and invoice.state == "posted"),
+        )
         if not visit or not invoice or invoice.state != "posted":
             raise self._error(
                 self.env._(
@@ -371,7 +381,7 @@ class InteropVisitPayment(models.Model):
             record = existing
         else:
             record = self.create(vals)
-        visit._update_payment_milestone()
+        visit._update_payment_milestone(message)
         return [record, visit]
 
     def _register_payment(self, invoice, journal, amount, vals, data):
@@ -392,8 +402,10 @@ class InteropVisitPayment(models.Model):
         )
         return wizard._create_payments()
 
-    def _reverse(self, data, existing):
+    def _reverse(self, message, data, existing):
         existing_sudo = existing.sudo()
+        if existing.visit_id:
+            existing.visit_id._join_flow(message)
         payment = existing_sudo.account_payment_id
         if not payment or existing.status in REVERSED_STATES:
             raise self._error(
@@ -441,7 +453,7 @@ class InteropVisitPayment(models.Model):
             cancel=True,
         )
         existing.write({"status": data["status"], "reversal_move_id": reversal.id})
-        existing.visit_id._update_payment_milestone()
+        existing.visit_id._update_payment_milestone(message)
         return [existing, existing.visit_id]
 
     # Settlement reconciliation

@@ -9,3 +9,6 @@ from . import test_revenue_settlement_sync
 from . import test_revenue_exception_context
 from . import test_demo_story
 from . import test_revenue_monitor
+from . import test_revenue_timing
+from . import test_revenue_flow
+from . import test_revenue_party

@@ -27,6 +27,8 @@ class RevenueCase(InteropCase):
         cls.table_owner = new_test_user(
             cls.env, login="service_table_owner", groups="interop.group_interop_user"
         )
+        # the tests say which system owns what, whatever the demo data configured
+        cls.env["interop.system.of.record"].search([]).unlink()
         cls.scheduling = cls.endpoint.with_env(cls.env)
         cls.gateway = cls.env["interop.endpoint"].create(
             cls._endpoint_vals(
