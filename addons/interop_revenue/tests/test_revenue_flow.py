@@ -1,6 +1,5 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import RevenueCase
@@ -52,11 +51,11 @@ class TestRevenueFlow(RevenueCase):
         completion = self._complete(codes=("99999",))
         self.assertEqual(completion.state, "failed")
         correlation = completion.correlation_id
-        self.service_table.write(
+        self.env["interop.mapping.line"].create(
             {
-                "line_ids": [
-                    Command.create({"external_code": "99999", "res_id": self.cbc.id})
-                ]
+                "table_id": self.service_table.id,
+                "external_code": "99999",
+                "res_id": self.cbc.id,
             }
         )
         completion.with_user(self.manager).action_replay()

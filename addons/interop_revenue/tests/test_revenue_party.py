@@ -57,7 +57,10 @@ class TestResponsiblePartyChecks(RevenueCase):
         for fnames in (["name", "ref", "email"], ["name", "ref", "phone"]):
             with self.assertRaisesRegex(SystemOfRecordConflict, "owned by Test CRM"):
                 SystemOfRecord._check_write("res.partner", fnames, self.scheduling)
-        message = self._complete(phone="+1 555 0100", email=None)
+        payload = self._completed_payload()
+        del payload["responsible_party"]["email"]
+        payload["responsible_party"]["phone"] = "+1 555 0100"
+        message = self.scheduling._receive_event("service.completed", payload)
         self.assertEqual(message.state, "failed")
         self.assertIn("phone", message.last_error)
 
@@ -100,8 +103,8 @@ class TestConcurrentPartyCreation(TransactionCase):
     def _committed(self, work):
         with self.registry.cursor() as cr:
             result = work(api.Environment(cr, api.SUPERUSER_ID, {}))
-            # pylint: disable=invalid-commit
-            cr.commit()  # the race is between committed transactions
+            # the race is between committed transactions
+            cr.commit()  # pylint: disable=invalid-commit
             return result
 
     def _payload(self, visit, party):
