@@ -783,7 +783,7 @@ class InteropMessage(models.Model):
                 records, withheld = self._call_handler()
         except MessageHeld as held:
             # too early: rolled back, waits (interop_message_hold.py)
-            return self._hold(held, attempt, start)
+            return self._hold_until(held, attempt, start)
         except InteropProcessingError as processing_error:
             error = processing_error
         except (RetryableJobError, OperationalError):

@@ -43,7 +43,7 @@ class InteropMessage(models.Model):
         help="The rule that holds the message, in words.",
     )
 
-    def _hold(self, held, attempt, start):
+    def _hold_until(self, held, attempt, start):
         """Hold the message (being processed) until ``held.release_at``: what its
         handler did is rolled back already; ``attempt`` says it was held, and why."""
         self.ensure_one()
