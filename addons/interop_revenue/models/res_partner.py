@@ -2,13 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.osv import expression
-
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.tools import SQL
 
 from ..errors import ProbableDuplicateParty
 
 #: the advisory lock every creation of a responsible party takes (per company)
 PARTY_LOCK_FIELD = "interop_responsible_party"
+#: the row every creation of a responsible party rewrites (per company)
+PARTY_LOCK_PARAM = "interop_revenue.responsible_party_serial"
 
 
 class ResPartner(models.Model):
@@ -51,14 +52,6 @@ class ResPartner(models.Model):
         if partner:
             return partner
         duplicates, reason = self._interop_probable_duplicates(party)
-        if not duplicates and self._interop_party_created_meanwhile(party):
-            # committed by a concurrent job after this transaction began: a new
-            # transaction sees it (and finds the party, or its look-alike)
-            raise RetryableJobError(
-                "A responsible party like this one was just created by another job",
-                seconds=5,
-                ignore_retry=True,
-            )
         if duplicates:
             raise ProbableDuplicateParty(
                 self.env._(
@@ -103,27 +96,24 @@ class ResPartner(models.Model):
     @api.model
     def _interop_lock_party_creation(self, company):
         """Serialize the creation of responsible parties in ``company`` until this
-        transaction ends."""
+        transaction ends, in this transaction only (no second connection: it would
+        not see what this transaction wrote, nor a test's data).
+
+        The advisory lock makes concurrent creators wait for each other; the marker
+        row every creator rewrites makes a creator whose snapshot predates another
+        creator's commit fail with a serialization failure (REPEATABLE READ), the
+        transient error queue_job retries: the new transaction sees the party (or
+        its look-alike) and the check above finds it."""
         self.env["interop.handler.record"]._lock_match(
             self, PARTY_LOCK_FIELD, company.id or 0
         )
-
-    @api.model
-    def _interop_party_created_meanwhile(self, party):
-        """Whether a contact with the party's id, or like it, was committed since
-        this transaction began (a transaction reads the database as it began).
-
-        Not while modules load (demo data): no job runs concurrently then, and the
-        loading transaction holds the tables a new cursor would wait on."""
-        if not self.env.registry.ready:
-            return False
-        with self.env.registry.cursor() as cr:
-            # never wait on this very transaction: a lock wait is a transient fault
-            cr.execute("SET LOCAL lock_timeout = '5s'")
-            Partner = self.env(cr=cr)[self._name]
-            if Partner.search_count([("ref", "=", party["id"])], limit=1):
-                return True
-            return bool(Partner._interop_probable_duplicates(party)[0])
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO ir_config_parameter (key, value) VALUES (%s, '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                f"{PARTY_LOCK_PARAM}.{company.id or 0}",
+            )
+        )
 
     @api.model
     def _interop_probable_duplicates(self, party):
