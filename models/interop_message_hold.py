@@ -13,6 +13,7 @@ import time
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .interop_message import HELD, QUEUED
 
@@ -93,23 +94,6 @@ class InteropMessage(models.Model):
             held.sudo().write({"date_release": when or fields.Datetime.now()})
         return held
 
-    @api.model
-    def _cron_release_held(self, limit=RELEASE_BATCH):
-        """Queue again the held messages whose time has come, oldest first."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT id FROM interop_message
-             WHERE state = 'held' AND date_release <= %s
-             ORDER BY date_release, id
-             LIMIT %s
-               FOR NO KEY UPDATE SKIP LOCKED
-            """,
-            (fields.Datetime.now(), limit),
-        )
-        due = self.browse(row[0] for row in self.env.cr.fetchall())
-        return due._release_held()
-
     def action_release(self):
         """Managers process held messages now: their rules are checked again, so a
         message still early is held again."""
@@ -126,3 +110,41 @@ class InteropMessage(models.Model):
             )
         held._release_held()
         return True
+
+
+class InteropMessageDispatch(models.AbstractModel):
+    """The dispatch gives held messages back to the processing jobs when due."""
+
+    _inherit = "interop.message.dispatch"
+
+    @api.model
+    def _cron_release_held(self, limit=RELEASE_BATCH):
+        """Queue again the held messages whose time has come, oldest first, at most
+        ``limit`` per call (Odoo calls again while more are due)."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM interop_message
+                 WHERE state = %(held)s AND date_release <= %(now)s
+                 ORDER BY date_release, id
+                 LIMIT %(limit)s
+                   FOR NO KEY UPDATE SKIP LOCKED
+                """,
+                held=HELD,
+                now=now,
+                limit=limit,
+            )
+        )
+        due = self.env["interop.message"].browse(
+            row[0] for row in self.env.cr.fetchall()
+        )
+        released = due._release_held()
+        remaining = 0
+        if len(due) >= limit:
+            remaining = self.env["interop.message"].search_count(
+                [("state", "=", HELD), ("date_release", "<=", now)]
+            )
+        self.env["ir.cron"]._notify_progress(done=len(released), remaining=remaining)
+        return released

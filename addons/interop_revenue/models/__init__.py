@@ -9,4 +9,3 @@ from . import res_partner
 from . import interop_sync
 from . import interop_monitor_figure
 from . import interop_timing_rule
-from . import interop_message_timing

@@ -216,7 +216,7 @@ class TestConcurrentPartyCreation(TransactionCase):
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, api.SUPERUSER_ID, {"job_uuid": side})
                     barrier.wait(timeout=10)
-                    env["interop.message"]._job_drain(
+                    env["interop.message.dispatch"]._job_drain(
                         event_type_id, message_ids=ids[side]
                     )
                     cr.commit()  # pylint: disable=invalid-commit

@@ -87,13 +87,13 @@ class TestTimingRules(RevenueCase):
         self.assertEqual(message.attempt_ids[:1].result, "held")
         self.assertFalse(message.exception_ids)
         self.assertFalse(self._invoices("V-HELD"))
-        Message = self.env["interop.message"]
+        Dispatch = self.env["interop.message.dispatch"]
         # not due: the cron leaves it
-        Message._cron_release_held()
+        Dispatch._cron_release_held()
         self.assertEqual(message.state, "held")
         # a day before the service: the window allows it, billing does not yet
         with freeze_time(service_at - timedelta(hours=23)):
-            Message._cron_release_held()
+            Dispatch._cron_release_held()
             self.assertRecordValues(
                 message,
                 [
@@ -106,7 +106,7 @@ class TestTimingRules(RevenueCase):
             )
         self.assertFalse(self._invoices("V-HELD"))
         with freeze_time(datetime.combine(service_day, time(0, 1))):
-            Message._cron_release_held()
+            Dispatch._cron_release_held()
             self.assertEqual(message.state, "done")
         invoice = self._invoices("V-HELD")
         self.assertEqual(invoice.state, "posted")
@@ -127,7 +127,7 @@ class TestTimingRules(RevenueCase):
                 self._dated_payload("V-FAR2", 45),
             ]
         )
-        self.env["interop.message"]._job_drain(self.completed_event.id)
+        self.env["interop.message.dispatch"]._job_drain(self.completed_event.id)
         self.assertEqual(messages.mapped("state"), ["done", "failed", "held", "failed"])
         self.assertEqual(self._visit("V-PAST").state, "invoiced")
         for visit in ("V-FAR", "V-SOON", "V-FAR2"):
@@ -172,11 +172,11 @@ class TestTimingRules(RevenueCase):
         self.assertFalse(payment.exception_ids)
         completion = self._complete()
         self.assertEqual(completion.state, "done")
-        Message = self.env["interop.message"]
-        Message._cron_release_held()
+        Dispatch = self.env["interop.message.dispatch"]
+        Dispatch._cron_release_held()
         self.assertEqual(payment.state, "held", "not due yet")
         with freeze_time(fields.Datetime.now() + timedelta(minutes=31)):
-            Message._cron_release_held()
+            Dispatch._cron_release_held()
         self.assertEqual(payment.state, "done")
         self.assertEqual(self._visit().state, "paid")
 
@@ -211,7 +211,7 @@ class TestTimingRules(RevenueCase):
         visit = self._visit()
         self.assertEqual(visit.eligibility_state, "confirmed")
         self.assertLessEqual(message.date_release, fields.Datetime.now())
-        self.env["interop.message"]._cron_release_held()
+        self.env["interop.message.dispatch"]._cron_release_held()
         self.assertEqual(message.state, "done")
         self.assertEqual(visit.state, "invoiced")
 
@@ -273,7 +273,7 @@ class TestTimingRules(RevenueCase):
         message.with_user(self.manager).action_cancel()
         self.assertEqual(message.state, "cancelled")
         with freeze_time(fields.Datetime.now() + timedelta(days=40)):
-            self.env["interop.message"]._cron_release_held()
+            self.env["interop.message.dispatch"]._cron_release_held()
         self.assertEqual(message.state, "cancelled")
         self.assertFalse(self._invoices("V-CANCEL"))
 
