@@ -12,7 +12,6 @@
     "development_status": "Alpha",
     "depends": [
         "interop",
-        "interop_gateway",
         "interop_outbound",
         "interop_monitor",
         "account",
