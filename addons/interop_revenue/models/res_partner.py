@@ -2,14 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.osv import expression
-from odoo.tools import SQL
 
 from ..errors import ProbableDuplicateParty
 
 #: the advisory lock every creation of a responsible party takes (per company)
 PARTY_LOCK_FIELD = "interop_responsible_party"
-#: the row every creation of a responsible party rewrites (per company)
-PARTY_LOCK_PARAM = "interop_revenue.responsible_party_serial"
 
 
 class ResPartner(models.Model):
@@ -95,24 +92,13 @@ class ResPartner(models.Model):
 
     @api.model
     def _interop_lock_party_creation(self, company):
-        """Serialize the creation of responsible parties in ``company`` until this
-        transaction ends, in this transaction only (no second connection: it would
-        not see what this transaction wrote, nor a test's data).
-
-        The advisory lock makes concurrent creators wait for each other; the marker
-        row every creator rewrites makes a creator whose snapshot predates another
-        creator's commit fail with a serialization failure (REPEATABLE READ), the
-        transient error queue_job retries: the new transaction sees the party (or
-        its look-alike) and the check above finds it."""
+        """Serialize the creation of responsible parties in ``company``, in this
+        transaction (``interop.handler.record._lock_match``): concurrent creators
+        wait for each other, and one that began before another committed a party
+        runs again in a new transaction (a transient fault), which sees that party
+        (or its look-alike) and the checks above find it."""
         self.env["interop.handler.record"]._lock_match(
             self, PARTY_LOCK_FIELD, company.id or 0
-        )
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO ir_config_parameter (key, value) VALUES (%s, '1') "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                f"{PARTY_LOCK_PARAM}.{company.id or 0}",
-            )
         )
 
     @api.model
