@@ -7,6 +7,7 @@ from . import interop_visit_intake
 from . import interop_visit_billing
 from . import interop_visit_line
 from . import interop_visit_payment
+from . import interop_visit_payment_settlement
 from . import res_partner
 from . import interop_sync
 from . import interop_monitor_figure
