@@ -209,45 +209,75 @@ class InteropVisitPayment(models.Model):
                 outcome, report, line, payments.get(line.get("payment_id")), seen
             )
 
-    def _settlement_match_payment_line(self, outcome, report, line, payment, seen):
+    def _settlement_admit_line(self, outcome, report, line, payment, seen):
+        """Whether a line of the report is matched with ``payment``: listed once,
+        for a payment Odoo captured. Otherwise its one exception is opened."""
+        is_fee = line.get("type") == FEE_LINE
+        key = (FEE_LINE if is_fee else PAYMENT_LINE, line["id"])
         label = report.label(self.env, line)
-        reported = self._settlement_amount(line["amount"], line["currency"])
-        key = (PAYMENT_LINE, line["id"])
+        reported = self._settlement_amount(
+            abs(line["amount"]) if is_fee else line["amount"], line["currency"]
+        )
         if key in seen:
-            return self._settlement_fail(
-                outcome,
-                report,
-                self.env._(
+            if is_fee:
+                summary = self.env._(
+                    "%(report)s: fee line %(fee)s is listed twice (%(amount)s).",
+                    report=label,
+                    fee=line["id"],
+                    amount=reported,
+                )
+                action = self.env._(
+                    "Check with the gateway that the fee is not charged twice."
+                )
+            else:
+                summary = self.env._(
                     "%(report)s: payment %(payment)s is listed twice (%(amount)s).",
                     report=label,
                     payment=line["id"],
                     amount=reported,
-                ),
-                self.env._(
+                )
+                action = self.env._(
                     "Check with the gateway that the payout does not pay it twice; "
                     "the payment was settled once."
-                ),
-                payment,
-            )
-        seen.add(key)
-        if not payment or payment.status != CAPTURED:
-            return self._settlement_fail(
-                outcome,
-                report,
-                self.env._(
+                )
+        else:
+            seen.add(key)
+            if payment and payment.status == CAPTURED:
+                return True
+            if is_fee:
+                summary = self.env._(
+                    "%(report)s: fee line %(fee)s (%(amount)s) is for payment "
+                    "%(payment)s, which Odoo has no captured payment for.",
+                    report=label,
+                    fee=line["id"],
+                    amount=reported,
+                    payment=line.get("payment_id") or "-",
+                )
+                action = self.env._(
+                    "Ask the gateway which payment the fee is for, and to correct "
+                    "its report."
+                )
+            else:
+                summary = self.env._(
                     "%(report)s: payment %(payment)s (%(amount)s) is settled by the "
                     "gateway but Odoo has no captured payment with this id.",
                     report=label,
                     payment=line["id"],
                     amount=reported,
-                ),
-                self.env._(
+                )
+                action = self.env._(
                     "Look the payment up in the gateway's portal: if its capture "
                     "never reached Odoo, have the gateway send it again; otherwise "
                     "ask the gateway to correct the report."
-                ),
-                payment,
-            )
+                )
+        self._settlement_fail(outcome, report, summary, action, payment)
+        return False
+
+    def _settlement_match_payment_line(self, outcome, report, line, payment, seen):
+        if not self._settlement_admit_line(outcome, report, line, payment, seen):
+            return None
+        label = report.label(self.env, line)
+        reported = self._settlement_amount(line["amount"], line["currency"])
         captured = self._settlement_amount(payment.amount, payment.currency_id.name)
         mismatch = None
         if line["currency"].upper() != payment.currency_id.name:
@@ -317,41 +347,10 @@ class InteropVisitPayment(models.Model):
         return None
 
     def _settlement_match_fee_line(self, outcome, report, line, payment, seen):
+        if not self._settlement_admit_line(outcome, report, line, payment, seen):
+            return None
         label = report.label(self.env, line)
         reported = self._settlement_amount(abs(line["amount"]), line["currency"])
-        key = (FEE_LINE, line["id"])
-        if key in seen:
-            return self._settlement_fail(
-                outcome,
-                report,
-                self.env._(
-                    "%(report)s: fee line %(fee)s is listed twice (%(amount)s).",
-                    report=label,
-                    fee=line["id"],
-                    amount=reported,
-                ),
-                self.env._("Check with the gateway that the fee is not charged twice."),
-                payment,
-            )
-        seen.add(key)
-        if not payment or payment.status != CAPTURED:
-            return self._settlement_fail(
-                outcome,
-                report,
-                self.env._(
-                    "%(report)s: fee line %(fee)s (%(amount)s) is for payment "
-                    "%(payment)s, which Odoo has no captured payment for.",
-                    report=label,
-                    fee=line["id"],
-                    amount=reported,
-                    payment=line.get("payment_id") or "-",
-                ),
-                self.env._(
-                    "Ask the gateway which payment the fee is for, and to correct "
-                    "its report."
-                ),
-                payment,
-            )
         recorded = self._settlement_amount(payment.fees, payment.currency_id.name)
         if line["currency"].upper() != payment.currency_id.name or float_compare(
             abs(line["amount"]),
