@@ -44,7 +44,10 @@
         "views/interop_menus.xml",
     ],
     "assets": {
-        "web.assets_backend": ["interop/static/src/views/*.js"],
+        "web.assets_backend": [
+            "interop/static/src/services/*.js",
+            "interop/static/src/views/*.js",
+        ],
         "web.assets_tests": ["interop/static/tests/tours/*.js"],
     },
     "demo": [

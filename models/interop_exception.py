@@ -483,3 +483,17 @@ class InteropException(models.Model):
             done=len(overdue), remaining=1 if len(overdue) >= batch_size else 0
         )
         return overdue
+
+    @api.model
+    def _action_open_queue(self):
+        """The Exceptions menu: the open exceptions one owns to whoever owns some;
+        every open exception one may read to the others (an auditor, a manager with
+        none assigned), rather than an empty list."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "interop.interop_exception_action"
+        )
+        if not self.search_count(
+            [("user_id", "=", self.env.uid), ("state", "in", OPEN_STATES)], limit=1
+        ):
+            action["context"] = {"search_default_open": 1}
+        return action

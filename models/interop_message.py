@@ -138,6 +138,11 @@ class InteropMessage(models.Model):
     )
     open_exception_count = fields.Integer(compute="_compute_open_exception_count")
     active = fields.Boolean(default=True, readonly=True)
+    # who replayed it, while the jobs have it: its attempt names them, and they hear
+    # when it is through (see _notify_retry_finished)
+    retry_user_id = fields.Many2one(
+        "res.users", string="Retry Requested By", readonly=True
+    )
 
     _sql_constraints = [
         (
@@ -444,6 +449,10 @@ class InteropMessage(models.Model):
             dispatch._job_drain(event_type.id, message_ids=messages.ids)
         # what the drains left (beyond their batch size, held by a job): to the jobs
         at_once.filtered(lambda m: m.state == QUEUED and not m.job_uuid)._dispatch()
+        # what the jobs process: who asked hears when it is through
+        replayable.filtered(lambda m: m.state in (QUEUED, PROCESSING)).sudo().write(
+            {"retry_user_id": self.env.uid}
+        )
         return True
 
     def action_cancel(self):
@@ -472,3 +481,79 @@ class InteropMessage(models.Model):
         action["domain"] = [("affected_message_ids", "in", self.id)]
         action["context"] = {}
         return action
+
+    def _notify_retry_finished(self):
+        """The jobs processed these messages (their attempt ended): whoever replayed
+        them is told, on screen, once the last message of their retry is through —
+        one notification per exception retried (or for the messages replayed alone),
+        which also refreshes the exception or message they are looking at."""
+        requested = self.sudo().filtered("retry_user_id")
+        if not requested:
+            return
+        by_user = {}
+        for message in requested:
+            by_user[message.retry_user_id] = (
+                by_user.get(message.retry_user_id, requested.browse()) | message
+            )
+        requested.write({"retry_user_id": False})
+        for user, messages in by_user.items():
+            messages.with_context(lang=user.lang)._send_retry_finished(user)
+
+    def _send_retry_finished(self, user):
+        """:meth:`_notify_retry_finished` for the messages ``user`` replayed."""
+        pending = [
+            ("retry_user_id", "=", user.id),
+            ("state", "in", (QUEUED, PROCESSING)),
+        ]
+        for exception in self.exception_ids:
+            if self.search_count(
+                pending + [("exception_ids", "in", exception.id)], limit=1
+            ):
+                continue  # the retry of this exception is not through yet
+            failed = exception.affected_message_ids.filtered(
+                lambda m: m.state == FAILED
+            )
+            name = exception.name[:80]
+            if failed:
+                notice_type = "warning"
+                text = self.env._(
+                    "%(exception)s: %(count)s message(s) failed again. The exception "
+                    "says what failed.",
+                    exception=name,
+                    count=len(failed),
+                )
+            else:
+                notice_type = "success"
+                text = self.env._(
+                    "%(exception)s: every message went through; the exception is "
+                    "resolved.",
+                    exception=name,
+                )
+            user._bus_send(
+                "interop_retry_finished",
+                {
+                    "title": self.env._("Retry finished"),
+                    "message": text,
+                    "type": notice_type,
+                    "res_model": "interop.exception",
+                    "res_ids": exception.ids,
+                },
+            )
+        alone = self.filtered(lambda m: not m.exception_ids)
+        if alone and not self.search_count(pending, limit=1):
+            failed = alone.filtered(lambda m: m.state == FAILED)
+            user._bus_send(
+                "interop_retry_finished",
+                {
+                    "title": self.env._("Replay finished"),
+                    "message": self.env._(
+                        "%(count)s replayed message(s) processed, %(failed)s failed "
+                        "again.",
+                        count=len(alone),
+                        failed=len(failed),
+                    ),
+                    "type": "warning" if failed else "success",
+                    "res_model": "interop.message",
+                    "res_ids": alone.ids,
+                },
+            )

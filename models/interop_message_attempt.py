@@ -57,9 +57,21 @@ class InteropMessageAttempt(models.Model):
             for m in messages.sudo()
             if m.direction == "inbound"
         }
+        # a replay the jobs process was requested by who replayed it, not by the
+        # job's user
+        retry_users = {m.id: m.retry_user_id.id for m in messages.sudo()}
         for vals in vals_list:
             if "ran_as_id" not in vals:
                 vals["ran_as_id"] = service_users.get(
                     vals.get("message_id")
                 ) or vals.get("user_id", self.env.uid)
+            if "user_id" not in vals and retry_users.get(vals.get("message_id")):
+                vals["user_id"] = retry_users[vals["message_id"]]
         return super().create(vals_list)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("result") in ("done", "failed"):
+            # the attempt is over: who replayed the message hears of it
+            self.message_id._notify_retry_finished()
+        return result

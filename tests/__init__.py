@@ -29,3 +29,4 @@ from . import test_interop_exception_context
 from . import test_interop_phi_reveal
 from . import test_interop_change_business_owner
 from . import test_interop_screen_texts
+from . import test_interop_list_columns

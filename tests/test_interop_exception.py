@@ -1,5 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 from datetime import timedelta
 
 from odoo import fields
@@ -147,6 +148,74 @@ class TestExceptionQueue(InteropMessageCase):
         self.assertIn(
             f"{RETRY_AT_ONCE_LIMIT + 1} message(s) queued", notice["params"]["message"]
         )
+
+    def _retry_notices(self, user):
+        """The retry notifications on ``user``'s bus channel, in order."""
+        self.env.cr.flush()  # the bus stores its notifications before the commit
+        channel = json.dumps(
+            [self.env.cr.dbname, "res.partner", user.partner_id.id],
+            separators=(",", ":"),
+        )
+        rows = (
+            self.env["bus.bus"].sudo().search([("channel", "=", channel)], order="id")
+        )
+        notices = [json.loads(row.message) for row in rows]
+        return [n["payload"] for n in notices if n["type"] == "interop_retry_finished"]
+
+    def test_queued_retry_tells_who_pressed_it_when_the_jobs_are_through(self):
+        messages = self.env["interop.message"]
+        for number in range(RETRY_AT_ONCE_LIMIT + 1):
+            messages |= self._failing_message(f"P-6{number}")
+        exception = messages.exception_ids
+        self.sor.unlink()
+        self._with_job_queue(exception.with_user(self.user)).action_retry()
+        self.assertEqual(self._retry_notices(self.user), [])
+        # the jobs run as whoever the job runner is: here the superuser
+        dispatch = self.env["interop.message.dispatch"]
+        dispatch._job_drain(self.event_type.id, message_ids=messages[:5].ids)
+        self.assertEqual(self._retry_notices(self.user), [], "not through yet")
+        dispatch._job_drain(self.event_type.id, message_ids=messages[5:].ids)
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        notices = self._retry_notices(self.user)
+        self.assertEqual(len(notices), 1, "one notification for the whole retry")
+        self.assertEqual(notices[0]["type"], "success")
+        self.assertEqual(notices[0]["res_model"], "interop.exception")
+        self.assertEqual(notices[0]["res_ids"], exception.ids)
+        self.assertIn("every message went through", notices[0]["message"])
+        self.assertEqual(exception.state, "resolved")
+        self.assertFalse(self._retry_notices(self.manager))
+        # each attempt names who asked for it and whose rights it ran with
+        last_attempts = messages.attempt_ids.filtered(lambda a: a.number == 2)
+        self.assertEqual(len(last_attempts), len(messages))
+        self.assertEqual(last_attempts.user_id, self.user)
+        self.assertEqual(last_attempts.ran_as_id, self.endpoint.service_user_id)
+        self.assertFalse(messages.retry_user_id)
+
+    def test_queued_retry_that_fails_again_says_so_when_through(self):
+        messages = self.env["interop.message"]
+        for number in range(RETRY_AT_ONCE_LIMIT + 1):
+            messages |= self._failing_message(f"P-7{number}")
+        exception = messages.exception_ids
+        self._with_job_queue(exception.with_user(self.user)).action_retry()
+        self.env["interop.message.dispatch"]._job_drain(self.event_type.id)
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        [notice] = self._retry_notices(self.user)
+        self.assertEqual(notice["type"], "warning")
+        self.assertIn(
+            f"{RETRY_AT_ONCE_LIMIT + 1} message(s) failed again", notice["message"]
+        )
+
+    def test_replayed_message_tells_the_manager_when_processed(self):
+        message = self._failing_message()
+        message.exception_ids._close("dismissed", "not needed")
+        message.exception_ids = False
+        self._with_job_queue(message.with_user(self.manager)).action_replay()
+        self.assertEqual(message.state, "queued")
+        self.env["interop.message.dispatch"]._job_drain(self.event_type.id)
+        [notice] = self._retry_notices(self.manager)
+        self.assertEqual(notice["res_model"], "interop.message")
+        self.assertEqual(notice["res_ids"], message.ids)
+        self.assertEqual(message.attempt_ids.sorted("number")[-1].user_id, self.manager)
 
     def test_failing_again_updates_the_open_exception(self):
         message = self._failing_message()

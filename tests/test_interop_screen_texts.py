@@ -1,8 +1,29 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
+
+from lxml import etree
+
 from odoo.tests import tagged
 
 from .common import InteropCase
+
+#: words of the integration engineer's trade, unknown to the business users who read
+#: visits, payments, orders and the exceptions about them; and raw model names
+JARGON = re.compile(
+    r"\b(fingerprints?|payloads?|hash(es)?|preprocessors?|handlers?|json|"
+    r"correlation|idempotency|drains?|dispatcher|res_model|res_id|uuid|queue_job|"
+    r"endpoints?)\b|\binterop\.[a-z_.]+",
+    re.IGNORECASE,
+)
+
+#: the screens business owners work in, each with the demo user who reads it
+BUSINESS_SCREENS = {
+    "interop.visit": "revenue",
+    "interop.visit.payment": "finance",
+    "interop.supply.order": "supply",
+    "interop.exception": "revenue",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -49,3 +70,51 @@ class TestEveryScreenExplainsItself(InteropCase):
             and "o_view_nocontent_smiling_face" not in (menu.action.help or "")
         ]
         self.assertEqual(missing, [])
+
+
+@tagged("post_install", "-at_install")
+class TestBusinessScreensSpeakBusiness(InteropCase):
+    """What a business owner reads on its screens is in its words."""
+
+    def _texts(self, model, login):
+        """(where, text) of every label, help, button and text a user reads on the
+        model's list, form, search and kanban views."""
+        user = self.env["res.users"].search([("login", "=", login)])
+        self.assertTrue(user, f"demo user {login} is missing")
+        Model = self.env[model].with_user(user)
+        views = Model.get_views(
+            [(False, kind) for kind in ("list", "form", "search", "kanban")]
+        )
+        described = Model.fields_get(attributes=["string", "help", "selection"])
+        for kind, view in views["views"].items():
+            arch = etree.fromstring(view["arch"])
+            for node in arch.iter():
+                if node.get("invisible") in ("1", "True") or node.get(
+                    "column_invisible"
+                ) in ("1", "True"):
+                    continue
+                for attribute in ("string", "help", "placeholder", "title", "confirm"):
+                    if node.get(attribute):
+                        yield f"{kind} {node.tag} {attribute}", node.get(attribute)
+                if isinstance(node.tag, str) and (node.text or "").strip():
+                    yield f"{kind} {node.tag} text", node.text.strip()
+                name = node.get("name")
+                # a kanban card shows values, not labels
+                if node.tag == "field" and name in described and kind != "kanban":
+                    field = described[name]
+                    if not node.get("string"):
+                        yield f"{name} label", field.get("string") or ""
+                    if not node.get("help"):
+                        yield f"{name} help", field.get("help") or ""
+                    for __, label in field.get("selection") or ():
+                        yield f"{name} value", label
+
+    def test_business_owner_screens_have_no_technical_jargon(self):
+        found = [
+            f"{model} ({where}): {text}"
+            for model, login in BUSINESS_SCREENS.items()
+            if model in self.env
+            for where, text in self._texts(model, login)
+            if JARGON.search(text)
+        ]
+        self.assertEqual(found, [], "words a business user does not understand")

@@ -37,6 +37,20 @@ class TestInteropTours(HttpCase):
         self.assertEqual(line.target_ref, self.env.ref("base.mx"))
         self.assertEqual(line.create_uid, self._user("revenue"))
 
+    def test_rachel_sees_her_queued_retry_end_without_reloading(self):
+        exception = self.env["interop.exception"].search(
+            [("mapping_code", "=", "MEX"), ("state", "=", "open")]
+        )
+        self.assertEqual(len(exception), 1, "the demo's unmapped country code")
+        self.start_tour(
+            f"/odoo/action-interop.interop_exception_action/{exception.id}",
+            "interop_retry_refresh_tour",
+            login="revenue",
+            timeout=120,
+        )
+        exception.invalidate_recordset()
+        self.assertEqual(exception.state, "resolved")
+
     def _modified_by(self, user):
         models = ("interop.exception", "interop.change.request", "interop.endpoint")
         return {
