@@ -9,7 +9,7 @@ help:
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
 	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
-	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring (minutes)"
+	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring, supply (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input (minutes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
 	@echo "make mllp  MLLP bridge for HL7 senders without HTTP (INTEROP_ENDPOINT, INTEROP_API_KEY)"
@@ -35,6 +35,7 @@ bench:
 	bash tools/bench.sh sustained $(SUSTAINED_ARGS) || status=1; \
 	bash tools/bench.sh standards $(STANDARDS_ARGS) || status=1; \
 	bash tools/bench.sh monitor $(MONITOR_ARGS) || status=1; \
+	bash tools/bench.sh supply $(SUPPLY_ARGS) || status=1; \
 	exit $$status
 
 drills:

@@ -6,6 +6,8 @@ from odoo.tools import float_compare, float_is_zero
 
 from odoo.addons.interop.errors import BusinessRuleError
 
+from ..order_flow import float_param
+
 COUNT_TOLERANCE_PARAM = "interop_supply.count_tolerance_percent"
 MATCHED = "matched"
 TO_APPROVE = "to_approve"
@@ -144,11 +146,7 @@ class InteropStockCount(models.Model):
 
     @api.model
     def _tolerance(self):
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            return float(params.get_param(COUNT_TOLERANCE_PARAM, 2.0) or 0.0)
-        except ValueError:
-            return 0.0
+        return float_param(self.env, COUNT_TOLERANCE_PARAM, 2.0, 0.0)
 
     def _open_exception(self, message):
         self.ensure_one()

@@ -1,18 +1,25 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 import threading
 import uuid
+
+import requests
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tools import config
+
+from odoo.addons.interop_gateway.tests.common import inbound_path
 
 
 @tagged("post_install", "-at_install")
 class TestConcurrentDrains(BaseCase):
-    """Two drains, each in its own transaction, take two deliveries of one order at
-    the same moment: it is confirmed once and both messages go through (the second
-    one retried in a transaction of its own, which finds the order).
+    """The shop sends one order twice at once through the gateway; two drains, each
+    in its own transaction, take the two deliveries at the same moment: it is
+    confirmed once and both messages go through (the second one retried in a
+    transaction of its own, which finds the order).
 
     Real transactions on the demo's shop (committed data: a test transaction would
     hide the first drain's order from the second); the order is a new one each run.
@@ -21,31 +28,65 @@ class TestConcurrentDrains(BaseCase):
     def _env(self, cr, **context):
         return api.Environment(cr, SUPERUSER_ID, context)
 
+    def _remove_key(self, registry, key_id):
+        with registry.cursor() as cr:
+            self._env(cr)["interop.api.key"].browse(key_id).unlink()
+
+    def _post_at_once(self, key, payloads):
+        """POST the payloads to the shop's gateway route at the same moment, one
+        thread each, as a shop that resends; return the message ids answered."""
+        url = "http://127.0.0.1:{}{}".format(
+            config["http_port"], inbound_path("medshop-test", "order.received")
+        )
+        barrier = threading.Barrier(len(payloads))
+        answers = []
+
+        def post(payload):
+            barrier.wait(timeout=30)
+            response = requests.post(
+                url,
+                data=json.dumps(payload).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {key}",
+                },
+                timeout=60,
+            )
+            answers.append((response.status_code, response.json()))
+
+        threads = [threading.Thread(target=post, args=(p,)) for p in payloads]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        self.assertEqual(sorted(status for status, _body in answers), [202, 202])
+        return [body["message_id"] for _status, body in answers]
+
     def test_two_drains_confirm_a_duplicate_order_once(self):
         registry = Registry(get_db_name())
         order_id = f"CONC-{uuid.uuid4().hex[:8]}"
         with registry.cursor() as cr:
-            env = self._env(cr, queue_job__no_delay=False)
+            env = self._env(cr)
             shop = env.ref("interop_supply.endpoint_supply_shop")
-            messages = env["interop.message"]
-            for suffix in ("a", "b"):
-                messages |= shop._receive_event(
-                    "order.received",
-                    {
-                        "event_id": f"evt-{order_id}-{suffix}",
-                        "order": {
-                            "id": order_id,
-                            "channel": "web",
-                            "location": "CENTRAL",
-                        },
-                        "customer": {"id": "CRM-C-0002", "name": "Cedar Lane Clinic"},
-                        "lines": [
-                            {"sku": "MS-GLV-100", "quantity": 1, "unit_price": 12.5}
-                        ],
-                    },
-                )
+            key_record, key = env["interop.api.key"]._generate(shop, "Concurrency test")
+            key_id = key_record.id
+        self.addCleanup(self._remove_key, registry, key_id)
+        # the shop sends the order twice at once (two event ids): two deliveries
+        message_ids = self._post_at_once(
+            key,
+            [
+                {
+                    "event_id": f"evt-{order_id}-{suffix}",
+                    "order": {"id": order_id, "channel": "web", "location": "CENTRAL"},
+                    "customer": {"id": "CRM-C-0002", "name": "Cedar Lane Clinic"},
+                    "lines": [{"sku": "MS-GLV-100", "quantity": 1, "unit_price": 12.5}],
+                }
+                for suffix in ("a", "b")
+            ],
+        )
+        with registry.cursor() as cr:
+            messages = self._env(cr)["interop.message"].browse(message_ids)
             self.assertEqual(messages.mapped("state"), ["queued", "queued"])
-            message_ids = messages.ids
             event_type_id = messages.event_type_id.id
         barrier = threading.Barrier(2)
         errors = []

@@ -107,6 +107,34 @@ class TestSupplyDispatch(SupplyCase):
         self.assertEqual(order.state, "invoiced")
         self.assertEqual(order.picking_id.state, "done")
 
+    def test_invoice_paid_in_accounting_marks_the_order_paid(self):
+        order = self._received()
+        self._status(status="delivered")
+        accountant = self.env["res.users"].create(
+            {
+                "name": "Supply Accountant",
+                "login": "supply_accountant",
+                # Odoo tells the sales order's chatter that its invoice is paid
+                "email": "accountant@example.com",
+                "groups_id": [
+                    (6, 0, [self.env.ref("account.group_account_invoice").id])
+                ],
+            }
+        )
+        invoice = order.invoice_id.with_user(accountant)
+        payment_journal = self.env["account.journal"].search(
+            [("type", "in", ("bank", "cash")), ("company_id", "=", self.company.id)],
+            limit=1,
+        )
+        self.env["account.payment.register"].with_user(accountant).with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"journal_id": payment_journal.id})._create_payments()
+        self.assertIn(invoice.payment_state, ("in_payment", "paid"))
+        self.assertEqual(order.state, "paid")
+        self.assertTrue(order.date_paid)
+        # paid by hand, not matched with a bank line: not reconciled
+        self.assertFalse(order.date_reconciled)
+
     def test_delivered_before_shipped_ships_and_invoices(self):
         order = self._received()
         self._status(status="delivered")
