@@ -2,7 +2,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint screenshots bench drills bench-log mllp help
+.PHONY: run test lint screenshots bench drills drills-nodes bench-log mllp help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
@@ -10,7 +10,8 @@ help:
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
 	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
 	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring, supply (minutes)"
-	@echo "make drills  resilience drills: load, faults, bad input (minutes)"
+	@echo "make drills  resilience drills: load, faults, bad input, several nodes (minutes)"
+	@echo "make drills-nodes  the multi-node drill and bench alone (nginx, 2 HTTP + 2 job nodes)"
 	@echo "make bench-log  the message log with 10 million messages (minutes, GBs)"
 	@echo "make mllp  MLLP bridge for HL7 senders without HTTP (INTEROP_ENDPOINT, INTEROP_API_KEY)"
 
@@ -38,8 +39,15 @@ bench:
 	bash tools/bench.sh supply $(SUPPLY_ARGS) || status=1; \
 	exit $$status
 
+# both run, whatever the first found; the status fails if either did
 drills:
-	@bash tools/bench.sh drills $(DRILL_ARGS)
+	@status=0; \
+	bash tools/bench.sh drills $(DRILL_ARGS) || status=1; \
+	bash tools/drills/nodes.sh $(NODES_ARGS) || status=1; \
+	exit $$status
+
+drills-nodes:
+	@bash tools/drills/nodes.sh $(NODES_ARGS)
 
 bench-log:
 	@bash tools/bench_log.sh $(BENCH_ARGS)

@@ -13,3 +13,4 @@ from . import test_gateway_status
 from . import test_gateway_tours
 from . import test_gateway_governance
 from . import test_interop_api_key
+from . import test_gateway_scale_topology

@@ -434,15 +434,17 @@ class InteropCredential(models.Model):
             records=self,
         )
 
-    def _get_auth(self, renew=False):
+    def _get_auth(self, renew=False, refused_token=None):
         """The ``requests`` authentication of one call, per kind.
 
         :param renew: obtain a new OAuth2 access token even if the cached one has
             not expired (the remote refused it)
+        :param refused_token: the access token the remote refused: renewed only if
+            no other worker has replaced it meanwhile
         """
         self.ensure_one()
         if self.kind == "oauth2_client_credentials":
-            token = self._fetch_access_token() if renew else self._get_access_token()
+            token = self._get_access_token(renew=renew, refused_token=refused_token)
             return BearerTokenAuth(token)
         secret = self._get_secret()
         if self.kind == "api_key":

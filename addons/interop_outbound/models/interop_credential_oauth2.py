@@ -13,6 +13,9 @@ from ..transaction import run_in_own_transaction
 
 #: an access token is refreshed when it expires within this margin
 TOKEN_REFRESH_MARGIN = timedelta(seconds=60)
+#: first key of the PostgreSQL advisory lock that lets one worker of any node at a
+#: time refresh a credential's access token (the second key is the credential's id)
+TOKEN_REFRESH_LOCK = 0x696F7432  # "iot2"
 #: lifetime assumed when the token endpoint does not say (``expires_in``)
 DEFAULT_TOKEN_LIFETIME = 3600
 
@@ -25,19 +28,60 @@ class InteropCredentialOauth2(models.AbstractModel):
     _name = "interop.credential.oauth2"
     _description = "Credential OAuth2 Access Token"
 
-    def _get_access_token(self):
-        """A valid access token: the cached one, or a new one shortly before expiry."""
+    def _get_access_token(self, renew=False, refused_token=None):
+        """A valid access token: the cached one, or a new one shortly before expiry
+        (or when ``renew``: the remote refused ``refused_token``).
+
+        One refresh at a time, whatever the worker or node: a worker that needs a
+        new token takes the credential's advisory lock, then reads the cached token
+        again, committed by whoever held the lock before, and fetches only if it is
+        still missing, near expiry, or the one refused. Jobs of several nodes whose
+        token expires together make one call to the token endpoint, not one each (a
+        token endpoint that revokes the previous token on each grant would otherwise
+        have them refuse each other's tokens).
+        """
         self.ensure_one()
-        # sudo: as for the secret, the cached token is an encrypted, restricted column
-        cached = self.sudo().access_token_enc
-        now = fields.Datetime.now()
+        if not renew:
+            # sudo: as for the secret, the cached token is an encrypted, restricted
+            # column
+            token = self._usable_token(
+                self.sudo().access_token_enc, self.date_token_expiry
+            )
+            if token:
+                return token
+        with self.env.registry.cursor() as lock_cr:
+            if not self.env.registry.in_test_mode():
+                # each statement sees what the previous holder of the lock committed
+                lock_cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+            lock_cr.execute(
+                SQL("SELECT pg_advisory_xact_lock(%s, %s)", TOKEN_REFRESH_LOCK, self.id)
+            )
+            lock_cr.execute(
+                SQL(
+                    "SELECT access_token_enc, date_token_expiry "
+                    "FROM interop_credential WHERE id = %s",
+                    self.id,
+                )
+            )
+            row = lock_cr.fetchone()
+            token = row and self._usable_token(*row)
+            if token and (
+                not renew or (refused_token is not None and token != refused_token)
+            ):
+                return token
+            # the lock is held until the new token is committed (by
+            # _cache_access_token, in a transaction of its own)
+            return self._fetch_access_token()
+
+    def _usable_token(self, token_enc, expiry):
+        """The decrypted access token, if there is one not near its expiry."""
         if (
-            cached
-            and self.date_token_expiry
-            and self.date_token_expiry - TOKEN_REFRESH_MARGIN > now
+            token_enc
+            and expiry
+            and expiry - TOKEN_REFRESH_MARGIN > fields.Datetime.now()
         ):
-            return self.env["interop.crypto"]._decrypt(cached)
-        return self._fetch_access_token()
+            return self.env["interop.crypto"]._decrypt(token_enc)
+        return None
 
     def _fetch_access_token(self):
         """POST the client credentials grant to the token URL; cache the token.

@@ -277,7 +277,9 @@ class InteropOutboundDelivery(models.AbstractModel):
             and credential.kind == "oauth2_client_credentials"
         ):
             # an access token revoked before its expiry: one more try with a new one
-            kwargs["auth"] = credential._get_auth(renew=True)
+            kwargs["auth"] = credential._get_auth(
+                renew=True, refused_token=getattr(kwargs["auth"], "token", None)
+            )
             response = endpoint._http_request(method, url, headers=headers, **kwargs)
         return response
 

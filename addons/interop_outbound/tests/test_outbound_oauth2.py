@@ -102,6 +102,21 @@ class TestOAuth2ClientCredentials(OutboundCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(self._bearers(), ["Bearer tok-1", "Bearer tok-2"])
 
+    def test_cross_node_token_renewed_by_another_node_is_fetched_again(self):
+        # the remote refused tok-1 to a job of this node while another node's job,
+        # refused too, already obtained and cached tok-2: this one uses tok-2 (one
+        # grant per refusal, not one per job of every node)
+        self.remote.answer(TOKEN_PATH, token("tok-1"), token("tok-3"))
+        refused = self.oauth._get_auth().token
+        self.oauth._cache_access_token("tok-2", NOW + timedelta(hours=1))
+        renewed = self.oauth._get_auth(renew=True, refused_token=refused)
+        self.assertEqual((refused, renewed.token), ("tok-1", "tok-2"))
+        self.assertEqual(len(self.remote.requests_to(TOKEN_PATH)), 1)
+        # tok-2 refused in turn: a new grant
+        renewed = self.oauth._get_auth(renew=True, refused_token="tok-2")
+        self.assertEqual(renewed.token, "tok-3")
+        self.assertEqual(len(self.remote.requests_to(TOKEN_PATH)), 2)
+
     def test_managers_test_the_credential_with_a_button(self):
         self.remote.answer(TOKEN_PATH, token("tok-1"), Answer(500))
         action = self.oauth.with_user(self.manager).action_fetch_token()
