@@ -330,7 +330,7 @@ class TestConcurrentUpsert(CommittedRaceCase):
         and committed cannot see it: it does not create it a second time, it runs
         again (a transient fault) and updates the contact."""
         start = fields.Datetime.now()
-        ref = f"{self.PREFIX}-late"
+        ref = f"{self.PREFIX}99"
 
         def queue(env):
             endpoint = env.ref("interop.endpoint_crm")

@@ -198,9 +198,13 @@ class TestConcurrentPartyCreation(TransactionCase):
                 " AND date_created >= %s",
                 [start],
             )
-            env["ir.config_parameter"].set_param(
-                "interop_revenue.invoice_auto_post", auto_post
+            # in SQL: the ORM's write of the parameter was not flushed by this commit
+            # (the setting stayed at False for every test after this one)
+            cr.execute(
+                "UPDATE ir_config_parameter SET value = %s WHERE key = %s",
+                [auto_post, "interop_revenue.invoice_auto_post"],
             )
+            env.registry.clear_cache()
 
         self._committed(clean)
 
