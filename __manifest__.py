@@ -31,6 +31,7 @@
         "views/interop_endpoint_views.xml",
         "views/interop_event_type_views.xml",
         "views/interop_message_views.xml",
+        "views/interop_message_hold_views.xml",
         "views/interop_exception_views.xml",
         "views/interop_governance_config_views.xml",
         "views/res_config_settings_views.xml",

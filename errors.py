@@ -109,3 +109,22 @@ class TransportError(InteropProcessingError):
 
     category = "technical"
     severity = "high"
+
+
+class MessageHeld(Exception):
+    """Processing must wait: not a failure, nothing for a person to do yet.
+
+    A handler raises it when a timing rule says the message comes too early (an
+    invoice before its service date, a payment before its invoice). What the handler
+    did is rolled back; the message waits in the *held* state until ``release_at``,
+    then a scheduled action queues it again and the handler checks again.
+    """
+
+    def __init__(self, reason, *, release_at, rule=None):
+        super().__init__(reason)
+        #: why, in words (shown on the message: no payload value that may be PHI)
+        self.reason = reason
+        #: when the message is processed again (UTC, naive)
+        self.release_at = release_at
+        #: the configuration record that decided it (e.g. a timing rule), if any
+        self.rule = rule

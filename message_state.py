@@ -10,12 +10,15 @@ DONE = "done"
 REJECTED = "rejected"
 FAILED = "failed"
 CANCELLED = "cancelled"
+#: waiting for a time a timing rule set (see models/interop_message_hold.py)
+HELD = "held"
 
 STATES = [
     (RECEIVED, "Received"),
     (VALIDATED, "Validated"),
     (QUEUED, "Queued"),
     (PROCESSING, "Processing"),
+    (HELD, "Held"),
     (DONE, "Done"),
     (REJECTED, "Rejected"),
     (FAILED, "Failed"),
@@ -23,12 +26,13 @@ STATES = [
 ]
 
 # The only moves a message can make. processing -> queued is a transient fault being
-# retried; failed -> queued is a replay.
+# retried; failed -> queued is a replay; held -> queued is a release when due.
 TRANSITIONS = {
     RECEIVED: {VALIDATED, REJECTED, CANCELLED},
     VALIDATED: {QUEUED, PROCESSING, CANCELLED},
     QUEUED: {PROCESSING, CANCELLED},
-    PROCESSING: {DONE, FAILED, QUEUED},
+    PROCESSING: {DONE, FAILED, QUEUED, HELD},
+    HELD: {QUEUED, CANCELLED},
     FAILED: {QUEUED, CANCELLED},
     REJECTED: {CANCELLED},
     DONE: set(),

@@ -16,6 +16,8 @@ from . import interop_message_dispatch
 from . import interop_retention
 from . import interop_message_attempt
 from . import interop_message_link
+from . import interop_message_hold
+from . import interop_message_flow
 from . import interop_exception_category
 from . import interop_exception_rule
 from . import interop_exception_routing

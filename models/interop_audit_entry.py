@@ -51,6 +51,7 @@ EVENTS = [
     ("phi_viewed", "PHI Viewed"),
     ("message_replayed", "Message Replayed"),
     ("message_cancelled", "Message Cancelled"),
+    ("message_released", "Held Message Released"),
     ("exception_dismissed", "Exception Dismissed"),
     ("exception_resolved", "Exception Resolved"),
     ("endpoint_state", "Endpoint Lifecycle"),

@@ -2,6 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
 import json
+import logging
+
+from psycopg2.errors import SerializationFailure
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -11,7 +14,14 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from ..errors import BusinessRuleError, MappingError, SystemOfRecordConflict
 from .interop_event_type import is_denied_record_model, path_get
 
+_logger = logging.getLogger(__name__)
+
 RELATIONAL_TYPES = ("many2one", "one2many", "many2many", "many2one_reference")
+#: one row per match value ever serialized (see ``_lock_match``): rewritten by each
+#: transaction that takes its lock
+SERIAL_TABLE = SQL.identifier("interop_handler_serial")
+#: seconds before a job that met a creation committed meanwhile runs again
+SERIAL_RETRY_DELAY = 2
 
 
 def _schema_declares(schema, path):
@@ -40,6 +50,20 @@ class InteropHandlerRecord(models.AbstractModel):
 
     _name = "interop.handler.record"
     _description = "Interop Generic Record Handler"
+
+    def init(self):
+        # a small table of its own: the marker rows of _lock_match
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS %s (
+                    lock_key bigint PRIMARY KEY,
+                    date_written timestamp NOT NULL
+                )
+                """,
+                SERIAL_TABLE,
+            )
+        )
 
     @api.model
     def _interop_handle_log_only(self, message, payload):
@@ -103,17 +127,10 @@ class InteropHandlerRecord(models.AbstractModel):
             raise
         record = Model.browse()
         if match_field and vals.get(match_field) not in (None, False, ""):
-            domain = [(match_field, "=", vals[match_field])]
+            # a record of this value committed by a concurrent job since this
+            # transaction began is a transient fault: a new transaction sees it
             self._lock_match(Model, match_field, vals[match_field])
-            record = Model.search(domain, limit=1)
-            if not record and self._created_meanwhile(Model, domain):
-                # committed by a concurrent job after this transaction began: this
-                # transaction cannot see it; a new one will, and update it
-                raise RetryableJobError(
-                    "A record with this match value was just created by another job",
-                    seconds=5,
-                    ignore_retry=True,
-                )
+            record = Model.search([(match_field, "=", vals[match_field])], limit=1)
         if record:
             record.write(vals)
         else:
@@ -121,20 +138,50 @@ class InteropHandlerRecord(models.AbstractModel):
         return record
 
     def _lock_match(self, Model, field_name, value):
-        """Serialize the upserts of one match value until this transaction ends:
-        two jobs never both find nothing and create the same record twice."""
-        self.env.cr.execute(
-            SQL(
-                "SELECT pg_advisory_xact_lock(%s)",
-                _lock_key(Model._name, field_name, value),
-            )
-        )
+        """Serialize the creations of one match value, in this transaction: two
+        jobs never both find nothing and create the same record twice.
 
-    def _created_meanwhile(self, Model, domain):
-        """Whether a record matching ``domain`` was committed since this transaction
-        began (the database reads each transaction in its own snapshot)."""
-        with self.env.registry.cursor() as cr:
-            return bool(self.env(cr=cr)[Model._name].search_count(domain, limit=1))
+        An advisory lock makes concurrent transactions wait for each other until
+        the first one ends; then the value's marker row is rewritten. When a
+        concurrent transaction rewrote it and committed after this one began, this
+        transaction cannot see what it created (it reads the database as it was
+        when it began: REPEATABLE READ) and the rewrite is a serialization failure:
+        raised as :class:`RetryableJobError`, the transient fault it is, the job is
+        run again in a new transaction, which sees the record. No second
+        connection: it would not see what this transaction wrote, and would wait
+        on the tables this transaction locks (a module being installed).
+        """
+        key = _lock_key(Model._name, field_name, value)
+        cr = self.env.cr
+        cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", key))
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    SQL(
+                        """
+                        INSERT INTO %(table)s (lock_key, date_written)
+                        VALUES (%(key)s, now() AT TIME ZONE 'UTC')
+                        ON CONFLICT (lock_key)
+                        DO UPDATE SET date_written = EXCLUDED.date_written
+                        """,
+                        table=SERIAL_TABLE,
+                        key=key,
+                    ),
+                    # an expected outcome, not a broken statement
+                    log_exceptions=False,
+                )
+        except SerializationFailure as error:
+            _logger.info(
+                "Interop: a %s was created by a concurrent job meanwhile: the job "
+                "runs again in %s s and finds it",
+                Model._name,
+                SERIAL_RETRY_DELAY,
+            )
+            raise RetryableJobError(
+                "A record with this match value was just created by another job",
+                seconds=SERIAL_RETRY_DELAY,
+                ignore_retry=True,
+            ) from error
 
     def _prepare_upsert_vals(self, event_type, message, payload, Model):
         field_map = json.loads(event_type.record_field_map)

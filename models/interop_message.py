@@ -15,6 +15,7 @@ from ..message_state import (  # noqa: F401 # pylint: disable=unused-import
     DONE,
     FAILED,
     FINAL_STATES,
+    HELD,
     PROCESSING,
     QUEUED,
     RECEIVED,

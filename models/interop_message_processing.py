@@ -14,7 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 
-from ..errors import InteropProcessingError, TransportError
+from ..errors import InteropProcessingError, MessageHeld, TransportError
 from ..message_state import DONE, FAILED, PROCESSING, QUEUED
 
 _logger = logging.getLogger(__name__)
@@ -180,6 +180,9 @@ class InteropMessageProcessing(models.AbstractModel):
             # quiet until the savepoint's flush is over
             with _quiet_handler_sql_errors(), self.env.cr.savepoint():
                 records, withheld = self._call_handler()
+        except MessageHeld as held:
+            # too early: rolled back, waits (interop_message_hold.py)
+            return self._hold_until(held, attempt, start)
         except InteropProcessingError as processing_error:
             error = processing_error
         except (RetryableJobError, OperationalError):

@@ -137,6 +137,8 @@ ACCESS = {
     "interop.remittance": {"user": "r", "manager": "r", "auditor": "r"},
     "interop.remittance.claim": {"user": "r", "manager": "r", "auditor": "r"},
     "interop.remittance.import": {"manager": "rwc"},
+    # interop_revenue
+    "interop.timing.rule": {"user": "r", "manager": "rwcu", "auditor": "r"},
 }
 
 # model: {button method: roles that may press it}. Every other role gets an access
@@ -170,6 +172,7 @@ ACTIONS = {
         # PHI Access on top of a role that reads messages (no single role here):
         # tests/test_interop_phi_reveal.py presses it as such a user
         "action_reveal_payload": (),
+        "action_release": ("manager",),
     },
     "interop.audit.entry": {"action_verify_chain": ("manager", "auditor")},
     "interop.api.key": {"action_revoke": ("manager",)},
@@ -197,6 +200,7 @@ NAVIGATION = {
     "action_view_messages_failed",
     "action_view_messages_queued",
     "action_view_messages_held",
+    "action_view_flow",
     "action_view_lines",
     "action_view_runs",
     "action_view_interop_exceptions",

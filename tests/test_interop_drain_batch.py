@@ -151,8 +151,9 @@ class TestDrainBatches(ProcessingCase):
             self._perform(self._drains())
         self._assert_each_done_once(messages)
         # one by one, each message was updated twice, in two savepoints of its own
+        # (plus the one the generic upsert takes for its match's marker row)
         self.assertLess(statements["update"], len(messages))
-        self.assertLess(statements["savepoint"], len(messages))
+        self.assertLess(statements["savepoint"], 2 * len(messages))
 
     def test_a_drain_stops_after_its_time_and_hands_over(self):
         self.params.set_param("interop.processing_batch_seconds", "0.000001")

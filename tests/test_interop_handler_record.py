@@ -7,6 +7,8 @@ from odoo import api, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from .common import CommittedRaceCase, InteropMessageCase
 
 
@@ -215,6 +217,52 @@ class TestPhiCopiedToRecords(InteropMessageCase):
 
 
 @tagged("post_install", "-at_install")
+class TestUpsertInItsTransaction(InteropMessageCase):
+    """The upsert checks for concurrent creations in its own transaction: no second
+    connection, which would wait on the locks this transaction holds."""
+
+    def _cancel_sessions_waiting_on(self, pid, stop, cancelled):
+        """Cancel, from a connection of its own, every session that waits more than
+        two seconds on a lock the session ``pid`` holds (the test fails instead of
+        hanging)."""
+        with self.registry.cursor() as cr:
+            while not stop.wait(0.2):
+                cr.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE %s = ANY(pg_blocking_pids(pid))"
+                    " AND now() - state_change > interval '2 seconds'",
+                    [pid],
+                )
+                for (waiting,) in cr.fetchall():
+                    cr.execute("SELECT pg_cancel_backend(%s)", [waiting])
+                    cancelled.append(waiting)
+                cr.rollback()
+
+    def test_upsert_while_a_module_installs_never_waits_on_its_own_transaction(self):
+        # installing a module that adds a column to contacts locks their table
+        # until the installation commits, and its demo data may send messages
+        self.env.flush_all()
+        self.env.cr.execute("LOCK TABLE res_partner IN ACCESS EXCLUSIVE MODE")
+        self.env.cr.execute("SELECT pg_backend_pid()")
+        pid = self.env.cr.fetchone()[0]
+        stop, cancelled = threading.Event(), []
+        watchdog = threading.Thread(
+            target=self._cancel_sessions_waiting_on, args=(pid, stop, cancelled)
+        )
+        watchdog.start()
+        try:
+            message = self._receive(self._payload(ref="LOCKED-1"))
+        finally:
+            stop.set()
+            watchdog.join(timeout=10)
+        self.assertEqual(cancelled, [], "a second connection waited on this one")
+        self.assertEqual(message.state, "done")
+        self.assertEqual(
+            self.env["res.partner"].search_count([("ref", "=", "LOCKED-1")]), 1
+        )
+
+
+@tagged("post_install", "-at_install")
 class TestConcurrentUpsert(CommittedRaceCase):
     """Two drains at once, in committed transactions of their own, each with the
     same ten contacts: the generic upsert creates each contact once."""
@@ -276,3 +324,85 @@ class TestConcurrentUpsert(CommittedRaceCase):
             self.assertEqual(self._committed(count), 10)
         finally:
             self._cleanup(message_ids, start)
+
+    def test_upsert_begun_before_a_concurrent_creation_runs_again_and_updates(self):
+        """A job whose transaction began before another job created the contact
+        and committed cannot see it: it does not create it a second time, it runs
+        again (a transient fault) and updates the contact."""
+        start = fields.Datetime.now()
+        ref = f"{self.PREFIX}99"
+
+        def queue(env):
+            endpoint = env.ref("interop.endpoint_crm")
+            event_type = env.ref("interop.event_type_responsible_party_updated")
+            ids = []
+            for side in ("early", "late"):
+                message = env["interop.message"]._log_message(
+                    endpoint,
+                    event_type,
+                    {
+                        "event_id": f"race-{side}",
+                        "party": {"id": ref, "name": f"Race Party {side}"},
+                    },
+                )
+                message._validate()
+                message._set_state("queued")
+                ids.append(message.id)
+            return ids
+
+        first_id, second_id = self._committed(queue)
+        began, committed = threading.Barrier(2), threading.Barrier(2)
+        outcome = {}
+
+        def begun_first():
+            try:
+                with self.registry.cursor() as cr:
+                    # this transaction reads the database as it is now
+                    cr.execute("SELECT count(*) FROM res_partner")
+                    began.wait(timeout=10)
+                    committed.wait(timeout=60)
+                    env = api.Environment(cr, api.SUPERUSER_ID, {})
+                    try:
+                        env["interop.message"].browse(second_id)._job_process()
+                        outcome["late"] = "processed"
+                    except RetryableJobError:
+                        outcome["late"] = "retry"
+                    cr.rollback()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                outcome["error"] = repr(error)
+
+        def creates_and_commits():
+            try:
+                with self.registry.cursor() as cr:
+                    began.wait(timeout=10)
+                    env = api.Environment(cr, api.SUPERUSER_ID, {})
+                    env["interop.message"].browse(first_id)._job_process()
+                    cr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                outcome["error"] = repr(error)
+            finally:
+                committed.wait(timeout=60)
+
+        try:
+            threads = [
+                threading.Thread(target=begun_first),
+                threading.Thread(target=creates_and_commits),
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            self.assertEqual(outcome, {"late": "retry"})
+
+            def run_again(env):
+                # the job runs again, in a new transaction
+                messages = env["interop.message"].browse([first_id, second_id])
+                messages.browse(second_id)._job_process()
+                partners = env["res.partner"].search([("ref", "=", ref)])
+                return messages.mapped("state"), partners.mapped("name")
+
+            states, names = self._committed(run_again)
+            self.assertEqual(states, ["done", "done"])
+            self.assertEqual(names, ["Race Party late"])
+        finally:
+            self._cleanup([first_id, second_id], start)

@@ -12,7 +12,6 @@
     "development_status": "Alpha",
     "depends": [
         "interop",
-        "interop_gateway",
         "interop_outbound",
         "interop_monitor",
         "account",
@@ -23,9 +22,11 @@
         "data/ir_config_parameter_data.xml",
         "data/interop_event_type_data.xml",
         "data/ir_cron_data.xml",
+        "data/interop_timing_rule_data.xml",
         "views/interop_visit_views.xml",
         "views/interop_visit_payment_views.xml",
         "views/interop_endpoint_views.xml",
+        "views/interop_timing_rule_views.xml",
         "views/interop_revenue_menus.xml",
     ],
     "demo": [
@@ -36,5 +37,6 @@
         "demo/interop_visit_demo.xml",
         "demo/interop_sync_demo.xml",
         "demo/interop_monitor_demo.xml",
+        "demo/interop_timing_rule_demo.xml",
     ],
 }

@@ -2,14 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
-from odoo.tools import SQL, float_compare
-
-from odoo.addons.interop.errors import BusinessRuleError, InteropProcessingError
-
-from ..errors import ProbableDuplicateParty
+from odoo.tools import SQL
 
 RECEIVED = "received"
 VALIDATED = "validated"
@@ -43,6 +38,11 @@ PAID_STATES = ("paid", "in_payment")
 STUCK_HOURS_PARAM = "interop_revenue.stuck_hours"
 AUTO_POST_PARAM = "interop_revenue.invoice_auto_post"
 OUTBOUND_EVENT = "visit.billing_updated"
+ELIGIBILITY_STATES = [
+    ("unknown", "Not Confirmed"),
+    ("confirmed", "Confirmed"),
+    ("denied", "Denied"),
+]
 
 
 def _hours_between(start, end):
@@ -111,6 +111,31 @@ class InteropVisit(models.Model):
     location_value = fields.Char(string="Location", readonly=True)
     provider_ref = fields.Char(string="Performing Provider", readonly=True)
     date_completed = fields.Datetime(string="Completed On", readonly=True)
+    eligibility_state = fields.Selection(
+        ELIGIBILITY_STATES,
+        string="Eligibility",
+        default="unknown",
+        required=True,
+        readonly=True,
+        tracking=True,
+        help="Whether the payer confirmed the coverage of the visit (an eligibility "
+        "message). Timing rules may hold billing until it is confirmed.",
+    )
+    eligibility_ref = fields.Char(string="Eligibility Reference", readonly=True)
+    date_eligibility = fields.Datetime(string="Eligibility Checked", readonly=True)
+    correlation_id = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="The correlation id of the visit's flow: the completion received, its "
+        "invoice, its payments and the statuses sent back share it.",
+    )
+    flow_message_id = fields.Many2one(
+        "interop.message",
+        string="First Message",
+        readonly=True,
+        ondelete="set null",
+        help="The message that started the visit's flow.",
+    )
     line_ids = fields.One2many("interop.visit.line", "visit_id", readonly=True)
     amount_total = fields.Monetary(compute="_compute_amounts", store=True)
     # Milestones: the first time the visit reached each one
@@ -333,13 +358,16 @@ class InteropVisit(models.Model):
                     break
             visit.write(vals)
 
-    def _update_payment_milestone(self):
-        """Paid once the invoice is; back to invoiced when a payment is reversed."""
+    def _update_payment_milestone(self, message=None):
+        """Paid once the invoice is; back to invoiced when a payment is reversed.
+
+        ``message``: the payment message that changed it (the status sent back
+        derives from it)."""
         for visit in self.filtered(lambda v: v.state in (INVOICED, PAID)):
             invoice = visit.sudo().invoice_id
             if invoice.payment_state in PAID_STATES and visit.state == INVOICED:
                 visit._reach(PAID)
-                visit._notify_scheduling_platform(visit, "paid")
+                visit._notify_scheduling_platform(visit, "paid", parent=message)
             elif invoice.payment_state not in PAID_STATES and visit.state == PAID:
                 visit.write({"state": INVOICED})
 
@@ -373,7 +401,29 @@ class InteropVisit(models.Model):
                     "date_received": message.date_received,
                 }
             )
+        visit._start_flow(message)
         return visit
+
+    def _start_flow(self, message):
+        """The first message about the visit starts its flow: the messages that
+        follow (its payments) join it, those derived from them carry it on."""
+        self.ensure_one()
+        if not self.flow_message_id:
+            message = message.sudo()
+            self.write(
+                {
+                    "flow_message_id": message.id,
+                    "correlation_id": message.correlation_id,
+                }
+            )
+
+    def _join_flow(self, message):
+        """``message`` (a payment, an eligibility) belongs to this visit's flow."""
+        self.ensure_one()
+        if self.flow_message_id:
+            message.sudo()._join_flow(self.flow_message_id)
+        else:
+            self._start_flow(message)
 
     @api.model
     def _find_visit(self, endpoint, visit_id):
@@ -392,454 +442,3 @@ class InteropVisit(models.Model):
             )
         )
         self.invalidate_recordset()
-
-    # Handlers
-
-    @api.model
-    def _interop_handle_service_completed(self, message, payload):
-        """Bill a completed visit: map, price, then invoice it exactly once."""
-        visit = self._find_visit(message.endpoint_id, payload["visit"]["id"])
-        if not visit:
-            visit = self._register_from_message(message).with_env(self.env)
-        visit._lock()
-        if visit.state == CANCELLED:
-            raise BusinessRuleError(
-                self.env._(
-                    "Visit %(visit)s was cancelled: its completion cannot be billed.",
-                    visit=visit.name,
-                ),
-                suggested_action=self.env._(
-                    "Check with the scheduling platform which event is right; dismiss "
-                    "this exception if the cancellation stands."
-                ),
-                records=visit,
-            )
-        if visit.sudo().invoice_id:
-            # a duplicate delivery: the visit is billed already, never twice
-            visit._message_log(
-                body=self.env._(
-                    "Completion received again: already invoiced, nothing changed."
-                )
-            )
-            return visit
-        visit._apply_payload(message, payload)
-        visit._bill()
-        return [visit, visit.sudo().invoice_id]
-
-    @api.model
-    def _interop_handle_service_amended(self, message, payload):
-        """Re-price an amended visit and correct its invoice."""
-        visit = self._get_known_visit(message, payload)
-        visit._lock()
-        invoice = visit.sudo().invoice_id
-        if invoice and invoice.state == "posted":
-            visit._check_not_paid()
-        visit._apply_payload(message, payload)
-        if not invoice:
-            visit._bill()
-        elif invoice.state == "draft":
-            invoice.write(
-                {
-                    "invoice_line_ids": [Command.clear()]
-                    + visit._prepare_invoice_line_commands()
-                }
-            )
-        else:
-            visit._reverse_invoice()
-            visit.write({"invoice_id": False})
-            visit._bill()
-        visit._message_log(body=self.env._("Visit amended by the scheduling platform."))
-        return [visit, visit.sudo().invoice_ids]
-
-    @api.model
-    def _interop_handle_service_cancelled(self, message, payload):
-        """Cancel a visit: cancel its draft invoice or credit its posted one."""
-        visit = self._get_known_visit(message, payload)
-        visit._lock()
-        invoice = visit.sudo().invoice_id
-        if invoice.state == "posted":
-            visit._check_not_paid()
-            visit._reverse_invoice()
-        elif invoice.state == "draft":
-            invoice.button_cancel()
-        visit.write({"state": CANCELLED, "date_cancelled": fields.Datetime.now()})
-        visit._notify_scheduling_platform(visit, "cancelled")
-        return [visit, visit.sudo().invoice_ids]
-
-    def _get_known_visit(self, message, payload):
-        visit = self._find_visit(message.endpoint_id, payload["visit"]["id"])
-        if not visit:
-            raise BusinessRuleError(
-                self.env._(
-                    "Visit %(visit)s is unknown: it was never reported completed.",
-                    visit=payload["visit"]["id"],
-                ),
-                suggested_action=self.env._(
-                    "Replay the visit's completion first (or ask the scheduling "
-                    "platform to send it), then retry."
-                ),
-            )
-        if visit.state == CANCELLED:
-            raise BusinessRuleError(
-                self.env._("Visit %(visit)s is already cancelled.", visit=visit.name),
-                suggested_action=self.env._(
-                    "Nothing to change in Odoo: dismiss this exception."
-                ),
-                records=visit,
-            )
-        return visit
-
-    def _check_not_paid(self):
-        self.ensure_one()
-        invoice = self.sudo().invoice_id
-        if invoice.payment_state != "not_paid":
-            raise BusinessRuleError(
-                self.env._(
-                    "Visit %(visit)s has payments on invoice %(invoice)s: it cannot be "
-                    "changed before they are refunded.",
-                    visit=self.name,
-                    invoice=invoice.name,
-                ),
-                suggested_action=self.env._(
-                    "Refund the payments through the payment gateway, then retry."
-                ),
-                records=self,
-            )
-
-    # Processing rules
-
-    def _apply_payload(self, message, payload):
-        """Map, find the party, price: the visit is validated, or an error says why."""
-        self.ensure_one()
-        visit_data = payload["visit"]
-        completed = fields.Datetime.to_datetime(
-            visit_data["completed_at"].replace("T", " ").rstrip("Z")[:19]
-        )
-        try:
-            self._apply_visit_payload(message, payload, completed)
-        except InteropProcessingError as error:
-            # the visit stays received without its payload's data: the exception
-            # says what it is about (business codes and dates only, no PHI)
-            raise error.add_records(self).add_facts(
-                [
-                    (self.env._("Visit"), self.name),
-                    (
-                        self.env._("Service codes"),
-                        ", ".join(
-                            sorted(
-                                {
-                                    (line.get("service_code") or "").strip()
-                                    for line in payload.get("lines") or []
-                                }
-                                - {""}
-                            )
-                        ),
-                    ),
-                    (self.env._("Completed on"), fields.Date.to_string(completed)),
-                    (self.env._("Location"), visit_data.get("location")),
-                    (
-                        self.env._("Payer code"),
-                        (payload.get("coverage") or {}).get("payer_code"),
-                    ),
-                ]
-            ) from None
-        if self.state == RECEIVED:
-            self._reach(VALIDATED)
-
-    def _apply_visit_payload(self, message, payload, completed):
-        endpoint = message.endpoint_id
-        visit_data = payload["visit"]
-        on_date = completed.date()
-        Mapping = self.env["interop.mapping.table"]
-        lines = payload["lines"]
-        products = Mapping._resolve_many(
-            "service-codes",
-            [line["service_code"] for line in lines],
-            on_date=on_date,
-            endpoint=endpoint,
-        )
-        coverage = payload["coverage"]
-        payer = Mapping._resolve(
-            "payer-codes", coverage["payer_code"], on_date=on_date, endpoint=endpoint
-        )
-        pricelist = Mapping._resolve(
-            "payer-pricelists",
-            coverage["payer_code"],
-            on_date=on_date,
-            endpoint=endpoint,
-        )
-        location = Mapping._resolve(
-            "location-codes", visit_data["location"], on_date=on_date, endpoint=endpoint
-        )
-        line_vals = self._price_lines(lines, products, pricelist)
-        partner = self._find_or_create_party(payload["responsible_party"])
-        provider = visit_data.get("provider") or {}
-        self.write(
-            {
-                "partner_id": partner.id,
-                "payer_id": payer.id,
-                "plan_ref": coverage.get("plan_ref"),
-                "pricelist_id": pricelist.id,
-                "currency_id": pricelist.currency_id.id,
-                "location_code": visit_data["location"],
-                "location_value": location,
-                "provider_ref": provider.get("id"),
-                "date_completed": completed,
-                "line_ids": [Command.clear()]
-                + [Command.create(vals) for vals in line_vals],
-            }
-        )
-
-    def _price_lines(self, lines, products, pricelist):
-        """Line values priced by the payer's contract; no line is ever priced 0."""
-        vals_list = []
-        unpriced = []
-        for line in lines:
-            code = line["service_code"].strip()
-            product = products[code]
-            quantity = line.get("quantity", 1)
-            date = fields.Date.to_date(line.get("date")) if line.get("date") else None
-            price, rule_id = pricelist._get_product_price_rule(
-                product, quantity, currency=pricelist.currency_id, date=date
-            )
-            if (
-                not rule_id
-                or float_compare(
-                    price, 0.0, precision_rounding=pricelist.currency_id.rounding
-                )
-                <= 0
-            ):
-                unpriced.append(code)
-                continue
-            vals_list.append(
-                {
-                    "service_code": code,
-                    "product_id": product.id,
-                    "quantity": quantity,
-                    "date_service": date,
-                    "modifiers": ",".join(line.get("modifiers") or []),
-                    "price_unit": price,
-                }
-            )
-        if unpriced:
-            raise BusinessRuleError(
-                self.env._(
-                    "Contract pricelist %(pricelist)s has no price for service code(s) "
-                    "%(codes)s of visit %(visit)s.",
-                    pricelist=pricelist.name,
-                    codes=", ".join(sorted(set(unpriced))),
-                    visit=self.name,
-                ),
-                suggested_action=self.env._(
-                    "Add the contract price of these services to the pricelist, then "
-                    "retry. A visit is never invoiced at zero."
-                ),
-                records=[
-                    pricelist,
-                    *(products[code] for code in sorted(set(unpriced))),
-                ],
-            )
-        return vals_list
-
-    @api.model
-    def _find_or_create_party(self, party):
-        """The contact of the responsible party, found by its external id.
-
-        A new party that looks like another contact (same email, same name and
-        birth date, or same tax id) is not created: a person decides.
-        """
-        Partner = self.env["res.partner"]
-        partner = Partner.search([("ref", "=", party["id"])], limit=1)
-        if partner:
-            return partner
-        duplicates, reason = self._probable_duplicates(party)
-        if duplicates:
-            raise ProbableDuplicateParty(
-                self.env._(
-                    "The responsible party %(ref)s looks like existing contact "
-                    "#%(contact)s (%(reason)s): contacts are not merged automatically.",
-                    ref=party["id"],
-                    contact=duplicates[0].id,
-                    reason=reason,
-                ),
-                suggested_action=self.env._(
-                    "If it is the same person, set %(ref)s as the reference of the "
-                    "existing contact; otherwise correct the contact that is wrong. "
-                    "Then retry.",
-                    ref=party["id"],
-                ),
-                records=duplicates,
-            )
-        address = party.get("address") or {}
-        country = self.env["res.country"]
-        if address.get("country"):
-            country = country.search([("code", "=", address["country"].upper())])
-        return Partner.create(
-            {
-                # the event type may keep the name in the log (PHI Copied to
-                # Records): the contact is then known by its reference
-                "name": party.get("name") or party["id"],
-                "ref": party["id"],
-                "email": party.get("email"),
-                "phone": party.get("phone"),
-                "street": address.get("street"),
-                "city": address.get("city"),
-                "zip": address.get("zip"),
-                "country_id": country[:1].id,
-                "vat": party.get("tax_id"),
-                "interop_birth_date": party.get("birth_date"),
-            }
-        )
-
-    @api.model
-    def _probable_duplicates(self, party):
-        """(contacts, reason) that may be the same person as ``party``."""
-        Partner = self.env["res.partner"]
-        checks = []
-        if party.get("email"):
-            checks.append(
-                (
-                    [("email", "=ilike", party["email"].strip())],
-                    self.env._("same email"),
-                )
-            )
-        if party.get("birth_date") and party.get("name"):
-            checks.append(
-                (
-                    [
-                        ("name", "=ilike", party["name"].strip()),
-                        ("interop_birth_date", "=", party["birth_date"]),
-                    ],
-                    self.env._("same name and birth date"),
-                )
-            )
-        if party.get("tax_id"):
-            checks.append(
-                ([("vat", "=", party["tax_id"].strip())], self.env._("same tax id"))
-            )
-        for domain, reason in checks:
-            found = Partner.search(
-                expression.AND([domain, [("ref", "!=", party["id"])]]), limit=5
-            )
-            if found:
-                return found, reason
-        return Partner, None
-
-    # Billing
-
-    def _bill(self):
-        """Billing ready, then invoiced: exactly one customer invoice per visit."""
-        self.ensure_one()
-        # invoiced: an amendment credited the invoice and bills the visit again
-        billable = (VALIDATED, BILLING_READY, INVOICED)
-        if self.state not in billable or self.invoice_id or not self.line_ids:
-            raise BusinessRuleError(
-                self.env._(
-                    "Visit %(visit)s is not validated: it cannot be invoiced.",
-                    visit=self.name,
-                ),
-                records=self,
-            )
-        self._reach(BILLING_READY)
-        invoice = self.env["account.move"].create(self._prepare_invoice_vals())
-        params = self.env["ir.config_parameter"].sudo()
-        if params.get_param(AUTO_POST_PARAM, "True") not in ("False", "0", ""):
-            invoice.action_post()
-        self.write(
-            {"invoice_id": invoice.id, "invoice_ids": [Command.link(invoice.id)]}
-        )
-        self._reach(INVOICED)
-        self._notify_scheduling_platform(self, "invoiced")
-        return invoice
-
-    def _prepare_invoice_vals(self):
-        self.ensure_one()
-        return {
-            "move_type": "out_invoice",
-            "partner_id": self.partner_id.id,
-            "company_id": self.company_id.id,
-            "currency_id": self.currency_id.id,
-            "invoice_date": (self.date_completed or fields.Datetime.now()).date(),
-            "invoice_origin": self.name,
-            "ref": self.name,
-            # billed by the integration, sold by nobody: not the service user
-            "invoice_user_id": False,
-            "invoice_line_ids": self._prepare_invoice_line_commands(),
-        }
-
-    def _prepare_invoice_line_commands(self):
-        self.ensure_one()
-        return [
-            Command.create(
-                {
-                    "product_id": line.product_id.id,
-                    "name": line._invoice_label(),
-                    "quantity": line.quantity,
-                    "price_unit": line.price_unit,
-                    "tax_ids": [Command.set(line.product_id.taxes_id.ids)],
-                }
-            )
-            for line in self.line_ids
-        ]
-
-    def _reverse_invoice(self):
-        """Credit the posted invoice in full (reversal reconciled with it)."""
-        self.ensure_one()
-        invoice = self.sudo().invoice_id.with_env(self.env)
-        credit_note = invoice._reverse_moves(
-            default_values_list=[
-                {
-                    "ref": self.env._(
-                        "Reversal of %(invoice)s (visit %(visit)s)",
-                        invoice=invoice.name,
-                        visit=self.name,
-                    ),
-                    "invoice_origin": self.name,
-                }
-            ],
-            cancel=True,
-        )
-        self.write({"invoice_ids": [Command.link(credit_note.id)]})
-        return credit_note
-
-    # Outbound
-
-    @api.model
-    def _notify_scheduling_platform(self, visit, event):
-        """Send the visit's billing status back to the scheduling platform.
-
-        The outbound message is queued in the same transaction as the billing change
-        (so it goes out exactly when the change is committed) and delivered by its
-        own job, with the outbound module's retries, circuit breaker and
-        environment guard. Endpoints that only send to Odoo get nothing.
-        """
-        event_type = (
-            self.env["interop.event.type"]
-            .sudo()
-            ._find(OUTBOUND_EVENT, direction="outbound")
-        )
-        endpoint = visit.endpoint_id
-        if not event_type or not endpoint or endpoint.direction == "inbound":
-            return self.env["interop.message"]
-        invoice = visit.sudo().invoice_id
-        payload = {
-            "visit_id": visit.name,
-            "event": event,
-            "state": visit.state,
-            "invoice_number": invoice.name or None,
-            "amount_total": invoice.amount_total if invoice else None,
-            "amount_due": invoice.amount_residual if invoice else None,
-            "currency": visit.currency_id.name,
-        }
-        # sudo: the service user processing the visit may not manage deliveries;
-        # delivery is always a job of its own, even when processing runs inline
-        return (
-            endpoint.sudo()
-            .with_context(queue_job__no_delay=False)
-            ._send(
-                event_type,
-                payload,
-                path="/visits/billing-status",
-                business_key=visit.name,
-            )
-        )

@@ -27,6 +27,13 @@ class RevenueCase(InteropCase):
         cls.table_owner = new_test_user(
             cls.env, login="service_table_owner", groups="interop.group_interop_user"
         )
+        # the tests say which system owns what, whatever the demo data configured
+        cls.env["interop.system.of.record"].search([]).unlink()
+        # and which timing rules apply beyond the module's defaults (the demo's
+        # payment and eligibility rules would hold the payments the tests send)
+        cls.env["interop.timing.rule"].search(
+            [("kind", "in", ("payment_posted_invoice", "eligibility_before_billing"))]
+        )._interop_apply_write({"active": False})
         cls.scheduling = cls.endpoint.with_env(cls.env)
         cls.gateway = cls.env["interop.endpoint"].create(
             cls._endpoint_vals(

@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.interop_outbound.tests.common import Answer, RemoteServer
 
-from ..models.interop_visit_payment import InteropVisitPayment
+from ..models.interop_visit_payment_settlement import InteropVisitPayment
 from .test_revenue_settlement import BUSY_DAY, SettlementCase
 
 SETTLEMENT_PATH = "/api/settlements/daily"
