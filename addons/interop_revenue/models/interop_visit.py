@@ -124,10 +124,11 @@ class InteropVisit(models.Model):
     eligibility_ref = fields.Char(string="Eligibility Reference", readonly=True)
     date_eligibility = fields.Datetime(string="Eligibility Checked", readonly=True)
     correlation_id = fields.Char(
+        string="Trace ID",
         readonly=True,
         index="btree_not_null",
-        help="The correlation id of the visit's flow: the completion received, its "
-        "invoice, its payments and the statuses sent back share it.",
+        help="One reference shared by everything that belongs to this visit: the "
+        "completion received, its invoice, its payments and the statuses sent back.",
     )
     flow_message_id = fields.Many2one(
         "interop.message",
