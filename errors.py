@@ -13,6 +13,8 @@ Never put a payload value that may be PHI into ``summary``: every user of the
 exception queue sees it. ``detail`` is technical, shown folded, to managers.
 """
 
+import traceback
+
 
 class InteropProcessingError(Exception):
     """A message cannot be processed until a person acts."""
@@ -128,3 +130,25 @@ class MessageHeld(Exception):
         self.release_at = release_at
         #: the configuration record that decided it (e.g. a timing rule), if any
         self.rule = rule
+
+
+def error_location(error):
+    """Where ``error`` was raised, as ``file:line in function`` of the innermost
+    frames: code, never values."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return " < ".join(
+        f"{frame.filename.rsplit('/addons/', 1)[-1]}:{frame.lineno} in {frame.name}"
+        for frame in reversed(frames)
+    )
+
+
+def unkept_error_detail(env, error):
+    """The technical detail of an error no code expected: its type and where it was
+    raised. Never its text: database, parser and Python errors quote the values they
+    choked on (payload values, PHI)."""
+    return env._(
+        "%(error_type)s raised at %(location)s. Its text is not kept: it may quote "
+        "the values it choked on. Replay it in a test database to see it.",
+        error_type=f"{type(error).__module__}.{type(error).__name__}",
+        location=error_location(error),
+    )

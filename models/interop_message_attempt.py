@@ -2,6 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..message_state import DONE, FAILED, PROCESSING
+
+#: results after which an attempt is over
+OVER = (DONE, FAILED)
+
 
 class InteropMessageAttempt(models.Model):
     """One processing attempt of a message: the timeline operators read."""
@@ -23,8 +28,8 @@ class InteropMessageAttempt(models.Model):
     date_finished = fields.Datetime(readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     result = fields.Selection(
-        [("processing", "Processing"), ("done", "Done"), ("failed", "Failed")],
-        default="processing",
+        [(PROCESSING, "Processing"), (DONE, "Done"), (FAILED, "Failed")],
+        default=PROCESSING,
         readonly=True,
     )
     error = fields.Text(readonly=True)
@@ -69,14 +74,14 @@ class InteropMessageAttempt(models.Model):
                 vals["user_id"] = retry_users[vals["message_id"]]
         attempts = super().create(vals_list)
         # a drain's chunk creates its attempts already over
-        ended = attempts.filtered(lambda a: a.result in ("done", "failed"))
+        ended = attempts.filtered(lambda a: a.result in OVER)
         if ended:
             ended.message_id._notify_retry_finished()
         return attempts
 
     def write(self, vals):
         result = super().write(vals)
-        if vals.get("result") in ("done", "failed"):
+        if vals.get("result") in OVER:
             # the attempt is over: who replayed the message hears of it
             self.message_id._notify_retry_finished()
         return result

@@ -3,7 +3,6 @@
 import logging
 import threading
 import time
-import traceback
 from contextlib import contextmanager
 
 from psycopg2 import OperationalError
@@ -14,7 +13,13 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.utils import must_run_without_delay
 
-from ..errors import InteropProcessingError, MessageHeld, TransportError
+from ..errors import (
+    InteropProcessingError,
+    MessageHeld,
+    TransportError,
+    error_location,
+    unkept_error_detail,
+)
 from ..message_state import DONE, FAILED, PROCESSING, QUEUED
 
 _logger = logging.getLogger(__name__)
@@ -47,16 +52,6 @@ def _quiet_handler_sql_errors():
         yield
     finally:
         _HANDLER_RUNNING.active = previous
-
-
-def _error_location(error):
-    """Where ``error`` was raised, as ``file:line in function`` of the innermost
-    frames: code, never values."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    return " < ".join(
-        f"{frame.filename.rsplit('/addons/', 1)[-1]}:{frame.lineno} in {frame.name}"
-        for frame in reversed(frames)
-    )
 
 
 class InteropMessageProcessing(models.AbstractModel):
@@ -241,20 +236,14 @@ class InteropMessageProcessing(models.AbstractModel):
             "Interop: message %s failed on an unexpected %s (%s)",
             self.id,
             error_type,
-            _error_location(unexpected),
+            error_location(unexpected),
         )
         return TransportError(
             self.env._(
                 "Processing stopped on an unexpected error (%(error_type)s).",
                 error_type=error_type,
             ),
-            detail=self.env._(
-                "%(error_type)s raised at %(location)s. Its text is not kept: it may "
-                "quote payload values. Replay the message in a test database to see "
-                "it.",
-                error_type=f"{type(unexpected).__module__}.{error_type}",
-                location=_error_location(unexpected),
-            ),
+            detail=unkept_error_detail(self.env, unexpected),
             suggested_action=self.env._(
                 "The technical owner of the endpoint looks at the technical detail, "
                 "then retries."

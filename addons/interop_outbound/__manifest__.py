@@ -4,7 +4,7 @@
     "name": "Interop — Outbound Delivery and Syncs",
     "summary": "Credential vault, outbound delivery with retries and a circuit "
     "breaker, batch syncs",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",

@@ -12,6 +12,7 @@ from odoo.addons.interop.errors import (
     BusinessRuleError,
     InteropProcessingError,
     TransportError,
+    unkept_error_detail,
 )
 
 from .interop_sync_push import UNSENT_FIELD_TYPES
@@ -492,6 +493,18 @@ class InteropSync(models.Model):
             )
         elif self.direction == "push":
             problem = self._push_problem()
+        elif self.direction == "pull" and self.pull_handler not in self._fields[
+            "pull_handler"
+        ].get_values(self.env):
+            # a handler whose module is not installed (the product catalog is
+            # interop_supply's since 18.0.1.3.0)
+            problem = self.env._(
+                "%(sync)s did not run: no installed module pulls into "
+                "%(handler)s. Install the module that provides it (the product "
+                "catalog is Interop Supply's), or choose what the sync pulls into.",
+                sync=self.name,
+                handler=self.pull_handler or "-",
+            )
         if problem:
             raise BusinessRuleError(
                 problem,
@@ -575,7 +588,7 @@ class InteropSync(models.Model):
                     item=label,
                     error=type(error).__name__,
                 ),
-                detail=str(error)[:2000],
+                detail=unkept_error_detail(self.env, error),
             )
         self.env["interop.exception"].sudo()._open(
             error, message=message, endpoint=self.endpoint_id

@@ -8,6 +8,8 @@ from lxml import etree
 from odoo import fields, models
 from odoo.tools import float_compare
 
+from odoo.addons.interop.errors import unkept_error_detail
+
 from ..errors import BankLineUnmatched
 
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
@@ -131,7 +133,7 @@ class InteropSync(models.Model):
                             sync=self.name,
                             item=label,
                         ),
-                        detail=str(error)[:500],
+                        detail=unkept_error_detail(self.env, error),
                     ),
                     label,
                     message=message,

@@ -1,5 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 from unittest.mock import patch
 
 from odoo import fields
@@ -135,6 +136,54 @@ class TestCatalogPull(SyncCase):
         self.assertRecordValues(
             exception, [{"category_code": "business_rule", "user_id": self.user.id}]
         )
+
+    def test_attack_item_error_quoting_a_value_reaches_no_exception_nor_log(self):
+        """An item fails on an error whose text quotes a value it choked on (as
+        database and parser errors do): no exception field, no run error and no log
+        line carries the value; the detail says the error's type and where."""
+        secret = "078-05-1120"
+        self.remote.answer(CATALOG_PATH, catalog_page())
+        Sync = type(self.catalog)
+        handler = Sync._pull_item_product_catalog
+
+        def choke_on_lab(sync, item):
+            if item["code"] == "LAB-CBC":
+                raise ValueError(f'invalid input syntax for type numeric: "{secret}"')
+            return handler(sync, item)
+
+        records = []
+
+        class Keep(logging.Handler):
+            def emit(self, record):
+                records.append(record.getMessage())
+
+        keep = Keep(level=logging.DEBUG)
+        root = logging.getLogger()
+        root.addHandler(keep)
+        try:
+            with patch.object(Sync, "_pull_item_product_catalog", choke_on_lab):
+                run = self.catalog._run()
+        finally:
+            root.removeHandler(keep)
+        self.assertRecordValues(run, [{"state": "done", "failed_count": 1}])
+        exception = self.env["interop.exception"].search(
+            [("endpoint_id", "=", self.endpoint.id), ("name", "ilike", "LAB-CBC")]
+        )
+        self.assertEqual(len(exception), 1)
+        texts = exception.read(
+            [
+                "name",
+                "description",
+                "technical_detail",
+                "suggested_action",
+                "business_context",
+            ]
+        )[0]
+        for field_name, value in texts.items():
+            self.assertNotIn(secret, str(value), field_name)
+        self.assertNotIn(secret, run.errors or "")
+        self.assertIn("builtins.ValueError raised at", exception.technical_detail)
+        self.assertEqual([line for line in records if secret in line], [])
 
     def test_a_crash_mid_run_resumes_after_the_last_committed_chunk(self):
         self.remote.answer(CATALOG_PATH, catalog_page())
