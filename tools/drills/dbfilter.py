@@ -3,8 +3,9 @@ with ``-d <db> --db-filter=^<db>$`` (both ``--no-database-list``, as the entrypo
 odoo.conf), side by side, in alternating rounds.
 
 With a dbfilter, Odoo lists PostgreSQL's databases (``list_dbs(force=True)``: a
-query on a pooled connection to ``postgres``) for every request without a session,
-which every partner request is; with ``db_name`` alone the list is ``db_name``.
+query on a new connection to ``postgres``, which Odoo's pool never keeps) for every
+request without a session, which every partner request is; with ``db_name`` alone
+the list is ``db_name``.
 
 For each setting and route, wrk for ``--seconds``: requests per second, p50/p99, and
 CPU per request of the node (every process of its group) and of PostgreSQL (the
@@ -16,10 +17,9 @@ listing opens and closes; Odoo keeps no connection to that database in its pool)
   ping     GET /interop/v1/health (auth none: the database answers SELECT 1)
   gateway  POST /interop/v1/inbound/... (ingest.lua: unique ~1 KB lab results)
 
-Run after the nodes drill (its database has the unsigned endpoint):
-  tools/drills/nodes.sh --only config --db D   then
-  INTEROP_ODOO_CONF=... ODOO_SRC=... python tools/drills/dbfilter.py --db D --port P
-(tools/drills/dbfilter.sh does both environment variables.)
+On a database of the nodes drill (it has the unsigned endpoint and its key), e.g.
+  make drills-nodes NODES_ARGS="--only config --db D"
+  tools/drills/dbfilter.sh --db D --port P
 """
 
 import argparse
