@@ -135,7 +135,9 @@ class TestDockerDeployment(BaseCase):
         self.assertIn("interop_revenue", SUITE)
         options = _read_conf(self.conf)
         self.assertEqual(options["db_name"], "interop_demo")
-        self.assertEqual(options["dbfilter"], "^interop_demo$")
+        # one database, no listing of PostgreSQL's per request (no dbfilter)
+        self.assertNotIn("dbfilter", options)
+        self.assertEqual(options["list_db"], "False")
         self.assertEqual(
             options["server_wide_modules"], "base,web,queue_job,interop_gateway"
         )

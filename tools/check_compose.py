@@ -86,6 +86,20 @@ def problems(compose):
     if "--load=base,web,queue_job,interop_gateway" not in command:
         yield "odoo must load queue_job and interop_gateway server-wide (--load)"
     yield from secret_problems(odoo, command)
+    yield from database_problems("odoo", command)
+
+
+def database_problems(name, command):
+    """The entrypoint's odoo.conf names the one database (db_name) without a
+    dbfilter: with a filter, Odoo lists PostgreSQL's databases for every request
+    without a session (every partner request)."""
+    for option in ("--db-filter", "--database", "-d "):
+        if option in f"{command} ":
+            yield (
+                f"{name}: {option.strip()} in the command: the entrypoint's odoo.conf "
+                "names the database (db_name, no dbfilter: no listing of the "
+                "databases per request)"
+            )
 
 
 def _options(service):
@@ -158,7 +172,9 @@ def scale_problems(compose):
             for v in service.get("volumes") or []
             if str(v).split(":")[1:2] == [STATE_VOLUME_TARGET]
         )
-        yield from secret_problems(service, " ".join(service.get("command") or []))
+        command = " ".join(service.get("command") or [])
+        yield from secret_problems(service, command)
+        yield from database_problems(name, command)
         if name in installers:
             continue
         if environment.get("INTEROP_INSTALL") != "0":

@@ -14,8 +14,15 @@ interop.conf.template, as the ``scale`` profile of docker-compose.yml uses it.
               once (Odoo's cache signaling through PostgreSQL)
   rate-limit  one endpoint's limit, requests alternating between the two HTTP nodes:
               each minute window accepts exactly the limit
+  idempotency each key sent at the same moment to both HTTP nodes: one message,
+              both answers name it
   oauth2      two Odoo processes need a new access token at the same time: one call
               to the token endpoint, both use its token
+  breaker     two Odoo processes record failures of one endpoint at once: every
+              failure counted, the circuit opened once (one activity)
+  sync        two Odoo processes Run Now one sync at once (the scheduled action's
+              row lock): one runs, the other is refused; each record pushed once,
+              the watermark where the run ended, each chunk delivered once
   failover    under signed ingestion through nginx: SIGKILL of the job node holding
               the runner's lock (the standby takes over within 30 s), then of an
               HTTP node (clients retrying on connection errors and 502 succeed);
@@ -655,6 +662,259 @@ print("IDS", json.dumps(ids))
         )
         return checks.failures
 
+    # one message per idempotency key, whichever node answers
+
+    def idempotency(self):
+        checks = resilience.Checks("idempotency")
+        one, other = self.http_nodes
+        path = open_path(OPEN_ENDPOINT)
+        pairs = 4 * self.args.workers
+        run = uuid.uuid4().hex[:8]
+        answers = defaultdict(list)
+        lock = threading.Lock()
+
+        def send(node, n, body, barrier):
+            headers = {
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {OPEN_KEY}",
+                "Idempotency-Key": f"nodes-{run}-{n}",
+                "Connection": "close",
+            }
+            barrier.wait(30)
+            status, answer = request(node.port, "POST", path, body, headers)
+            message = json.loads(answer or b"{}").get("message_id")
+            with lock:
+                answers[n].append((status, message))
+
+        # each key sent at the same moment to both HTTP nodes, directly
+        for n in range(pairs):
+            barrier = threading.Barrier(2)
+            body = sample(2 * 10**8 + n)  # the same body: a repeat, not a conflict
+            threads = [
+                threading.Thread(target=send, args=(node, n, body, barrier))
+                for node in (one, other)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        rows = self.setup.query(
+            self.db,
+            "SELECT idempotency_key, count(*) FROM interop_message"
+            " WHERE idempotency_key LIKE %s GROUP BY idempotency_key",
+            (f"nodes-{run}-%",),
+        )
+        stored = dict(rows)
+        statuses = Counter(
+            tuple(sorted(status for status, _m in pair)) for pair in answers.values()
+        )
+        one_id = all(
+            len({m for _s, m in pair}) == 1 and None not in {m for _s, m in pair}
+            for pair in answers.values()
+        )
+        checks.expect(
+            len(stored) == pairs
+            and set(stored.values()) == {1}
+            and one_id
+            and set(statuses) == {(200, 202)},
+            "one key sent at once to both HTTP nodes: one message, one id",
+            f"{pairs} keys, each to both nodes at the same moment: answers "
+            f"{ {' + '.join(map(str, k)): v for k, v in statuses.items()} }; "
+            f"{len(stored)} keys stored, messages per key "
+            f"{sorted(set(stored.values()))}; both answers name one message: {one_id}",
+        )
+        return checks.failures
+
+    # the circuit breaker's count, across processes
+
+    def breaker(self):
+        checks = resilience.Checks("breaker")
+        failures = 40
+        threshold = 2 * failures - 1
+        go = self.run_dir / "breaker-go"
+        self.shell(
+            f"""
+remote = env["interop.endpoint"].browse({self.ids["remote"]})
+remote.activity_ids.unlink()
+remote._interop_apply_write({{
+    "breaker_threshold": {threshold}, "breaker_state": "closed",
+    "breaker_failure_count": 0, "breaker_date_opened": False,
+}})
+env.cr.commit()
+"""
+        )
+        code = f"""
+import pathlib, time
+remote = env["interop.endpoint"].browse({self.ids["remote"]})
+print("READY", flush=True)
+go = pathlib.Path({str(go)!r})
+deadline = time.monotonic() + 300
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.01)
+states = [remote._breaker_record_failure() for _ in range({failures})]
+print("STATES", ",".join(states), flush=True)
+"""
+        processes = [self.shell_process(code, f"breaker-{i}") for i in (1, 2)]
+        ready = [p.stdout.readline().strip() for p in processes]
+        go.touch()
+        outputs = []
+        for process in processes:
+            outputs.append(process.stdout.read())
+            process.wait(120)
+        (row,) = self.setup.query(
+            self.db,
+            "SELECT breaker_state, breaker_failure_count, ("
+            "  SELECT count(*) FROM mail_activity a JOIN ir_model m"
+            "   ON m.id = a.res_model_id WHERE m.model = 'interop.endpoint'"
+            "   AND a.res_id = e.id AND a.active)"
+            " FROM interop_endpoint e WHERE e.id = %s",
+            (self.ids["remote"],),
+        )
+        state, count, activities = row
+        opened = [
+            line.split()[1].split(",").count("open")
+            for out in outputs
+            for line in out.splitlines()
+            if line.startswith("STATES")
+        ]
+        # restored for the next runs (the sync drills of other tools use it)
+        self.shell(
+            f"""
+remote = env["interop.endpoint"].browse({self.ids["remote"]})
+remote.activity_ids.unlink()
+remote._interop_apply_write({{
+    "breaker_state": "closed", "breaker_failure_count": 0,
+    "breaker_date_opened": False,
+}})
+env.cr.commit()
+"""
+        )
+        checks.expect(
+            ready == ["READY", "READY"]
+            and count == 2 * failures
+            and state == "open"
+            and activities == 1
+            and len(opened) == 2,
+            "two Odoo processes counting failures of one endpoint at once: every "
+            "failure counted, the circuit opened once",
+            f"{failures} failures from each process, threshold {threshold}: count "
+            f"{count}, state {state}, {activities} activity for the technical owner; "
+            f"calls that saw it open per process {opened}",
+        )
+        return checks.failures
+
+    # one sync run at a time, its watermark shared, whatever the node
+
+    def sync(self):
+        checks = resilience.Checks("sync")
+        records = 15
+        server = TokenServer(delay=0)  # the remote: answers every delivery 200
+        go = self.run_dir / "sync-go"
+        tag = uuid.uuid4().hex[:8]
+        try:
+            lines = self.shell(
+                f"""
+remote = env["interop.endpoint"].browse({self.ids["remote"]})
+remote._interop_apply_write({{"base_url": "http://127.0.0.1:{server.port}/api"}})
+Partner = env["res.partner"]
+partners = Partner.create([{{"name": f"Nodes sync {tag} {{i}}"}}
+                           for i in range({records})])
+# changed two hours ago: past the push's lag of one minute (after the ORM's own
+# updates of the new records)
+env.flush_all()
+env.cr.execute(
+    "UPDATE res_partner SET write_date = now() at time zone 'UTC'"
+    " - interval '2 hours' WHERE id IN %s", (tuple(partners.ids),))
+sync = env["interop.sync"].create({{
+    "name": "Nodes sync {tag}", "endpoint_id": remote.id, "direction": "push",
+    "resource_path": "/partners", "model_id": env.ref("base.model_res_partner").id,
+    "chunk_size": 1, "domain": "[('name', '=like', 'Nodes sync {tag} %')]",
+}})
+env.cr.commit()
+print("SYNC", sync.id)
+"""
+            )
+            sync_id = int(next(line for line in lines if line.startswith("SYNC"))[5:])
+            code = f"""
+import pathlib, time
+from odoo.exceptions import UserError
+sync = env["interop.sync"].browse({sync_id})
+print("READY", flush=True)
+go = pathlib.Path({str(go)!r})
+deadline = time.monotonic() + 300
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.01)
+try:
+    sync.action_run_now()
+    print("RESULT ran", flush=True)
+except UserError:
+    print("RESULT refused", flush=True)
+env.cr.commit()
+"""
+            processes = [self.shell_process(code, f"sync-{i}") for i in (1, 2)]
+            ready = [p.stdout.readline().strip() for p in processes]
+            go.touch()
+            outputs = []
+            for process in processes:
+                outputs.append(process.stdout.read())
+                process.wait(120)
+            results = sorted(
+                line.split()[1]
+                for out in outputs
+                for line in out.splitlines()
+                if line.startswith("RESULT")
+            )
+            runs = self.setup.query(
+                self.db,
+                "SELECT id, read_count, created_count FROM interop_sync_run"
+                " WHERE sync_id = %s ORDER BY id",
+                (sync_id,),
+            )
+            (watermark,) = self.setup.query(
+                self.db,
+                "SELECT s.watermark = to_char(p.write_date, 'YYYY-MM-DD HH24:MI:SS.US')"
+                " || '|' || p.id FROM interop_sync s, res_partner p"
+                " WHERE s.id = %s AND p.name = %s",
+                (sync_id, f"Nodes sync {tag} {records - 1}"),
+            )[0]
+
+            def delivered():
+                rows = self.setup.query(
+                    self.db,
+                    "SELECT count(*) FILTER (WHERE m.state = 'done'), count(*)"
+                    " FROM interop_message m JOIN interop_sync_run r"
+                    " ON r.id = m.sync_run_id WHERE r.sync_id = %s",
+                    (sync_id,),
+                )
+                done, total = rows[0]
+                return (done, total) if total and done == total else None
+
+            deliveries = wait_until(delivered, 120, 0.5)
+        finally:
+            server.stop()
+        pushed = sum(created for _id, _read, created in runs)
+        checks.expect(
+            ready == ["READY", "READY"]
+            and pushed == records
+            and watermark
+            and bool(deliveries)
+            and deliveries[1] == records
+            and server.grants == records
+            and (
+                results == ["ran", "refused"]
+                and len(runs) == 1
+                or results == ["ran", "ran"]
+                and [r[2] for r in runs][1:] == [0]
+            ),
+            "two Odoo processes run one sync at once (Run Now): one runs, the other "
+            "is refused; each record pushed once; the watermark where the run ended",
+            f"{records} changed records, chunks of 1: outcomes {results}, runs "
+            f"(id, read, pushed) {runs}; watermark at the last record: "
+            f"{bool(watermark)}; deliveries done/total {deliveries}, "
+            f"{server.grants} received by the remote",
+        )
+        return checks.failures
+
     # one OAuth2 refresh at a time, across processes
 
     def oauth2(self):
@@ -849,7 +1109,16 @@ env.cr.commit()
         return checks.failures
 
 
-DRILLS = ["bench", "config", "rate-limit", "oauth2", "failover"]
+DRILLS = [
+    "bench",
+    "config",
+    "rate-limit",
+    "idempotency",
+    "oauth2",
+    "breaker",
+    "sync",
+    "failover",
+]
 
 
 def main():
@@ -889,7 +1158,8 @@ def main():
     failures = []
     topology = resilience.Checks("topology")
     try:
-        if set(names) - {"oauth2"}:  # the OAuth2 drill runs two processes of its own
+        # the OAuth2 and breaker drills run two processes of their own
+        if set(names) - {"oauth2", "breaker"}:
             drill.start_topology(topology)
             failures += topology.failures
         # the fail-over kills nodes: it comes last
@@ -908,7 +1178,8 @@ def main():
     print(
         f"\nNodes drill {', '.join(names)} on {args.db}: nginx, 2 HTTP nodes and 2 job "
         f"nodes of {args.workers} workers, one PostgreSQL ({machine()}), "
-        f"{time.monotonic() - started:.0f} s: "
+        f"{time.monotonic() - started:.0f} s, load average at the end "
+        f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}: "
         + (f"{len(failures)} check(s) FAILED" if failures else "all checks passed"),
         flush=True,
     )

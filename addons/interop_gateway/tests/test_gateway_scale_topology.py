@@ -7,6 +7,7 @@ against the gateway's own limits; each test breaks one thing the way an edit cou
 and shows the check catches it. tools/drills/nodes.py runs the same template with
 real processes (make drills), nginx -t included."""
 
+import configparser
 import copy
 import importlib.util
 import os
@@ -205,14 +206,15 @@ class TestScaleTopology(BaseCase):
         )
         self.assertIn("odoo-jobs-1: the runner sends jobs to nginx:8079", found)
 
-    def _entrypoint(self, *command, **env):
+    def _entrypoint(self, *command, conf=None, **env):
         with tempfile.TemporaryDirectory() as tmp:
+            state = pathlib.Path(tmp) / "state"
             done = subprocess.run(
                 ["bash", str(ENTRYPOINT), *command],
                 env={
                     "PATH": os.environ["PATH"],
                     "HOME": tmp,
-                    "INTEROP_STATE_DIR": str(pathlib.Path(tmp) / "state"),
+                    "INTEROP_STATE_DIR": str(state),
                     "INTEROP_SUITE_ADDONS": str(ROOT / "addons"),
                     "INTEROP_ENTRYPOINT_DRY_RUN": "1",
                     "INTEROP_DB": "interop_scale",
@@ -223,8 +225,33 @@ class TestScaleTopology(BaseCase):
                 timeout=60,
                 check=False,
             )
+            if conf is not None:
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.read(state / "odoo.conf")
+                conf.update(parser["options"])
         self.assertEqual(done.returncode, 0, done.stderr)
         return [line for line in done.stdout.splitlines() if " odoo " in f" {line}"]
+
+    def test_attack_partner_requests_make_every_node_list_the_databases(self):
+        # with a dbfilter, Odoo lists PostgreSQL's databases (a query on a
+        # connection to "postgres") for every request without a session: every
+        # partner request, on every node (tools/drills/README.md measures it). The
+        # nodes' odoo.conf names the one database instead, and no command adds a
+        # filter or another database.
+        node = self.services["odoo-http-1"]
+        conf = {}
+        self._entrypoint(*node["command"], conf=conf, INTEROP_INSTALL="0")
+        self.assertEqual(conf["db_name"], "interop_scale")
+        self.assertNotIn("dbfilter", conf)
+        self.assertEqual(conf["list_db"], "False")
+        found = self._broken(
+            lambda s: s["odoo-jobs-1"]["command"].append("--db-filter=^interop_scale$")
+        )
+        self.assertIn("odoo-jobs-1: --db-filter in the command", found)
+        found = self._broken(
+            lambda s: s["odoo-http-2"]["command"].append("--database=other")
+        )
+        self.assertIn("odoo-http-2: --database in the command", found)
 
     def test_scale_nodes_serve_without_installing(self):
         installer = self._entrypoint(*self.services["odoo-init"]["command"])
