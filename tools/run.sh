@@ -27,8 +27,10 @@ fi
 cat >&2 <<MSG
 
   Interop is served on http://localhost:$PORT  (database $DEMO_DB)
-  Log in as admin / admin, or as a demo user: integration, revenue, finance, auditor
+  Log in as admin / admin, or as a demo user: integration, revenue, finance, supply, auditor
   (each password is the login). Ctrl-C stops the server.
 
 MSG
-exec "${odoo[@]}" --db-filter="^${DEMO_DB}\$" --http-port="$PORT"
+# -d with no database list, no dbfilter: Odoo serves its one database without listing
+# PostgreSQL's databases on a new connection for every request (tools/drills/README.md)
+exec "${odoo[@]}" --no-database-list --http-port="$PORT"
