@@ -451,6 +451,52 @@ def run_load(
     return result
 
 
+def prepared(make, count, offset):
+    """``count`` requests made before a round (body, signature, key): the load
+    generator shares the machine with the server, and a partner system's own work
+    (serialising, signing) is not the server's. Returns ``make_request(n)``."""
+    requests = [make(offset + n) for n in range(count)]
+    return requests.__getitem__
+
+
+def alternate_rounds(
+    port, routes, clients, rounds, seconds, per_second, log_rounds=True
+):
+    """Two routes measured side by side on one server: ``rounds`` rounds of
+    ``seconds`` each per route, alternating A B, B A, ... (a drift of the machine
+    (cache, autovacuum, a neighbour) weighs on both alike), each round's requests
+    prepared beforehand (``per_second`` × ``seconds`` of them: more than the
+    server answers; a faster machine ends the round on the count).
+
+    ``routes``: ``[(label, make_request), (label, make_request)]``. Returns
+    ``(totals, ratios)``: a :class:`LoadResult` per label, in the order given, and
+    the rate ratio first/second of each round."""
+    totals = {label: LoadResult(label, clients) for label, _make in routes}
+    first, second = (label for label, _make in routes)
+    ratios = []
+    offset = clients * 10**7
+    for round_no in range(rounds):
+        pair = list(routes) if round_no % 2 == 0 else list(reversed(routes))
+        rates = {}
+        for label, make in pair:
+            count = int(per_second * seconds)
+            offset += count
+            part = run_load(
+                port,
+                prepared(make, count, offset),
+                clients=clients,
+                duration=seconds,
+                count=count,
+                label=label,
+            )
+            if log_rounds:
+                log(f"round {round_no + 1}: {part.summary()}")
+            totals[label].merge(part)
+            rates[label] = part.rate()
+        ratios.append(rates[first] / rates[second] if rates[second] else 0.0)
+    return [totals[label] for label, _make in routes], ratios
+
+
 def governed_request(n, size=1024, fail=False):
     body = sample(n, size=size, fail=fail)
     return "POST", INBOUND_PATH, body, signed_headers(body, f"bench-{n}-{uuid.uuid4()}")

@@ -15,9 +15,9 @@ import argparse
 import sys
 
 from harness import (
-    LoadResult,
     OdooServer,
     Setup,
+    alternate_rounds,
     free_port,
     governed_request,
     log,
@@ -29,14 +29,6 @@ from harness import (
 #: requests prepared per second of a round: more than this machine answers (a
 #: faster one ends the round early, on the count, and its rate is still right)
 PREPARED_PER_SECOND = 2000
-
-
-def prepared(make, count, offset):
-    """``count`` requests made before the round (body, signature, key): the load
-    generator shares the machine with the server, and a partner system's own work
-    (serialising, signing) is not the server's. Returns ``make_request(n)``."""
-    requests = [make(offset + n) for n in range(count)]
-    return requests.__getitem__
 
 
 def main():
@@ -58,32 +50,14 @@ def main():
         for make in (governed_request, plain_request):
             run_load(port, make, clients=2, count=200, label="warmup")
         for clients in (int(c) for c in args.clients.split(",")):
-            governed = LoadResult("governed", clients)
-            plain = LoadResult("plain", clients)
-            round_ratios = []
-            offset = clients * 10**7
-            for round_no in range(args.rounds):
-                pair = [(governed, governed_request), (plain, plain_request)]
-                if round_no % 2:
-                    # governed, plain, plain, governed...: a drift of the machine
-                    # (cache, autovacuum, a neighbour) weighs on both alike
-                    pair.reverse()
-                rates = {}
-                for total, make in pair:
-                    count = int(PREPARED_PER_SECOND * args.seconds)
-                    offset += count
-                    part = run_load(
-                        port,
-                        prepared(make, count, offset),
-                        clients=clients,
-                        duration=args.seconds,
-                        count=count,
-                        label=total.label,
-                    )
-                    log(f"round {round_no + 1}: {part.summary()}")
-                    total.merge(part)
-                    rates[total.label] = part.rate()
-                round_ratios.append(rates["governed"] / rates["plain"])
+            (governed, plain), round_ratios = alternate_rounds(
+                port,
+                [("governed", governed_request), ("plain", plain_request)],
+                clients,
+                args.rounds,
+                args.seconds,
+                PREPARED_PER_SECOND,
+            )
             results[clients] = (governed, plain, round_ratios)
     print(f"\nIngestion, 1 KB JSON, Odoo prefork {args.workers} workers ({machine()})")
     met = True

@@ -29,9 +29,9 @@ from harness import (
     BENCH_KEY,
     BENCH_MODULES,
     BENCH_SECRET,
-    LoadResult,
     OdooServer,
     Setup,
+    alternate_rounds,
     free_port,
     log,
     machine,
@@ -123,11 +123,6 @@ def json_request(n):
     )
 
 
-def prepared(make, count, offset):
-    requests = [make(offset + n) for n in range(count)]
-    return requests.__getitem__
-
-
 def era_835(claims, trace):
     """An 835 of ``claims`` claims that balances: 98 in 100 paid in full, 1 in
     part (contractual and coinsurance adjustments), 1 denied."""
@@ -195,30 +190,14 @@ def intake(port, args):
         raise SystemExit(f"the DFT was not accepted: {status} {body[:300]!r}")
     results = {}
     for clients in (int(c) for c in args.clients.split(",")):
-        hl7_total = LoadResult("hl7 dft", clients)
-        json_total = LoadResult("json", clients)
-        ratios = []
-        offset = clients * 10**7
-        for round_no in range(args.rounds):
-            pair = [(hl7_total, hl7_request), (json_total, json_request)]
-            if round_no % 2:
-                pair.reverse()
-            rates = {}
-            for total, make in pair:
-                count = int(PREPARED_PER_SECOND * args.seconds)
-                offset += count
-                part = run_load(
-                    port,
-                    prepared(make, count, offset),
-                    clients=clients,
-                    duration=args.seconds,
-                    count=count,
-                    label=total.label,
-                )
-                log(f"round {round_no + 1}: {part.summary()}")
-                total.merge(part)
-                rates[total.label] = part.rate()
-            ratios.append(rates["hl7 dft"] / rates["json"])
+        (hl7_total, json_total), ratios = alternate_rounds(
+            port,
+            [("hl7 dft", hl7_request), ("json", json_request)],
+            clients,
+            args.rounds,
+            args.seconds,
+            PREPARED_PER_SECOND,
+        )
         results[clients] = (hl7_total, json_total, ratios)
     met = True
     print(f"\nHL7 v2 DFT^P03 against JSON service.completed ({machine()})")

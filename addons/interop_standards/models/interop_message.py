@@ -1,7 +1,9 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
+from odoo import api, fields, models
+from odoo.tools import SQL
 
+from odoo.addons.interop.message_state import QUEUED
 from odoo.addons.interop.models.interop_event_type import MASK
 
 HL7_CONTENT_TYPE = "x-application/hl7-v2+er7"
@@ -76,3 +78,85 @@ class InteropMessage(models.Model):
                 message.payload_display = masker(payload)
                 message.is_payload_masked = True
         return result
+
+    @api.model
+    def _log_queued_many(
+        self, endpoint_id, company_id, event_type_id, event_version, rows, **shared
+    ):
+        """:meth:`_log_queued` of many messages in one statement: ``rows`` are
+        dicts of ``body``, ``idempotency_key`` and ``business_key``; ``shared``
+        the values all have (``parent_id``, ``correlation_id``). The same columns
+        and defaults; a duplicate idempotency key fails the statement (as
+        ``skip_duplicate=False`` does). Returns the ids, in the order of ``rows``;
+        the caller dispatches them."""
+        Model = self.sudo().with_company(company_id)
+        now = fields.Datetime.now()
+        columns, values, laters = None, [], []
+        for row in rows:
+            vals = Model._add_missing_default_values(
+                {
+                    **shared,
+                    "direction": "inbound",
+                    "endpoint_id": endpoint_id,
+                    "company_id": company_id,
+                    "event_type_id": event_type_id,
+                    "event_version": event_version,
+                    "state": QUEUED,
+                    "business_key": row["business_key"] or False,
+                    "idempotency_key": row["idempotency_key"] or False,
+                    **self._prepare_payload_vals(row["body"]),
+                }
+            )
+            vals.update(create_uid=self.env.uid, write_uid=self.env.uid)
+            vals.update(create_date=now, write_date=now)
+            names = [
+                name
+                for name in vals
+                if self._fields[name].store and self._fields[name].column_type
+            ]
+            # a many2many default, say: through the ORM once inserted
+            laters.append(
+                {
+                    name: value
+                    for name, value in vals.items()
+                    if name not in names and value
+                }
+            )
+            if columns is None:
+                columns = names
+            elif names != columns:
+                raise ValueError("_log_queued_many: rows of other columns")
+            values.append(
+                SQL(
+                    "(%s)",
+                    SQL(", ").join(
+                        SQL(
+                            "%s",
+                            self._fields[name].convert_to_column_insert(
+                                vals[name], self, vals
+                            ),
+                        )
+                        for name in columns
+                    ),
+                )
+            )
+        if not values:
+            return []
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO interop_message (%s) VALUES %s RETURNING id",
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(values),
+            ),
+            log_exceptions=False,
+        )
+        # ids come from the sequence row by row, in the order of VALUES
+        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        messages = self.browse(ids)
+        for field in self._intake_computed_fields():
+            if field.name not in columns:
+                self.env.add_to_compute(field, messages)
+        for message, later in zip(messages, laters, strict=True):
+            if later:
+                message.write(later)
+        return ids

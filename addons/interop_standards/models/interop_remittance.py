@@ -75,16 +75,21 @@ class InteropRemittance(models.Model):
         {claim reference: message})."""
         currency = endpoint.company_id.currency_id
         date = data.get("date") or ""
+        # the invoices of every claim, read at once (CLP01: the invoice number)
+        invoices = {}
+        refs = list({claim["ref"] for claim in data["claims"]})
+        for invoice in self.env["account.move"].search_fetch(
+            [
+                ("name", "in", refs),
+                ("move_type", "=", "out_invoice"),
+                ("company_id", "=", endpoint.company_id.id),
+            ],
+            ["name"],
+        ):
+            invoices.setdefault(invoice.name, invoice.id)
+        Claim = self.env["interop.remittance.claim"]
         claims = []
         for claim in data["claims"]:
-            invoice = self.env["account.move"].search(
-                [
-                    ("name", "=", claim["ref"]),
-                    ("move_type", "=", "out_invoice"),
-                    ("company_id", "=", endpoint.company_id.id),
-                ],
-                limit=1,
-            )
             message = messages.get(claim["ref"])
             claims.append(
                 Command.create(
@@ -96,11 +101,9 @@ class InteropRemittance(models.Model):
                         "amount_patient": float(claim["patient"]),
                         "payer_claim_ref": claim["payer_ref"],
                         "adjustment_summary": "; ".join(
-                            self.env["interop.remittance.claim"]._adjustment_words(
-                                claim["adjustments"]
-                            )
+                            Claim._adjustment_words(claim["adjustments"])
                         ),
-                        "invoice_id": invoice.id,
+                        "invoice_id": invoices.get(claim["ref"], False),
                         "payment_message_id": message.id if message else False,
                     }
                 )

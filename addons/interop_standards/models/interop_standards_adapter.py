@@ -9,6 +9,10 @@ from odoo import fields, models
 from odoo.addons.interop.models.interop_event_type import extract_key
 from odoo.addons.interop.models.interop_message import DONE, REJECTED
 
+#: an original with more children than this stores them grouped
+GROUPED_FROM = 20
+GROUPED_CHUNK = 1000
+
 #: what an adapter stored for one original message
 Stored = namedtuple("Stored", "original children repeat")
 
@@ -116,25 +120,36 @@ class InteropStandardsAdapter(models.AbstractModel):
         if logged is None:
             return Stored(None, None, self._find_repeat(endpoint, key, body))
         original_id, correlation_id, _drain = logged
-        child_ids = []
-        for index, (canonical_code, payload) in enumerate(children, start=1):
-            contract = EventType._contract(canonical_code)
-            child_key = f"{original_code}:{key}" if key else None
-            if child_key and len(children) > 1:
-                child_key = f"{child_key}:{index}"
-            intake = Message._intake(
+        if len(children) > GROUPED_FROM:
+            child_ids = self._log_children_grouped(
+                Message,
                 endpoint,
-                contract,
-                json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                payload,
-                violations=contract.check(payload),
-                skip_duplicate=False,
-                idempotency_key=child_key,
-                business_key=extract_key(payload, contract.business_key_field),
-                parent_id=original_id,
-                correlation_id=correlation_id,
+                original_code,
+                key,
+                children,
+                original_id,
+                correlation_id,
             )
-            child_ids.append(intake.id)
+        else:
+            child_ids = []
+            for index, (canonical_code, payload) in enumerate(children, start=1):
+                contract = EventType._contract(canonical_code)
+                child_key = f"{original_code}:{key}" if key else None
+                if child_key and len(children) > 1:
+                    child_key = f"{child_key}:{index}"
+                intake = Message._intake(
+                    endpoint,
+                    contract,
+                    json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                    payload,
+                    violations=contract.check(payload),
+                    skip_duplicate=False,
+                    idempotency_key=child_key,
+                    business_key=extract_key(payload, contract.business_key_field),
+                    parent_id=original_id,
+                    correlation_id=correlation_id,
+                )
+                child_ids.append(intake.id)
         original = Message.browse(original_id)
         # accepted and handed over: the original's own work is done
         original.sudo().write(
@@ -146,6 +161,82 @@ class InteropStandardsAdapter(models.AbstractModel):
             }
         )
         return Stored(original, Message.browse(child_ids), None)
+
+    def _log_children_grouped(
+        self,
+        Message,
+        endpoint,
+        original_code,
+        key,
+        children,
+        original_id,
+        correlation_id,
+    ):
+        """The children of a file of many (an 835's payments): the rows
+        :meth:`interop.message._log_queued` writes, inserted a thousand per
+        statement, then dispatched as each would be. A child that breaks its
+        contract is stored rejected (``_intake``)."""
+        EventType = self.env["interop.event.type"]
+        company_id = _id(endpoint.company_id)
+        child_ids = [None] * len(children)
+        valid = {}
+        for index, (canonical_code, payload) in enumerate(children, start=1):
+            contract = EventType._contract(canonical_code)
+            child_key = f"{original_code}:{key}:{index}" if key else None
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            business_key = extract_key(payload, contract.business_key_field)
+            violations = contract.check(payload)
+            if violations:
+                child_ids[index - 1] = Message._intake(
+                    endpoint,
+                    contract,
+                    body,
+                    payload,
+                    violations=violations,
+                    skip_duplicate=False,
+                    idempotency_key=child_key,
+                    business_key=business_key,
+                    parent_id=original_id,
+                    correlation_id=correlation_id,
+                ).id
+                continue
+            valid.setdefault(contract.id, (contract, []))[1].append(
+                (index - 1, body, child_key, business_key)
+            )
+        Dispatch = self.env["interop.message.dispatch"]
+        for contract, rows in valid.values():
+            for start in range(0, len(rows), GROUPED_CHUNK):
+                chunk = rows[start : start + GROUPED_CHUNK]
+                ids = Message._log_queued_many(
+                    endpoint.id,
+                    company_id,
+                    contract.id,
+                    contract.version,
+                    [
+                        {
+                            "body": body,
+                            "idempotency_key": child_key,
+                            "business_key": business_key,
+                        }
+                        for _index, body, child_key, business_key in chunk
+                    ],
+                    parent_id=original_id,
+                    correlation_id=correlation_id,
+                )
+                for (index, *_rest), message_id in zip(chunk, ids, strict=True):
+                    child_ids[index] = message_id
+            event_type = EventType.sudo().browse(contract.id)
+            ids = [child_ids[index] for index, *_rest in rows]
+            # the first as the gateway dispatches a message; the others join the
+            # drain it queued, or are dispatched one by one when no drain takes them
+            # (a batch size of 1, a run without delay)
+            Message.sudo()._dispatch_new(event_type, ids[0])
+            pending = Dispatch._processing_batch_size() > 1
+            for message_id in ids[1:]:
+                Message.sudo()._dispatch_new(
+                    event_type, message_id, drain_pending=pending
+                )
+        return child_ids
 
 
 def _id(value):

@@ -13,9 +13,7 @@ import logging
 from collections import namedtuple
 from decimal import Decimal, InvalidOperation
 
-import pyx12.error_handler
 import pyx12.params
-import pyx12.x12context
 import pyx12.x12n_document
 
 from odoo import api, models
@@ -209,10 +207,9 @@ class InteropX12Adapter(models.AbstractModel):
         body = text.encode()
         profile = self.env["interop.endpoint"]._gateway_profile(endpoint.id)
         Adapter = self.env["interop.standards.adapter"]
-        reasons = self._validate(text)
-        remittance = None
+        remittance = {"claims": [], "plb": [], "payer_name": "", "payer_id": ""}
+        reasons = self._validate(text, remittance)
         if not reasons:
-            remittance = self._read(text)
             reasons = self._check_balance(remittance)
         if not reasons:
             remittance["currency"] = endpoint.company_id.currency_id.name
@@ -320,10 +317,18 @@ class InteropX12Adapter(models.AbstractModel):
 
     # Reading
 
-    def _validate(self, text):
+    def _validate(self, text, remittance=None):
         """pyx12's findings, in words: segment, element, line and the error's
-        kind, never the value it found."""
+        kind, never the value it found. One pass: the segments it validates are
+        read into ``remittance`` (a dict, see :meth:`_read_segment`) as it
+        walks them."""
         report = io.StringIO()
+        if remittance is None:
+            remittance = {"claims": [], "plb": [], "payer_name": "", "payer_id": ""}
+
+        def read(seg, _src, _node, _valid):
+            self._read_segment(remittance, seg)
+
         try:
             valid = pyx12.x12n_document.x12n_document(
                 param=pyx12.params.params(),
@@ -331,6 +336,7 @@ class InteropX12Adapter(models.AbstractModel):
                 fd_997=None,
                 fd_html=None,
                 fd_json=report,
+                callback=read,
             )
         except Exception:  # noqa: BLE001 - pyx12 fails on what is no X12
             valid = False
@@ -375,69 +381,50 @@ class InteropX12Adapter(models.AbstractModel):
             self.env._("The file is not an X12 835 file pyx12 can read.")
         ]
 
-    def _read(self, text):
-        """The remittance of a valid 835 file (its first transaction set)."""
-        reader = pyx12.x12context.X12ContextReader(
-            pyx12.params.params(),
-            pyx12.error_handler.errh_null(),
-            io.StringIO(text),
-        )
-        remittance = {"claims": [], "plb": [], "payer_name": "", "payer_id": ""}
-        for node in reader.iter_segments("2100"):
-            seg_id = node.id
-            if seg_id == "BPR":
-                remittance["payments"] = remittance.get("payments", 0) + 1
-                remittance["amount"] = _amount(node.get_value("BPR02"))
-                remittance["date"] = node.get_value("BPR16")
-            elif seg_id == "TRN":
-                remittance["trace"] = node.get_value("TRN02")
-                remittance["payer_id"] = node.get_value("TRN03") or ""
-            elif seg_id == "N1" and node.get_value("N101") == "PR":
-                remittance["payer_name"] = node.get_value("N102") or ""
-            elif seg_id == "2100":
-                remittance["claims"].append(self._read_claim(node))
-            elif seg_id == "PLB":
-                remittance["plb"].extend(self._read_plb(node))
-        return remittance
-
-    def _read_claim(self, node):
-        adjustments = []
-        for cas in node.select("CAS"):
-            self._read_cas(cas, adjustments)
-        for service in node.select("2110"):
-            for cas in service.select("CAS"):
-                self._read_cas(cas, adjustments)
-        return {
-            "ref": node.get_value("CLP01"),
-            "status": node.get_value("CLP02"),
-            "charged": _amount(node.get_value("CLP03")),
-            "paid": _amount(node.get_value("CLP04")),
-            "patient": _amount(node.get_value("CLP05")),
-            "payer_ref": node.get_value("CLP07") or "",
-            "adjustments": adjustments,
-        }
-
-    def _read_cas(self, cas, adjustments):
-        group = cas.get_value("CAS01")
-        # up to six reason/amount pairs: CAS02/03, 05/06, ... 17/18
-        for position in range(2, 19, 3):
-            reason = cas.get_value(f"CAS{position:02d}")
-            if reason:
-                amount = _amount(cas.get_value(f"CAS{position + 1:02d}"))
-                adjustments.append((group, reason, amount))
-
-    def _read_plb(self, node):
-        lines = []
-        for position in range(3, 14, 2):
-            code = node.get_value(f"PLB{position:02d}")
-            if code:
-                reason = code.split(":")[0] if ":" in code else code
-                # a composite PLB03: the reason code is its first component
-                reason = node.get_value(f"PLB{position:02d}-1") or reason
-                lines.append(
-                    (reason, _amount(node.get_value(f"PLB{position + 1:02d}")))
-                )
-        return lines
+    def _read_segment(self, remittance, seg):
+        """Read one segment of a remittance as pyx12 validates it: BPR, TRN,
+        the payer's N1, each CLP (claim) with the CAS of its claim and service
+        lines (those after it), PLB."""
+        seg_id = seg.get_seg_id()
+        if seg_id == "CLP":
+            remittance["claims"].append(
+                {
+                    "ref": seg.get_value("CLP01"),
+                    "status": seg.get_value("CLP02"),
+                    "charged": _amount(seg.get_value("CLP03")),
+                    "paid": _amount(seg.get_value("CLP04")),
+                    "patient": _amount(seg.get_value("CLP05")),
+                    "payer_ref": seg.get_value("CLP07") or "",
+                    "adjustments": [],
+                }
+            )
+        elif seg_id == "CAS" and remittance["claims"]:
+            adjustments = remittance["claims"][-1]["adjustments"]
+            group = seg.get_value("CAS01")
+            # up to six reason/amount pairs: CAS02/03, 05/06, ... 17/18
+            for position in range(2, 19, 3):
+                reason = seg.get_value(f"CAS{position:02d}")
+                if reason:
+                    amount = _amount(seg.get_value(f"CAS{position + 1:02d}"))
+                    adjustments.append((group, reason, amount))
+        elif seg_id == "BPR":
+            remittance["payments"] = remittance.get("payments", 0) + 1
+            remittance["amount"] = _amount(seg.get_value("BPR02"))
+            remittance["date"] = seg.get_value("BPR16")
+        elif seg_id == "TRN":
+            remittance["trace"] = seg.get_value("TRN02")
+            remittance["payer_id"] = seg.get_value("TRN03") or ""
+        elif seg_id == "N1" and seg.get_value("N101") == "PR":
+            remittance["payer_name"] = seg.get_value("N102") or ""
+        elif seg_id == "PLB":
+            for position in range(3, 14, 2):
+                code = seg.get_value(f"PLB{position:02d}")
+                if code:
+                    # a composite PLB03: the reason code is its first component
+                    reason = seg.get_value(f"PLB{position:02d}-1") or code.split(":")[0]
+                    remittance["plb"].append(
+                        (reason, _amount(seg.get_value(f"PLB{position + 1:02d}")))
+                    )
 
     def _check_balance(self, remittance):
         """BPR02 = Σ CLP04 − Σ PLB amounts, or the discrepancy in words."""
@@ -491,47 +478,70 @@ class InteropX12Adapter(models.AbstractModel):
 
     def _raise_claim_exceptions(self, endpoint, original, remittance):
         """Denials and partial payments go to the revenue owner, with their
-        reason codes in words."""
+        reason codes in words: one exception for the denials of a remittance and
+        one for its partial payments, each naming every claim (and linking its
+        invoice), so that a file of thousands of claims opens two, not hundreds."""
         event_type = self.env["interop.event.type"].sudo()._find("service.completed")
         owner = event_type.business_owner_id or endpoint.business_owner_id
-        for claim in remittance.claim_ids.filtered(
-            lambda c: c.state in ("denied", "partial")
-        ):
-            if claim.state == "denied":
-                summary = self.env._(
-                    "Claim %(claim)s (remittance %(trace)s) was denied by the payer: "
-                    "%(reasons)s.",
+        claims = remittance.claim_ids
+        denied = claims.filtered(lambda c: c.state == "denied")
+        partial = claims.filtered(lambda c: c.state == "partial")
+        errors = []
+        if denied:
+            lines = [
+                self.env._(
+                    "Claim %(claim)s: %(reasons)s.",
                     claim=claim.name,
-                    trace=remittance.name,
                     reasons=claim.adjustment_summary or claim.status_label,
                 )
-                action = self.env._(
-                    "Read the reasons, correct the claim or appeal the denial with "
-                    "the payer; the invoice stays open meanwhile."
-                )
-            else:
-                summary = self.env._(
-                    "Claim %(claim)s (remittance %(trace)s) was paid %(paid)s of "
-                    "%(charged)s: %(reasons)s.",
+                for claim in denied
+            ]
+            summary = self.env._(
+                "%(count)s claim(s) of remittance %(trace)s denied by the payer: "
+                "%(claims)s",
+                count=len(denied),
+                trace=remittance.name,
+                claims=" ".join(lines),
+            )
+            action = self.env._(
+                "Read the reasons, correct the claims or appeal the denials with "
+                "the payer; the invoices stay open meanwhile."
+            )
+            errors.append((summary, action, denied))
+        if partial:
+            lines = [
+                self.env._(
+                    "Claim %(claim)s paid %(paid)s of %(charged)s: %(reasons)s.",
                     claim=claim.name,
-                    trace=remittance.name,
                     paid=claim.amount_paid,
                     charged=claim.amount_charged,
                     reasons=claim.adjustment_summary or claim.status_label,
                 )
-                action = self.env._(
-                    "Bill the patient's share, write off the contractual part or "
-                    "appeal with the payer; the invoice's residual stays open."
-                )
+                for claim in partial
+            ]
+            summary = self.env._(
+                "%(count)s claim(s) of remittance %(trace)s partially paid by the "
+                "payer: %(claims)s",
+                count=len(partial),
+                trace=remittance.name,
+                claims=" ".join(lines),
+            )
+            action = self.env._(
+                "Bill the patients' share, write off the contractual part or "
+                "appeal with the payer; the invoices' residuals stay open."
+            )
+            errors.append((summary, action, partial))
+        original_type = self.env["interop.event.type"].sudo()._find(ORIGINAL_EVENT)
+        for summary, action, group in errors:
             error = BusinessRuleError(
                 summary,
                 suggested_action=action,
                 owner=owner or None,
-                records=claim.invoice_id or claim,
+                records=group.invoice_id or group,
             )
             self.env["interop.exception"].sudo()._open(
                 error,
                 message=original,
                 endpoint=endpoint,
-                event_type=self.env["interop.event.type"].sudo()._find(ORIGINAL_EVENT),
+                event_type=original_type,
             )

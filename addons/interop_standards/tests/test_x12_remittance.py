@@ -1,7 +1,9 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
+from decimal import Decimal
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -252,3 +254,156 @@ class TestX12Remittance(StandardsCase):
         self.assertEqual(answer.status_code, 401)
         self.assertEqual(answer.headers["Content-Type"], "application/problem+json")
         self.assertFalse(self._originals_of_gateway())
+
+    # Many claims at once
+
+    def _many_claims_era(self, invoices, trace="EFT-T-MANY"):
+        """An 835 paying ``invoices``: every 50th denied, every 50th + 25 paid
+        70 % (contractual and coinsurance adjustments), the others in full; a
+        provider-level adjustment of 10.00."""
+        segments = data("era_835.template").split("~\n")
+        header = segments[: segments.index("LX*1") + 1]
+        claims, paid_total = [], Decimal(0)
+        expected = {"paid": 0, "partial": 0, "denied": 0}
+        for n, invoice in enumerate(invoices, start=1):
+            total = Decimal(str(invoice.amount_total)).quantize(Decimal("0.01"))
+            if n % 50 == 0:
+                expected["denied"] += 1
+                claims += [f"CLP*{invoice.name}*4*{total}*0*0*12*PCN{n}*11*1"]
+                claims += [f"CAS*CO*197*{total}"]
+            elif n % 50 == 25:
+                expected["partial"] += 1
+                paid = (total * Decimal("0.7")).quantize(Decimal("0.01"))
+                patient = (total * Decimal("0.1")).quantize(Decimal("0.01"))
+                claims += [
+                    f"CLP*{invoice.name}*1*{total}*{paid}*{patient}*12*PCN{n}*11*1"
+                ]
+                claims += [f"CAS*CO*45*{total - paid - patient}", f"CAS*PR*2*{patient}"]
+                paid_total += paid
+            else:
+                expected["paid"] += 1
+                claims += [f"CLP*{invoice.name}*1*{total}*{total}*0*12*PCN{n}*11*1"]
+                paid_total += total
+            claims += [f"NM1*QC*1*TESTPERSON*N{n}****MI*MEMBER{n}", "DTM*232*20261201"]
+        plb = Decimal("10.00")
+        body = [*header, *claims, f"PLB*1234567893*20261231*WO:OVP0001*{plb}"]
+        count = len(body) - 2 + 1
+        body += [f"SE*{count}*0001", "GE*1*101", "IEA*1*000000101"]
+        values = {
+            "BPR": str(paid_total - plb),
+            "TRACE": trace,
+            "PAYER": "TEST HEALTH PLAN",
+            "PAYEE": "TEST CLINIC",
+        }
+        text = "~\n".join(body) + "~\n"
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        return text, expected, paid_total
+
+    def _many_invoices(self, count):
+        partner = self.invoices[0].partner_id
+        invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": f"Service {n}",
+                                "quantity": 1,
+                                "price_unit": 100 + n,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for n in range(count)
+            ]
+        )
+        invoices.action_post()
+        # the visits they bill (the revenue flow pays a visit's invoice)
+        self.env["interop.visit"].create(
+            [
+                {
+                    "name": f"V-MANY-{n}",
+                    "endpoint_id": self.scheduling.id,
+                    "partner_id": partner.id,
+                    "state": "invoiced",
+                    "invoice_id": invoice.id,
+                }
+                for n, invoice in enumerate(invoices)
+            ]
+        )
+        return invoices
+
+    def test_many_claims_are_imported_with_their_invoices_and_amounts(self):
+        invoices = self._many_invoices(100)
+        text, expected, paid_total = self._many_claims_era(invoices)
+        wizard = self._import(text)
+        self.assertEqual(wizard.state, "done", wizard.result)
+        remittance = wizard.remittance_id
+        claims = remittance.claim_ids
+        self.assertEqual(len(claims), 100)
+        self.assertEqual(
+            {state: claims.mapped("state").count(state) for state in expected},
+            expected,
+        )
+        # each claim on its own invoice, with the amounts of the file
+        self.assertEqual(claims.invoice_id, invoices)
+        for claim in claims:
+            self.assertEqual(claim.invoice_id.name, claim.name)
+            self.assertAlmostEqual(claim.amount_charged, claim.invoice_id.amount_total)
+        self.assertAlmostEqual(sum(claims.mapped("amount_paid")), float(paid_total))
+        self.assertAlmostEqual(remittance.amount, float(paid_total) - 10.0)
+        self.assertAlmostEqual(remittance.amount_plb, 10.0)
+        payments = claims.payment_message_id
+        self.assertEqual(len(payments), expected["paid"] + expected["partial"])
+        self.assertEqual(set(payments.mapped("state")), {"queued"})
+        partial = claims.filtered(lambda c: c.state == "partial")
+        self.assertTrue(
+            all("PR-2 Coinsurance amount" in c.adjustment_summary for c in partial)
+        )
+        exceptions = self.env["interop.exception"].search(
+            [("affected_message_ids", "in", remittance.message_id.ids)]
+        )
+        # one exception for the denials, one for the partial payments, each
+        # naming its claims and linking their invoices
+        self.assertEqual(len(exceptions), 2)
+        self.assertEqual(set(exceptions.mapped("user_id")), {self.revenue_owner})
+        denial = exceptions.filtered(lambda e: "denied" in e.name)
+        self.assertIn(f"{expected['denied']} claim(s)", denial.name)
+        for claim in claims.filtered(lambda c: c.state == "denied"):
+            self.assertIn(f"Claim {claim.name}: Contractual", denial.description)
+        self.assertEqual(
+            set(denial.link_ids.mapped("res_id")),
+            set(claims.filtered(lambda c: c.state == "denied").invoice_id.ids),
+        )
+        # the payments posted at once by the revenue flow: several invoices paid
+        for _drain in range(60):
+            pending = payments.filtered(lambda m: m.state == "queued")
+            if not pending:
+                break
+            self._run_jobs(pending[0])
+        self.assertEqual(set(payments.mapped("state")), {"done"})
+        paid = claims.filtered(lambda c: c.state == "paid").invoice_id
+        self.assertEqual(set(paid.mapped("payment_state")), {"paid"})
+        for claim in partial:
+            self.assertAlmostEqual(
+                claim.invoice_id.amount_residual,
+                claim.amount_charged - claim.amount_paid,
+            )
+        denied = claims.filtered(lambda c: c.state == "denied").invoice_id
+        self.assertEqual(set(denied.mapped("payment_state")), {"not_paid"})
+        # the same file again changes nothing
+        again = self._import(text)
+        self.assertEqual(again.remittance_id, remittance)
+        self.assertEqual(len(self._remittances()), 1)
+        self.assertEqual(
+            len(
+                self.env["interop.exception"].search(
+                    [("affected_message_ids", "in", remittance.message_id.ids)]
+                )
+            ),
+            len(exceptions),
+        )
