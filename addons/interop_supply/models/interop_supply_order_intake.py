@@ -1,13 +1,17 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
 from odoo import Command, api, fields, models
-from odoo.tools import float_compare, float_round
+from odoo.tools import SQL, float_compare, float_round, mute_logger
 
 from odoo.addons.interop.errors import BusinessRuleError, MappingError
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..errors import ProbableDuplicateCustomer, StockShortage
 from ..order_flow import (
     DISPATCH_EVENT,
+    ORDER_BUSY_SECONDS,
     PRICE_TOLERANCE_PARAM,
     RESERVED,
     float_param,
@@ -161,6 +165,7 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         for product, sku, quantity, _price in self._order_lines(lines, products):
             if product.is_storable:
                 needed.setdefault(product, [sku, 0.0])[1] += quantity
+        self._lock_quants(list(needed), warehouse)
         missing = []
         # what is free where the delivery reserves (the warehouse's stock location),
         # for all the products in one query
@@ -204,6 +209,36 @@ class InteropSupplyOrderIntake(models.AbstractModel):
                 ),
                 records=warehouse,
             )
+
+    @api.model
+    def _lock_quants(self, products, warehouse):
+        """Take the quants the delivery will reserve before anything is created.
+
+        Two drains reserving the same products collide on these rows: the second
+        (or one whose snapshot is older than a reservation committed since) would
+        fail in the middle of the confirmation, after creating the sales order for
+        nothing, and log the failed statement. It is met here instead, at once and
+        quietly, and the order is retried in a transaction of its own.
+        """
+        if not products:
+            return
+        location = warehouse.lot_stock_id
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT q.id FROM stock_quant q"
+                        " JOIN stock_location l ON l.id = q.location_id"
+                        " WHERE q.product_id = ANY(%s) AND l.parent_path LIKE %s"
+                        " FOR NO KEY UPDATE OF q NOWAIT",
+                        [product.id for product in products],
+                        f"{location.parent_path}%",
+                    )
+                )
+        except (LockNotAvailable, SerializationFailure):
+            raise RetryableJobError(
+                "Another drain is reserving these products", seconds=ORDER_BUSY_SECONDS
+            ) from None
 
     @api.model
     def _find_or_create_customer(self, endpoint, customer):

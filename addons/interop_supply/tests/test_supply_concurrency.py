@@ -124,3 +124,70 @@ class TestConcurrentDrains(BaseCase):
             self.assertEqual(len(order), 1)
             self.assertEqual(order.state, "reserved")
             self.assertEqual(order.sale_order_id.state, "sale")
+
+    def test_attack_second_drain_reserves_products_committed_since_its_snapshot(self):
+        """Two orders of the same product, two drains: the second drain's snapshot
+        is older than the reservation the first committed. It meets that at the
+        quants, before creating anything (no failed statement in the log), its
+        order is retried in a transaction of its own, and each order is confirmed
+        once."""
+        registry = Registry(get_db_name())
+        run = uuid.uuid4().hex[:8]
+        order_ids = [f"CONCP-{run}-{n}" for n in (1, 2)]
+        with registry.cursor() as cr:
+            env = self._env(cr)
+            shop = env.ref("interop_supply.endpoint_supply_shop").with_user(
+                env.ref("base.user_admin")
+            )
+            message_ids = [
+                shop._receive_event(
+                    "order.received",
+                    {
+                        "event_id": f"evt-{order_id}",
+                        "order": {
+                            "id": order_id,
+                            "channel": "web",
+                            "location": "CENTRAL",
+                        },
+                        "customer": {"id": "CRM-C-0002", "name": "Cedar Lane Clinic"},
+                        "lines": [
+                            {"sku": "MS-GLV-100", "quantity": 1, "unit_price": 12.5}
+                        ],
+                    },
+                ).id
+                for order_id in order_ids
+            ]
+            messages = env["interop.message"].browse(message_ids)
+            self.assertEqual(messages.mapped("state"), ["queued", "queued"])
+            event_type_id = messages.event_type_id.id
+        with registry.cursor() as late_cr:
+            # the second drain's snapshot starts now
+            late_cr.execute("SELECT 1 FROM stock_quant LIMIT 1")
+            with registry.cursor() as cr:
+                self._env(cr)["interop.message.dispatch"]._job_drain(
+                    event_type_id, message_ids=message_ids[:1]
+                )
+            with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+                self._env(late_cr)["interop.message.dispatch"]._job_drain(
+                    event_type_id, message_ids=message_ids[1:]
+                )
+            late_cr.commit()
+        with registry.cursor() as cr:
+            env = self._env(cr)
+            second = env["interop.message"].browse(message_ids[1])
+            # handed to a job of its own; the job runner runs it later
+            self.assertEqual(second.state, "queued")
+            second._job_process()
+        with registry.cursor() as cr:
+            env = self._env(cr)
+            messages = env["interop.message"].browse(message_ids)
+            self.assertEqual(messages.mapped("state"), ["done", "done"])
+            for order_id in order_ids:
+                self.assertEqual(
+                    env["sale.order"].search_count(
+                        [("client_order_ref", "=", order_id), ("state", "=", "sale")]
+                    ),
+                    1,
+                )
+                order = env["interop.supply.order"].search([("name", "=", order_id)])
+                self.assertEqual(order.state, "reserved")
