@@ -3,8 +3,15 @@
 """The demo's people at work, in Chromium: each tour clicks through the screens, then
 the test checks what the clicks did in the database."""
 
+import threading
+
+import requests
+
+from odoo import sql_db
 from odoo.http import root
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.interop.models.interop_exception import RETRY_AT_ONCE_LIMIT
 
 
 @tagged("post_install", "-at_install")
@@ -37,19 +44,92 @@ class TestInteropTours(HttpCase):
         self.assertEqual(line.target_ref, self.env.ref("base.mx"))
         self.assertEqual(line.create_uid, self._user("revenue"))
 
-    def test_rachel_sees_her_queued_retry_end_without_reloading(self):
+    def _run_job_runner(self, stop, after_job_id, ran):
+        """What the queue_job runner does, until ``stop``: it picks the jobs queued
+        since ``after_job_id``, marks them enqueued and has the server run each one
+        through ``/queue_job/runjob`` (a request of its own, committed)."""
+        url = f"{self.base_url()}/queue_job/runjob"
+        while not stop.wait(0.5):
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "UPDATE queue_job SET state = 'enqueued' WHERE id > %s "
+                    "AND state = 'pending' AND (eta IS NULL OR eta <= now() at "
+                    "time zone 'utc') RETURNING uuid",
+                    (after_job_id,),
+                )
+                uuids = [row[0] for row in cr.fetchall()]
+            for uuid in uuids:
+                requests.get(
+                    url, params={"db": self.env.cr.dbname, "job_uuid": uuid}, timeout=60
+                )
+                ran.append(uuid)
+
+    def test_rachel_sees_her_queued_retry_end_over_the_bus_without_reloading(self):
         exception = self.env["interop.exception"].search(
             [("mapping_code", "=", "MEX"), ("state", "=", "open")]
         )
         self.assertEqual(len(exception), 1, "the demo's unmapped country code")
-        self.start_tour(
-            f"/odoo/action-interop.interop_exception_action/{exception.id}",
-            "interop_retry_refresh_tour",
-            login="revenue",
-            timeout=120,
-        )
+        demo_message = exception.message_id
+        # more messages of the same cause than a request processes at once
+        endpoint = demo_message.endpoint_id
+        for number in range(RETRY_AT_ONCE_LIMIT):
+            payload = {
+                "event_id": f"crm-evt-bus-{number}",
+                "party": {
+                    "id": f"RP-{9100 + number}",
+                    "name": f"Party {number}",
+                    "email": f"party.{number}@example.com",
+                    "address": {"city": "Monterrey", "country": "MEX"},
+                },
+            }
+            endpoint.with_context(queue_job__no_delay=True)._receive_event(
+                demo_message.event_type_id.code, payload
+            )
         exception.invalidate_recordset()
+        messages = exception.affected_message_ids
+        self.assertGreater(len(messages), RETRY_AT_ONCE_LIMIT)
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        # the cause is fixed: the code is mapped
+        self.env["interop.mapping.line"].create(
+            {
+                "table_id": exception.res_id,
+                "external_code": "MEX",
+                "target_ref": f"res.country,{self.env.ref('base.mx').id}",
+            }
+        )
+        self.env.cr.execute("SELECT coalesce(max(id), 0) FROM queue_job")
+        after_job_id = self.env.cr.fetchone()[0]
+        # A commit of the test server is a savepoint, whose post-commit hooks Odoo
+        # drops: the bus's NOTIFY would never leave. Commit as PostgreSQL would, so
+        # that the bus's own listener hears it and wakes the browser's websocket.
+        commit = sql_db.TestCursor.commit
+
+        def commit_and_notify(cr):
+            cr.flush()
+            cr.postcommit.run()
+            return commit(cr)
+
+        self.patch(sql_db.TestCursor, "commit", commit_and_notify)
+        stop, ran = threading.Event(), []
+        runner = threading.Thread(
+            target=self._run_job_runner, args=(stop, after_job_id, ran)
+        )
+        runner.start()
+        try:
+            self.start_tour(
+                f"/odoo/action-interop.interop_exception_action/{exception.id}",
+                "interop_retry_refresh_tour",
+                login="revenue",
+                timeout=180,
+            )
+        finally:
+            stop.set()
+            runner.join()
+        self.assertTrue(ran, "the retry was queued for the jobs, not run inline")
+        exception.invalidate_recordset()
+        messages.invalidate_recordset()
         self.assertEqual(exception.state, "resolved")
+        self.assertEqual(set(messages.mapped("state")), {"done"})
 
     def _modified_by(self, user):
         models = ("interop.exception", "interop.change.request", "interop.endpoint")
