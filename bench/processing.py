@@ -125,7 +125,7 @@ def main():
     )
     parser.add_argument(
         "--batch-seconds",
-        help="interop.processing_batch_seconds (default: the database's, 0.1)",
+        help="interop.processing_batch_seconds (default: the database's, 0.5)",
     )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
