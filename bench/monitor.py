@@ -24,6 +24,7 @@ Prints figures; exits 1 when a target is missed.
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -40,7 +41,6 @@ from odoo import api, fields
 from odoo.tools import config
 
 MODULES = "interop,interop_outbound,interop_monitor"
-CHUNK = 500_000
 
 
 def prepare(env, endpoints_wanted=6):
@@ -66,57 +66,6 @@ def prepare(env, endpoints_wanted=6):
     return env["interop.endpoint"].search([("state", "=", "active")])[:endpoints_wanted]
 
 
-def insert_messages(env, endpoints, count, start, seconds, label=None):
-    """``count`` messages received evenly from ``start`` over ``seconds``,
-    finished 0-6 s later; in chunks, each committed."""
-    cr = env.cr
-    event_type = env["interop.event.type"].search([], limit=1)
-    done = 0
-    began = time.perf_counter()
-    while done < count:
-        n = min(CHUNK, count - done)
-        cr.execute(
-            """
-            INSERT INTO interop_message (
-                direction, endpoint_id, company_id, event_type_id, state,
-                correlation_id, payload_size, date_received, date_finished,
-                attempt_count, active, event_version, content_type,
-                create_uid, write_uid, create_date, write_date)
-            SELECT 'inbound', (%(endpoints)s)[1 + i %% %(n_endpoints)s], %(company)s,
-                   %(event_type)s,
-                   CASE WHEN i %% 100 = 0 THEN 'failed'
-                        WHEN i %% 100 = 1 THEN 'rejected'
-                        WHEN i %% 1000 = 2 THEN 'queued'
-                        ELSE 'done' END,
-                   md5(i::text), 1024, r.received,
-                   CASE WHEN i %% 1000 = 2 THEN NULL
-                        ELSE r.received + interval '1 second' * (i %% 7) END,
-                   1, true, 1, 'application/json', 1, 1, %(now)s, %(now)s
-              FROM generate_series(%(first)s, %(last)s) AS i,
-                   LATERAL (SELECT %(start)s::timestamp
-                                   + interval '1 second' * %(seconds)s
-                                   * (i::float8 / %(count)s) AS received) AS r
-            """,
-            {
-                "endpoints": endpoints.ids,
-                "n_endpoints": len(endpoints),
-                "company": env.company.id,
-                "event_type": event_type.id or None,
-                "now": fields.Datetime.now(),
-                "start": start,
-                "seconds": seconds,
-                "count": count,
-                "first": done,
-                "last": done + n - 1,
-            },
-        )
-        cr.commit()
-        done += n
-        if label:
-            log(f"{label}: {done:,} messages ({time.perf_counter() - began:.0f} s)")
-    return time.perf_counter() - began
-
-
 def backend_cpu(env):
     """CPU seconds of the PostgreSQL backend of this cursor (same machine), or None."""
     env.cr.execute("SELECT pg_backend_pid()")
@@ -131,16 +80,20 @@ def backend_cpu(env):
 
 
 def cron_run(env):
-    """One run of the rollup cron: batches, each committed, until none remains."""
+    """One run of the rollup cron: batches, each committed, until none remains.
+    Returns messages taken, batches, and the longest batch in seconds (its
+    transaction: how long it holds the rollup rows' locks)."""
     Rollup = env["interop.monitor.rollup"]
-    taken, batches = 0, 0
+    taken, batches, longest = 0, 0, 0.0
     while True:
+        began = time.perf_counter()
         done, remaining = Rollup._rollup_batch(lag_seconds=0)
         env.cr.commit()
+        longest = max(longest, time.perf_counter() - began)
         taken += done
         batches += 1
         if not remaining:
-            return taken, batches
+            return taken, batches, longest
 
 
 def catch_up(env, limit_seconds):
@@ -218,21 +171,22 @@ def steady_state(env, endpoints, runs, rate):
     results = []
     minute = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
     for run in range(runs):
-        insert_messages(env, endpoints, per_minute, minute, 60)
+        monitor_scale.insert_messages(env, endpoints, per_minute, minute, 60)
         minute += timedelta(minutes=1)
         pg_before = backend_cpu(env)
         cpu_before = time.process_time()
         wall = time.perf_counter()
         with FrozenClock(minute + timedelta(seconds=10)):
-            taken, batches = cron_run(env)
+            taken, batches, longest = cron_run(env)
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu_before
         pg_after = backend_cpu(env)
         pg = (pg_after - pg_before) if pg_before is not None else 0.0
-        results.append((wall, cpu, pg, taken, batches))
+        results.append((wall, cpu, pg, taken, batches, longest))
         log(
-            f"run {run + 1}: {per_minute:,} messages, {batches} batches, "
-            f"{wall:.2f} s wall, CPU Odoo {cpu:.2f} s + PostgreSQL {pg:.2f} s"
+            f"run {run + 1}: {per_minute:,} messages, {batches} batches "
+            f"(longest {longest * 1000:.0f} ms), {wall:.2f} s wall, "
+            f"CPU Odoo {cpu:.2f} s + PostgreSQL {pg:.2f} s"
         )
     walls = [r[0] for r in results]
     totals = [r[1] + r[2] for r in results]
@@ -244,7 +198,9 @@ def steady_state(env, endpoints, runs, rate):
         f"CPU median {statistics.median(totals):.2f} s per minute of traffic "
         f"(Odoo {statistics.median(r[1] for r in results):.2f} s, PostgreSQL "
         f"{statistics.median(r[2] for r in results):.2f} s) = {share:.1f} % of one "
-        f"core -> {'target met' if ok else 'target NOT met'} (< 5 %)"
+        f"core -> {'target met' if ok else 'target NOT met'} (< 5 %); longest "
+        f"batch {max(r[5] for r in results) * 1000:.0f} ms, peak RSS of this "
+        f"process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
     return ok
 
@@ -314,7 +270,7 @@ def main():
             missing = args.messages - existing
             start = fields.Datetime.now() - timedelta(days=args.days)
             seconds = args.days * 86400 - 300
-            elapsed = insert_messages(
+            elapsed = monitor_scale.insert_messages(
                 env, endpoints, missing, start, seconds, label="generating"
             )
             cr.execute("ANALYZE interop_message")

@@ -24,6 +24,8 @@ import odoo
 from odoo import api, fields
 from odoo.tools import config
 
+CHUNK = 500_000
+
 
 def timed(fn, runs=5):
     durations = []
@@ -34,17 +36,18 @@ def timed(fn, runs=5):
     return statistics.median(durations), max(durations)
 
 
-def generate(env, messages, days, chunk=500_000):
+def insert_messages(
+    env, endpoints, count, start, seconds, label=None, queued=True, chunk=CHUNK
+):
+    """``count`` messages received evenly from ``start`` over ``seconds``, finished
+    0-6 s later (1 % failed, 1 % rejected, and with ``queued`` 0.1 % still queued),
+    with set-based SQL; in chunks, each committed. Shared by bench/monitor.py."""
     cr = env.cr
-    endpoints = env["interop.endpoint"].search([("state", "=", "active")], limit=6)
     event_type = env["interop.event.type"].search([], limit=1)
-    now = fields.Datetime.now()
-    cr.execute("SELECT coalesce(max(id), 0) FROM interop_message")
-    first = cr.fetchone()[0] + 1
-    print(f"generating {messages:,} messages over {len(endpoints)} endpoints ...")
     done = 0
-    while done < messages:
-        n = min(chunk, messages - done)
+    began = time.perf_counter()
+    while done < count:
+        n = min(chunk, count - done)
         cr.execute(
             """
             INSERT INTO interop_message (
@@ -56,33 +59,55 @@ def generate(env, messages, days, chunk=500_000):
                    %(event_type)s,
                    CASE WHEN i %% 100 = 0 THEN 'failed'
                         WHEN i %% 100 = 1 THEN 'rejected'
+                        WHEN %(queued)s AND i %% 1000 = 2 THEN 'queued'
                         ELSE 'done' END,
                    md5(i::text), 1024, r.received,
-                   r.received + interval '1 second' * (i %% 7),
+                   CASE WHEN %(queued)s AND i %% 1000 = 2 THEN NULL
+                        ELSE r.received + interval '1 second' * (i %% 7) END,
                    1, true, 1, 'application/json', 1, 1, %(now)s, %(now)s
               FROM generate_series(%(first)s, %(last)s) AS i,
-                   LATERAL (SELECT %(now)s - interval '1 day' * %(days)s
-                                   * (1 - (i - %(first0)s)::float8 / %(total)s)
-                                   - interval '2 minutes' AS received) AS r
+                   LATERAL (SELECT %(start)s::timestamp
+                                   + interval '1 second' * %(seconds)s
+                                   * (i::float8 / %(count)s) AS received) AS r
             """,
             {
                 "endpoints": endpoints.ids,
                 "n_endpoints": len(endpoints),
                 "company": env.company.id,
-                "event_type": event_type.id,
-                "now": now,
-                "days": days,
-                "first": first + done,
-                "last": first + done + n - 1,
-                "first0": first,
-                "total": messages,
+                "event_type": event_type.id or None,
+                "now": fields.Datetime.now(),
+                "start": start,
+                "seconds": seconds,
+                "count": count,
+                "queued": queued,
+                "first": done,
+                "last": done + n - 1,
             },
         )
         cr.commit()
         done += n
-        print(f"  {done:,} messages")
-    cr.execute("ANALYZE interop_message")
-    cr.commit()
+        if label:
+            print(f"{label}: {done:,} messages ({time.perf_counter() - began:.0f} s)")
+    return time.perf_counter() - began
+
+
+def generate(env, messages, days, chunk=CHUNK):
+    endpoints = env["interop.endpoint"].search([("state", "=", "active")], limit=6)
+    print(f"generating {messages:,} messages over {len(endpoints)} endpoints ...")
+    # received over the last ``days``, the newest two minutes ago
+    start = fields.Datetime.now() - timedelta(days=days, minutes=2)
+    insert_messages(
+        env,
+        endpoints,
+        messages,
+        start,
+        days * 86400,
+        label="  generated",
+        queued=False,
+        chunk=chunk,
+    )
+    env.cr.execute("ANALYZE interop_message")
+    env.cr.commit()
 
 
 def roll_up(env, days, batch):

@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "views/interop_monitor_rollup_views.xml",
         "views/interop_endpoint_views.xml",
+        "views/interop_message_views.xml",
         "views/interop_monitor_reading_views.xml",
         "views/interop_alert_rule_views.xml",
         "views/interop_alert_event_views.xml",

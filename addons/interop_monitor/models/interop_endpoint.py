@@ -143,7 +143,9 @@ class InteropEndpoint(models.Model):
         string="Uptime 24 h (%)",
         compute="_compute_monitor_tile",
         digits=(16, 1),
-        help="Share of the minutes with traffic in which at least one message went "
+        help="With health checks: the share of the last 24 h its checks said "
+        "healthy (a gap of more than two check intervals is left out). Without: "
+        "the share of the minutes with traffic in which at least one message went "
         "through (100 without traffic).",
     )
     monitor_uptime_7d = fields.Float(
@@ -244,6 +246,70 @@ class InteropEndpoint(models.Model):
         return last
 
     def _monitor_uptime(self, minutes):
+        """{endpoint id: uptime % over the last ``minutes``}.
+
+        An endpoint with health checks in the window: the share of the time its
+        checks said healthy (:meth:`_monitor_check_uptime`). Any other: the share
+        of its minutes with traffic in which at least one message went through.
+        Endpoints with neither are left out."""
+        traffic = self._monitor_traffic_uptime(minutes)
+        traffic.update(self._monitor_check_uptime(minutes))
+        return traffic
+
+    def _monitor_check_uptime(self, minutes):
+        """{endpoint id: % of the last ``minutes`` its health checks said up}.
+
+        Each check's outcome holds until the next check, for at most two of the
+        endpoint's check intervals: a longer gap (the check did not run) is time
+        nobody knows about, left out of both sides of the ratio. Read from the
+        check log (one row per check, on the endpoint/date index), never from the
+        message log."""
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        if not ids:
+            return {}
+        now = fields.Datetime.now()
+        self.env["interop.monitor.health.check"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH checks AS (
+                    SELECT c.endpoint_id, COALESCE(c.ok, false) AS ok, c.date,
+                           lead(c.date) OVER (PARTITION BY c.endpoint_id
+                                              ORDER BY c.date, c.id) AS next_date,
+                           make_interval(
+                               mins => 2 * GREATEST(e.health_check_interval, 1)
+                           ) AS hold
+                      FROM interop_monitor_health_check c
+                      JOIN interop_endpoint e ON e.id = c.endpoint_id
+                     WHERE c.endpoint_id = ANY(%(ids)s)
+                       AND c.date <= %(now)s
+                       AND c.date >= %(start)s - make_interval(
+                           mins => 2 * GREATEST(e.health_check_interval, 1))
+                ), spans AS (
+                    SELECT endpoint_id, ok,
+                           GREATEST(0, EXTRACT(EPOCH FROM
+                               LEAST(COALESCE(next_date, %(now)s), date + hold,
+                                     %(now)s)
+                               - GREATEST(date, %(start)s))) AS seconds
+                      FROM checks
+                )
+                SELECT endpoint_id,
+                       100.0 * COALESCE(sum(seconds) FILTER (WHERE ok), 0)
+                       / sum(seconds)
+                  FROM spans
+                 GROUP BY endpoint_id
+                HAVING sum(seconds) > 0
+                """,
+                ids=ids,
+                now=now,
+                start=now - timedelta(minutes=minutes),
+            )
+        )
+        return {
+            endpoint_id: float(ratio) for endpoint_id, ratio in self.env.cr.fetchall()
+        }
+
+    def _monitor_traffic_uptime(self, minutes):
         """{endpoint id: % of its minutes with traffic (last ``minutes``) in which
         at least one message went through}; endpoints without traffic are left
         out."""

@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.interop.models.interop_message import HELD
+
 #: what a figure is measured on: a company, and optionally one endpoint, event type
 #: or queue_job channel, over the last ``minutes``
 Scope = namedtuple("Scope", "company endpoint event_type channel minutes")
@@ -104,6 +106,24 @@ class InteropMonitorFigure(models.AbstractModel):
                 "scopes": ("company", "endpoint", "event_type"),
                 "method": "_figure_queue_age_minutes",
                 "action": "_action_waiting_messages",
+                "higher_is_worse": True,
+            },
+            "held_count": {
+                "name": self.env._("Messages held"),
+                "kind": "technical",
+                "unit": self.env._("messages"),
+                "scopes": ("company", "endpoint", "event_type"),
+                "method": "_figure_held_count",
+                "action": "_action_held_messages",
+                "higher_is_worse": True,
+            },
+            "held_age_minutes": {
+                "name": self.env._("Longest held message"),
+                "kind": "technical",
+                "unit": "min",
+                "scopes": ("company", "endpoint", "event_type"),
+                "method": "_figure_held_age_minutes",
+                "action": "_action_held_messages",
                 "higher_is_worse": True,
             },
             "job_queue_depth": {
@@ -253,6 +273,46 @@ class InteropMonitorFigure(models.AbstractModel):
             return 0.0
         return (fields.Datetime.now() - oldest).total_seconds() / 60.0
 
+    # Held messages (state held: a rule said too early; released at date_release)
+
+    def _held_domain(self, scope):
+        return self._scope_domain(scope) + [
+            ("state", "=", HELD),
+            ("date_release", "!=", False),
+        ]
+
+    def _figure_held_count(self, scope):
+        return self.env["interop.message"].sudo().search_count(self._held_domain(scope))
+
+    def _figure_held_age_minutes(self, scope):
+        """Minutes the longest-held message has been held (since a rule first
+        held it)."""
+        oldest = (
+            self.env["interop.message"]
+            .sudo()
+            ._read_group(self._held_domain(scope), [], ["monitor_date_held:min"])[0][0]
+        )
+        if not oldest:
+            return 0.0
+        return (fields.Datetime.now() - oldest).total_seconds() / 60.0
+
+    @api.model
+    def _held_by_rule(self, company):
+        """[(rule name, count, held since (oldest), next release)] of ``company``'s
+        held messages, one row per rule; through the held messages' release index
+        (a held message always has a release time)."""
+        return [
+            (rule or self.env._("(no rule)"), count, oldest, release)
+            for rule, count, oldest, release in self.env["interop.message"]
+            .sudo()
+            ._read_group(
+                [("company_id", "=", company.id), ("state", "=", HELD)]
+                + [("date_release", "!=", False)],
+                ["monitor_hold_rule"],
+                ["__count", "monitor_date_held:min", "date_release:min"],
+            )
+        ]
+
     # queue_job
 
     def _job_where(self, scope, states):
@@ -386,6 +446,13 @@ class InteropMonitorFigure(models.AbstractModel):
         return self._message_action(
             self.env._("Waiting Messages"), self._waiting_domain(scope)
         )
+
+    def _action_held_messages(self, scope):
+        action = self._message_action(
+            self.env._("Held Messages"), self._held_domain(scope)
+        )
+        action["context"] = dict(action["context"], group_by=["monitor_hold_rule"])
+        return action
 
     def _exception_action(self, name, domain):
         return self._list_action(name, "interop.exception", domain)

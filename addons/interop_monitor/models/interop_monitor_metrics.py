@@ -132,7 +132,7 @@ class InteropMonitorMetrics(models.AbstractModel):
             oldest[key] = min(first, oldest.get(key, first))
         for key, first in oldest.items():
             age.add_metric(list(key), (now - first).total_seconds())
-        families = [depth, age]
+        families = [depth, age] + self._held_families(company, now)
         Message = self.env["interop.message"]
         if "date_held" in Message._fields:
             held = GaugeMetricFamily(
@@ -152,6 +152,31 @@ class InteropMonitorMetrics(models.AbstractModel):
                 held.add_metric([endpoint.code], count)
             families.append(held)
         return families
+
+    def _held_families(self, company, now):
+        count = GaugeMetricFamily(
+            "interop_held_messages",
+            "Messages held by a rule (too early), per rule",
+            labels=["rule"],
+        )
+        age = GaugeMetricFamily(
+            "interop_held_oldest_age_seconds",
+            "Seconds the longest-held message of the rule has been held",
+            labels=["rule"],
+        )
+        release = GaugeMetricFamily(
+            "interop_held_next_release_seconds",
+            "Seconds until the rule's next held message is released (negative: "
+            "overdue)",
+            labels=["rule"],
+        )
+        Figure = self.env["interop.monitor.figure"]
+        for rule, held, oldest, next_release in Figure._held_by_rule(company):
+            count.add_metric([rule], held)
+            if oldest:
+                age.add_metric([rule], (now - oldest).total_seconds())
+            release.add_metric([rule], (next_release - now).total_seconds())
+        return [count, age, release]
 
     def _job_families(self, company):
         jobs = GaugeMetricFamily(
@@ -200,7 +225,9 @@ class InteropMonitorMetrics(models.AbstractModel):
         )
         uptime = GaugeMetricFamily(
             "interop_endpoint_uptime_ratio",
-            "Share of the minutes with traffic in which a message went through",
+            "Share of the window the endpoint was up: its health checks when it "
+            "has some, else the minutes with traffic in which a message went "
+            "through",
             labels=["endpoint", "window"],
         )
         endpoints = (
@@ -219,11 +246,11 @@ class InteropMonitorMetrics(models.AbstractModel):
                 silence.add_metric(
                     [endpoint.code], (now - last[endpoint.id]).total_seconds()
                 )
-        # a week is Prometheus' to keep (avg_over_time of the 24 h ratio)
-        for endpoint_id, ratio in endpoints._monitor_uptime(24 * 60).items():
-            uptime.add_metric(
-                [endpoints.browse(endpoint_id).code, "24h"], ratio / 100.0
-            )
+        for window, minutes in (("24h", 24 * 60), ("7d", 7 * 24 * 60)):
+            for endpoint_id, ratio in endpoints._monitor_uptime(minutes).items():
+                uptime.add_metric(
+                    [endpoints.browse(endpoint_id).code, window], ratio / 100.0
+                )
         families = [active, silence, uptime]
         if "breaker_state" in endpoints._fields:
             breaker = GaugeMetricFamily(

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
@@ -193,3 +195,66 @@ class TestHealthCheck(OutboundCase):
         check = self._check_at(0)
         with self.assertRaises(AccessError):
             check.with_user(self.manager).write({"ok": True})
+
+
+@tagged("post_install", "-at_install")
+class TestHealthCheckUptime(OutboundCase):
+    """Uptime of an outbound endpoint, hand-computed from a known run of checks."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.endpoint._interop_apply_write(
+            {
+                "health_check_path": "/health",
+                "health_check_interval": 5,
+                "health_check_failures": 3,
+            }
+        )
+        cls.Check = cls.env["interop.monitor.health.check"]
+        cls.t0 = fields.Datetime.now().replace(microsecond=0)
+
+    def _check_at(self, minutes, status):
+        self.remote.reset()
+        self.remote.answer(HEALTH, Answer(status))
+        with freeze_time(self.t0 + timedelta(minutes=minutes)):
+            return self.Check._check(self.endpoint)
+
+    def _run_of_checks(self):
+        # two days ago: one failed check (10 min down: in the week, not the day)
+        self._check_at(-2 * 24 * 60, 503)
+        # up 0-10, down 10-25 (the check at 15 holds two intervals, to 25), no
+        # check from 25 to 40 (a gap: nobody's time), up again 40-50
+        for minutes, status in ((0, 200), (5, 200), (10, 503), (15, 503)):
+            self._check_at(minutes, status)
+        for minutes in (40, 45):
+            self._check_at(minutes, 200)
+
+    def test_uptime_from_checks_with_a_gap_and_a_recovery(self):
+        self._run_of_checks()
+        with freeze_time(self.t0 + timedelta(minutes=50)):
+            self.endpoint.invalidate_recordset()
+            # day: up 20 min of 35 known; week: up 20 of 45
+            self.assertAlmostEqual(self.endpoint.monitor_uptime_24h, 2000 / 35, 1)
+            self.assertAlmostEqual(self.endpoint.monitor_uptime_7d, 2000 / 45, 1)
+            samples = {
+                (sample.labels["window"]): sample.value
+                for family in text_string_to_metric_families(
+                    self.env["interop.monitor.metrics"]
+                    ._exposition(self.endpoint.company_id)
+                    .decode()
+                )
+                for sample in family.samples
+                if sample.name == "interop_endpoint_uptime_ratio"
+                and sample.labels["endpoint"] == self.endpoint.code
+            }
+        self.assertAlmostEqual(samples["24h"], 20 / 35, 3)
+        self.assertAlmostEqual(samples["7d"], 20 / 45, 3)
+
+    def test_uptime_while_down_counts_until_now(self):
+        self._check_at(0, 200)
+        self._check_at(5, 503)
+        with freeze_time(self.t0 + timedelta(minutes=8)):
+            self.endpoint.invalidate_recordset()
+            # up 5 min, down the 3 since the failed check
+            self.assertAlmostEqual(self.endpoint.monitor_uptime_24h, 62.5, 1)
