@@ -731,7 +731,6 @@ print("IDS", json.dumps(ids))
         checks = resilience.Checks("breaker")
         failures = 40
         threshold = 2 * failures - 1
-        go = self.run_dir / "breaker-go"
         self.shell(
             f"""
 remote = env["interop.endpoint"].browse({self.ids["remote"]})
@@ -743,24 +742,14 @@ remote._interop_apply_write({{
 env.cr.commit()
 """
         )
-        code = f"""
-import pathlib, time
-remote = env["interop.endpoint"].browse({self.ids["remote"]})
-print("READY", flush=True)
-go = pathlib.Path({str(go)!r})
-deadline = time.monotonic() + 300
-while not go.exists() and time.monotonic() < deadline:
-    time.sleep(0.01)
+        ready, outputs = self.two_at_once(
+            "breaker",
+            f'remote = env["interop.endpoint"].browse({self.ids["remote"]})',
+            f"""
 states = [remote._breaker_record_failure() for _ in range({failures})]
 print("STATES", ",".join(states), flush=True)
-"""
-        processes = [self.shell_process(code, f"breaker-{i}") for i in (1, 2)]
-        ready = [p.stdout.readline().strip() for p in processes]
-        go.touch()
-        outputs = []
-        for process in processes:
-            outputs.append(process.stdout.read())
-            process.wait(120)
+""",
+        )
         (row,) = self.setup.query(
             self.db,
             "SELECT breaker_state, breaker_failure_count, ("
@@ -809,7 +798,6 @@ env.cr.commit()
         checks = resilience.Checks("sync")
         records = 15
         server = TokenServer(delay=0)  # the remote: answers every delivery 200
-        go = self.run_dir / "sync-go"
         tag = uuid.uuid4().hex[:8]
         try:
             lines = self.shell(
@@ -835,29 +823,21 @@ print("SYNC", sync.id)
 """
             )
             sync_id = int(next(line for line in lines if line.startswith("SYNC"))[5:])
-            code = f"""
-import pathlib, time
+            ready, outputs = self.two_at_once(
+                "sync",
+                f"""
 from odoo.exceptions import UserError
 sync = env["interop.sync"].browse({sync_id})
-print("READY", flush=True)
-go = pathlib.Path({str(go)!r})
-deadline = time.monotonic() + 300
-while not go.exists() and time.monotonic() < deadline:
-    time.sleep(0.01)
+""",
+                """
 try:
     sync.action_run_now()
     print("RESULT ran", flush=True)
 except UserError:
     print("RESULT refused", flush=True)
 env.cr.commit()
-"""
-            processes = [self.shell_process(code, f"sync-{i}") for i in (1, 2)]
-            ready = [p.stdout.readline().strip() for p in processes]
-            go.touch()
-            outputs = []
-            for process in processes:
-                outputs.append(process.stdout.read())
-                process.wait(120)
+""",
+            )
             results = sorted(
                 line.split()[1]
                 for out in outputs
@@ -920,7 +900,6 @@ env.cr.commit()
     def oauth2(self):
         checks = resilience.Checks("oauth2")
         server = TokenServer()
-        go = self.run_dir / "oauth2-go"
         try:
             self.shell(
                 f"""
@@ -943,24 +922,15 @@ else:
 env.cr.commit()
 """
             )
-            code = f"""
-import pathlib, time
-credential = env["interop.credential"].search([("name", "=", {OAUTH_CREDENTIAL!r})])
-print("READY", flush=True)
-go = pathlib.Path({str(go)!r})
-deadline = time.monotonic() + 300
-while not go.exists() and time.monotonic() < deadline:
-    time.sleep(0.02)
+            ready, outputs = self.two_at_once(
+                "oauth2",
+                "credential = env['interop.credential'].search("
+                f"[('name', '=', {OAUTH_CREDENTIAL!r})])",
+                """
 print("TOKEN", credential._get_access_token(), flush=True)
 env.cr.commit()
-"""
-            processes = [self.shell_process(code, f"oauth2-{i}") for i in (1, 2)]
-            ready = [p.stdout.readline().strip() for p in processes]
-            go.touch()
-            outputs = []
-            for process in processes:
-                outputs.append(process.stdout.read())
-                process.wait(120)
+""",
+            )
             tokens = [
                 line.split()[1]
                 for out in outputs
@@ -978,6 +948,30 @@ env.cr.commit()
             f"{server.grants} call(s) to the token endpoint, tokens used {tokens}",
         )
         return checks.failures
+
+    def two_at_once(self, name, prepare, action):
+        """Two Odoo shells run ``prepare``, then ``action`` at the same moment (both
+        wait for a file the drill creates once both are ready); returns what each
+        printed when ready (``READY``) and its output after."""
+        go = self.run_dir / f"{name}-go"
+        code = f"""
+import pathlib, time
+{prepare}
+print("READY", flush=True)
+go = pathlib.Path({str(go)!r})
+deadline = time.monotonic() + 300
+while not go.exists() and time.monotonic() < deadline:
+    time.sleep(0.01)
+{action}
+"""
+        processes = [self.shell_process(code, f"{name}-{i}") for i in (1, 2)]
+        ready = [p.stdout.readline().strip() for p in processes]
+        go.touch()
+        outputs = []
+        for process in processes:
+            outputs.append(process.stdout.read())
+            process.wait(120)
+        return ready, outputs
 
     def shell_process(self, code, name):
         logfile = self.setup.log_dir / f"{self.db}-{name}.log"
