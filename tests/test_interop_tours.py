@@ -44,10 +44,11 @@ class TestInteropTours(HttpCase):
         self.assertEqual(line.target_ref, self.env.ref("base.mx"))
         self.assertEqual(line.create_uid, self._user("revenue"))
 
-    def _run_job_runner(self, stop, after_job_id, ran):
+    def _run_job_runner(self, stop, after_job_id, ran, exception_id=None):
         """What the queue_job runner does, until ``stop``: it picks the jobs queued
         since ``after_job_id``, marks them enqueued and has the server run each one
-        through ``/queue_job/runjob`` (a request of its own, committed)."""
+        through ``/queue_job/runjob`` (a request of its own, committed). With
+        ``exception_id``, ``ran`` also keeps the exception's state at each pick."""
         url = f"{self.base_url()}/queue_job/runjob"
         while not stop.wait(0.5):
             with self.registry.cursor() as cr:
@@ -58,6 +59,12 @@ class TestInteropTours(HttpCase):
                     (after_job_id,),
                 )
                 uuids = [row[0] for row in cr.fetchall()]
+                if uuids and exception_id:
+                    cr.execute(
+                        "SELECT state FROM interop_exception WHERE id = %s",
+                        (exception_id,),
+                    )
+                    ran.append(("exception", cr.fetchone()[0]))
             for uuid in uuids:
                 requests.get(
                     url, params={"db": self.env.cr.dbname, "job_uuid": uuid}, timeout=60
@@ -112,7 +119,8 @@ class TestInteropTours(HttpCase):
         self.patch(sql_db.TestCursor, "commit", commit_and_notify)
         stop, ran = threading.Event(), []
         runner = threading.Thread(
-            target=self._run_job_runner, args=(stop, after_job_id, ran)
+            target=self._run_job_runner,
+            args=(stop, after_job_id, ran, exception.id),
         )
         runner.start()
         try:
@@ -125,7 +133,11 @@ class TestInteropTours(HttpCase):
         finally:
             stop.set()
             runner.join()
-        self.assertTrue(ran, "the retry was queued for the jobs, not run inline")
+        picks = [entry[1] for entry in ran if isinstance(entry, tuple)]
+        self.assertTrue(picks, "the retry was queued for the jobs, not run inline")
+        self.assertEqual(
+            picks[0], "in_progress", "the exception waits for the jobs it queued"
+        )
         exception.invalidate_recordset()
         messages.invalidate_recordset()
         self.assertEqual(exception.state, "resolved")
