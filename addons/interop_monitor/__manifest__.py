@@ -29,9 +29,11 @@
         "wizards/interop_metrics_key_generate_views.xml",
         "views/interop_metrics_key_views.xml",
         "views/interop_monitor_menus.xml",
+        "data/interop_monitor_home_data.xml",
     ],
     "assets": {
         "web.assets_backend": ["interop_monitor/static/src/fields/*.js"],
     },
-    "demo": ["demo/interop_monitor_demo.xml"],
+    "demo": ["demo/interop_monitor_demo.xml", "demo/res_users_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
 }

@@ -10,3 +10,4 @@ from . import interop_metrics_key
 from . import interop_endpoint
 from . import interop_monitor_health_check
 from . import interop_exception
+from . import res_users
