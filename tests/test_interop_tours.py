@@ -44,12 +44,15 @@ class TestInteropTours(HttpCase):
         self.assertEqual(line.target_ref, self.env.ref("base.mx"))
         self.assertEqual(line.create_uid, self._user("revenue"))
 
-    def _run_job_runner(self, stop, after_job_id, ran, exception_id=None):
+    def _run_job_runner(self, stop, after_job_id, ran, exception_id=None, start=None):
         """What the queue_job runner does, until ``stop``: it picks the jobs queued
         since ``after_job_id``, marks them enqueued and has the server run each one
         through ``/queue_job/runjob`` (a request of its own, committed). With
-        ``exception_id``, ``ran`` also keeps the exception's state at each pick."""
+        ``exception_id``, ``ran`` also keeps the exception's state at each pick.
+        With ``start``, it waits for that event before its first pick."""
         url = f"{self.base_url()}/queue_job/runjob"
+        if start is not None:
+            start.wait(120)
         while not stop.wait(0.5):
             with self.registry.cursor() as cr:
                 cr.execute(
@@ -117,10 +120,23 @@ class TestInteropTours(HttpCase):
             return commit(cr)
 
         self.patch(sql_db.TestCursor, "commit", commit_and_notify)
+        # The browser's login runs on the test's own cursor, outside the lock that
+        # serialises the server's requests: the runner picks jobs only after it,
+        # never on the cursor at the same moment.
+        logged_in = threading.Event()
+        authenticate = self.authenticate
+
+        def authenticate_then_run_jobs(*args, **kwargs):
+            try:
+                return authenticate(*args, **kwargs)
+            finally:
+                logged_in.set()
+
+        self.patch(self, "authenticate", authenticate_then_run_jobs)
         stop, ran = threading.Event(), []
         runner = threading.Thread(
             target=self._run_job_runner,
-            args=(stop, after_job_id, ran, exception.id),
+            args=(stop, after_job_id, ran, exception.id, logged_in),
         )
         runner.start()
         try:
@@ -131,6 +147,7 @@ class TestInteropTours(HttpCase):
                 timeout=180,
             )
         finally:
+            logged_in.set()
             stop.set()
             runner.join()
         picks = [entry[1] for entry in ran if isinstance(entry, tuple)]

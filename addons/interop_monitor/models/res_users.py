@@ -2,10 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import models
 
-#: the screen each Interop role opens first, from the Interop app (first match wins)
+#: the screen each Interop role opens first, from the Interop app (first match
+#: wins; None: the exception queue, as the core's app menu opens it)
 HOMES = (
     ("interop.group_interop_manager", "interop_monitor.interop_monitor_health_action"),
-    ("interop.group_interop_user", "interop.interop_exception_action_queue"),
+    ("interop.group_interop_user", None),
     ("interop.group_interop_auditor", "interop.interop_audit_entry_action"),
 )
 
@@ -21,5 +22,7 @@ class ResUsers(models.Model):
         self.ensure_one()
         for group, action in HOMES:
             if self.has_group(group):
-                return self.env["ir.actions.act_window"]._for_xml_id(action)
-        return self.env["ir.actions.act_window"]._for_xml_id(HOMES[1][1])
+                if action:
+                    return self.env["ir.actions.act_window"]._for_xml_id(action)
+                break
+        return self.env["interop.exception"]._action_open_queue()

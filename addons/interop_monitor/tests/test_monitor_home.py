@@ -40,13 +40,14 @@ class TestMonitorHome(InteropCase):
         for user_xmlid, action_xmlid in DEMO_HOMES.items():
             with self.subTest(user=user_xmlid):
                 self.assertEqual(
-                    self.env.ref(user_xmlid).action_id, self.env.ref(action_xmlid)
+                    self.env.ref(user_xmlid).action_id.id,
+                    self.env.ref(action_xmlid).id,
                 )
 
     def test_the_interop_app_opens_the_screen_of_each_role(self):
         expected = {
             self.manager: HEALTH,
-            self.user: "interop.interop_exception_action_queue",
+            self.user: "interop.interop_exception_action",
             self.auditor: "interop.interop_audit_entry_action",
         }
         for user, action_xmlid in expected.items():
