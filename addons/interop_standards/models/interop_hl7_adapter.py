@@ -207,29 +207,42 @@ def _name(segment, field):
     return " ".join(part for part in (given, family) if part)
 
 
+def _header_part(msh, *path):
+    """The text of a part of the header (``msh(9)(1)(2)``: MSH-9's trigger), ""
+    when the header does not have it."""
+    part = msh
+    try:
+        for index in path:
+            part = part(index)
+    except (IndexError, TypeError):  # a field cut short, a text without components
+        return ""
+    return str(part)
+
+
 def _ack_text(message, verdict, message_id):
-    """The ACK without errors (MSH, MSA) that ``hl7.Message.create_ack`` builds for
-    ``message`` from INTEROP, as its text, without building its containers (a
-    fifth of the time): the same fields, taken from the message as it takes them.
-    """
+    """The MSH and MSA of the ACK that ``hl7.Message.create_ack`` builds for
+    ``message`` from INTEROP, as text, without building its containers (a fifth of
+    the time): the same fields, taken from the message as it takes them; a part the
+    header lacks (a message refused for it) is left empty where ``create_ack``
+    fails."""
     msh = message.segment("MSH")
     separator = str(msh(1))
     component = message.separators[3]
     header = (
         "INTEROP",
         "INTEROP",
-        str(msh(3)),
-        str(msh(4)),
+        _header_part(msh, 3),
+        _header_part(msh, 4),
         datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
         "",
-        component.join(("ACK", str(msh(9)(1)(2)), "ACK")),
+        component.join(("ACK", _header_part(msh, 9, 1, 2), "ACK")),
         message_id,
-        str(msh(11)),
-        str(msh(12)),
+        _header_part(msh, 11),
+        _header_part(msh, 12),
     )
     return (
         f"MSH{separator}{msh(2)}{separator}{separator.join(header)}\r"
-        f"MSA{separator}{verdict}{separator}{msh(10)}\r"
+        f"MSA{separator}{verdict}{separator}{_header_part(msh, 10)}\r"
     )
 
 
@@ -626,18 +639,11 @@ class InteropHl7Adapter(models.AbstractModel):
     def _ack(self, item, verdict, errors):
         """The ACK of a message: MSH, MSA, and one ERR per error."""
         message = item["parsed"]
-        message_id = f"{ACK_PREFIX}{item['control_id']}"[:20]
-        if not errors:
-            return _ack_text(message, verdict, message_id)
-        ack = message.create_ack(
-            ack_code=verdict,
-            message_id=message_id,
-            application="INTEROP",
-            facility="INTEROP",
+        ack = _ack_text(message, verdict, f"{ACK_PREFIX}{item['control_id']}"[:20])
+        # the ERR segments of the message's separators and escape character
+        return ack + "".join(
+            f"{self._err_segment(message, error)}\r" for error in errors
         )
-        for error in errors:
-            ack.append(self._err_segment(ack, error))
-        return str(ack)
 
     def _err_segment(self, ack, error):
         err = ack.create_segment([ack.create_field(["ERR"])])
