@@ -13,18 +13,35 @@ one run, and a 10,000-claim X12 835 remittance imported and balanced.
    claim. Target: < 60 s.
 
 Prints figures; exits 1 when a target is missed.
+
+``--before-conf PATH``: a second Odoo on the same database with the addons path of
+that configuration (another version of the code, e.g. the main branch's tree): the
+intake measured on both in the same run, their rounds interleaved (each turn an
+AB BA pair of rounds on one server), each server's HL7/JSON reported.
+
+``--profile N``: instead, where each route spends its time: N DFTs and N JSON
+requests handed to the gateway in this process (no HTTP), each request in its own
+transaction as the public user (as a worker runs it), under ``cProfile``, every
+SQL statement counted and timed by a wrapper around Odoo's cursor (the method of
+``bench/profile_drain.py``). Prints per request: the time, the statements, the
+functions that cost most, and the time of each step of the HL7 route.
 """
 
 import argparse
+import configparser
+import cProfile
 import hashlib
 import hmac
+import io
 import json
+import pstats
 import sys
 import time
 import uuid
 from decimal import Decimal
 
 from harness import (
+    BENCH_ADDONS,
     BENCH_ENDPOINT,
     BENCH_KEY,
     BENCH_MODULES,
@@ -178,8 +195,7 @@ def era_835(claims, trace):
     return "~\n".join(segments) + "~\n"
 
 
-def intake(port, args):
-    log("warming up both routes")
+def warm_up(port):
     for make, expected in ((hl7_request, 200), (json_request, 202)):
         warm = run_load(port, make, clients=2, count=100, label="warmup")
         if set(warm.statuses) != {expected}:
@@ -188,20 +204,43 @@ def intake(port, args):
     status, body = request(port, method, path, dft, headers)
     if b"MSA|AA" not in body:
         raise SystemExit(f"the DFT was not accepted: {status} {body[:300]!r}")
+
+
+def intake(servers, args):
+    """HL7 against JSON on each server of ``servers`` (``{name: port}``): with
+    two (``--before-conf``), two code versions measured in the same run, their
+    rounds interleaved (each turn an AB BA pair of rounds on one server, the
+    servers' order alternating from turn to turn)."""
+    log("warming up both routes")
+    for port in servers.values():
+        warm_up(port)
+    routes = [("hl7 dft", hl7_request), ("json", json_request)]
     results = {}
     for clients in (int(c) for c in args.clients.split(",")):
-        (hl7_total, json_total), ratios = alternate_rounds(
-            port,
-            [("hl7 dft", hl7_request), ("json", json_request)],
-            clients,
-            args.rounds,
-            args.seconds,
-            PREPARED_PER_SECOND,
-        )
-        results[clients] = (hl7_total, json_total, ratios)
+        if len(servers) == 1:
+            ((name, port),) = servers.items()
+            results[name, clients] = alternate_rounds(
+                port, routes, clients, args.rounds, args.seconds, PREPARED_PER_SECOND
+            )
+            continue
+        order = list(servers.items())
+        for turn in range(max(1, args.rounds // 2)):
+            for name, port in order if turn % 2 == 0 else reversed(order):
+                log(f"{name}, turn {turn + 1}")
+                totals, ratios = alternate_rounds(
+                    port, routes, clients, 2, args.seconds, PREPARED_PER_SECOND
+                )
+                if (name, clients) not in results:
+                    results[name, clients] = (totals, ratios)
+                    continue
+                for total, part in zip(results[name, clients][0], totals, strict=True):
+                    total.merge(part)
+                results[name, clients][1].extend(ratios)
     met = True
     print(f"\nHL7 v2 DFT^P03 against JSON service.completed ({machine()})")
-    for clients, (hl7_total, json_total, ratios) in results.items():
+    for (name, clients), ((hl7_total, json_total), ratios) in sorted(
+        results.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
         print(hl7_total.summary())
         print(json_total.summary())
         ratio = hl7_total.rate() / json_total.rate()
@@ -209,9 +248,10 @@ def intake(port, args):
             n for s, n in json_total.statuses.items() if s != 202
         )
         ok = ratio >= 0.8 and not bad
-        met &= ok
+        if name == "this code":
+            met &= ok
         print(
-            f"c={clients}: throughput HL7/JSON = {ratio:.2f}x (rounds: "
+            f"{name}: c={clients}: throughput HL7/JSON = {ratio:.2f}x (rounds: "
             f"{', '.join(f'{r:.2f}' for r in ratios)}) -> "
             f"{'target met' if ok else 'target NOT met'} (>= 0.8x)"
             + (f"; {bad} unexpected answers" if bad else "")
@@ -247,6 +287,145 @@ def remittance(port, args):
     return ok
 
 
+def hl7_accept(env, headers, body):
+    return env["interop.hl7.adapter"]._accept(
+        BENCH_ENDPOINT, headers, lambda size: body[:size], length=len(body)
+    )
+
+
+def json_accept(env, headers, body):
+    return env["interop.gateway"]._accept(
+        BENCH_ENDPOINT,
+        "service.completed",
+        headers,
+        lambda size: body[:size],
+        length=len(body),
+    )
+
+
+class StatementCounter:
+    """Odoo's ``Cursor.execute`` wrapped: each statement counted and timed under
+    the route being measured (statements normalised as ``bench/profile_drain.py``
+    does)."""
+
+    def __init__(self, cursor_class):
+        from profile_drain import normalise
+
+        self.cursor_class = cursor_class
+        self.original = cursor_class.execute
+        self.stats = {}  # {route: {statement: [count, seconds]}}
+        self.route = None
+        counter = self
+
+        def timed(cursor, query, params=None, log_exceptions=True):
+            start = time.perf_counter()
+            try:
+                return counter.original(cursor, query, params, log_exceptions)
+            finally:
+                if counter.route:
+                    entry = counter.stats[counter.route].setdefault(
+                        normalise(query), [0, 0.0]
+                    )
+                    entry[0] += 1
+                    entry[1] += time.perf_counter() - start
+
+        cursor_class.execute = timed
+
+    def restore(self):
+        self.cursor_class.execute = self.original
+
+    def report(self, route, count, top):
+        stats = self.stats.get(route, {})
+        statements = sum(n for n, _t in stats.values())
+        sql_time = sum(t for _n, t in stats.values())
+        print(
+            f"{statements / count:.1f} statements each besides the commit, "
+            f"{sql_time / count * 1000:.2f} ms waiting for them:"
+        )
+        for query, (n, total) in sorted(stats.items(), key=lambda i: -i[1][1])[:top]:
+            print(f"  {n / count:6.2f} x {total / count * 1000:6.3f} ms  {query}")
+
+
+def profile(setup, db, count, top):
+    """cProfile and SQL statements of ``count`` requests of each route, in this
+    process (see the module's docstring): a timed pass, the routes alternating
+    request by request (the same load on both), statements counted; then a
+    profiled pass of each route."""
+    sys.path.insert(0, setup.odoo_src)
+    import odoo
+    from odoo import api
+    from odoo.sql_db import Cursor
+
+    odoo.tools.config.parse_config(
+        ["-c", setup.conf, "-d", db, f"--addons-path={setup.addons_path}"]
+    )
+    odoo.tools.config["log_level"] = "warn"
+    odoo.netsvc.init_logger()
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        public_uid = api.Environment(cr, odoo.SUPERUSER_ID, {}).ref("base.public_user")
+        public_uid = public_uid.id
+    routes = {"HL7 DFT": (hl7_request, hl7_accept), "JSON": (json_request, json_accept)}
+
+    def one(route, n, profiler=None):
+        make, accept = routes[route]
+        _method, _path, body, headers = make(10**6 + n)
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        with registry.cursor() as cr:
+            answer = accept(api.Environment(cr, public_uid, {}), headers, body)
+        if profiler:
+            profiler.disable()
+        if answer.status not in (200, 202):
+            raise SystemExit(f"{route}: answered {answer.status}")
+        return time.perf_counter() - start
+
+    counter = StatementCounter(Cursor)
+    elapsed = dict.fromkeys(routes, 0.0)
+    try:
+        for n in range(-50, count):
+            for route in routes:
+                counter.route = route if n >= 0 else None
+                counter.stats.setdefault(route, {})
+                took = one(route, n)
+                if n >= 0:
+                    elapsed[route] += took
+    finally:
+        counter.route = None
+        counter.restore()
+    profilers = dict.fromkeys(routes)
+    for route in routes:
+        profilers[route] = cProfile.Profile()
+        for n in range(count, 2 * count):
+            one(route, n, profilers[route])
+    print(f"Per-request profile of both routes ({machine()})")
+    for route, profiler in profilers.items():
+        print(
+            f"\n{route}: {count} requests, {elapsed[route] / count * 1000:.2f} ms "
+            f"each ({count / elapsed[route]:.1f}/s in one process, no HTTP, not "
+            "profiled);",
+            end=" ",
+        )
+        counter.report(route, count, top)
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+            print(f"Profiled pass, by {order}:\n{out.getvalue()}")
+    print("HL7 route, cumulative ms per request of its functions (profiled pass):")
+    steps = pstats.Stats(profilers["HL7 DFT"]).stats
+    ranked = sorted(steps.items(), key=lambda i: -i[1][3])
+    for (filename, _line, name), (*_counts, cumulative, _callers) in ranked[: top * 2]:
+        print(
+            f"  {cumulative / count * 1000:7.3f}  {filename.rsplit('/', 1)[-1]}:{name}"
+        )
+    print(
+        f"\nHL7/JSON in this process: {elapsed['JSON'] / elapsed['HL7 DFT']:.2f}x "
+        f"({elapsed['HL7 DFT'] / count * 1000:.2f} ms against "
+        f"{elapsed['JSON'] / count * 1000:.2f} ms)"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="interop_bench_standards")
@@ -256,10 +435,22 @@ def main():
     parser.add_argument("--claims", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=18169, help="first port tried")
     parser.add_argument("--keep-db", action="store_true", help="reuse the database")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="profile N requests of each route"
+    )
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--before-conf",
+        help="an Odoo configuration whose addons path holds other code (e.g. the "
+        "main branch): its HL7/JSON measured in the same run, rounds interleaved",
+    )
     args = parser.parse_args()
     setup = Setup()
     if not args.keep_db:
         setup.create_database(args.db, BENCH_MODULES + ",interop_standards")
+    if args.profile:
+        profile(setup, args.db, args.profile, args.top)
+        return 0
     # an 835 of 10,000 claims is about 1 MB: above the gateway's default limit
     setup.query(
         args.db,
@@ -268,7 +459,19 @@ def main():
     )
     port = free_port(args.port)
     with OdooServer(setup, args.db, port, runner=False, name="standards"):
-        met = intake(port, args)
+        if not args.before_conf:
+            met = intake({"this code": port}, args)
+        else:
+            # the code to compare with: the same database, another addons path
+            before = Setup()
+            before.conf = args.before_conf
+            before.options = configparser.ConfigParser()
+            before.options.read(args.before_conf)
+            before.options = before.options["options"]
+            before.addons_path = f"{before.options['addons_path']},{BENCH_ADDONS}"
+            other = free_port(port + 1)
+            with OdooServer(before, args.db, other, runner=False, name="before"):
+                met = intake({"this code": port, "before": other}, args)
         met &= remittance(port, args)
     return 0 if met else 1
 

@@ -193,6 +193,7 @@ class InteropFhirAdapter(models.AbstractModel):
             key,
             [(CANONICAL_EVENT, payload)],
             business_key=payload["visit"]["id"],
+            checked=True,
         )
         if stored.repeat:
             return self._response(bundle, stored.repeat[0])

@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from odoo.addons.interop.message_state import QUEUED
+from odoo.addons.interop.message_state import DONE, QUEUED
 from odoo.addons.interop.models.interop_event_type import MASK
 
 HL7_CONTENT_TYPE = "x-application/hl7-v2+er7"
@@ -160,3 +160,120 @@ class InteropMessage(models.Model):
             if later:
                 message.write(later)
         return ids
+
+    @api.model
+    def _log_original_with_child(
+        self, endpoint_id, company_id, original, child, child_event_type
+    ):
+        """An accepted original message of a standard (stored done: accepted and
+        handed over) and its one canonical event (its child, queued), in one
+        statement: the rows :meth:`_log_queued` writes (the same columns and
+        defaults), the child linked to its original and with its correlation id,
+        and whether a drain of the child's event type is pending.
+
+        ``original`` and ``child``: dicts of ``event_type_id``, ``event_version``,
+        ``body``, ``idempotency_key``, ``business_key`` and more values of the row
+        (``content_type``, ...); ``child_event_type``: the child's event type (a
+        record or a contract: its id is what counts).
+
+        The original's insert claims its idempotency key; when the endpoint already
+        sent a message with it, neither row is inserted and None is returned
+        (a duplicate key of the child fails the statement, as
+        ``skip_duplicate=False`` does). Otherwise returns ``(original id, child
+        id, correlation id, drain pending)``; the caller dispatches the child.
+        """
+        Model = self.sudo().with_company(company_id)
+        now = fields.Datetime.now()
+        # the defaults once for both rows: the same model, context and moment; the
+        # correlation id among them is the one both carry
+        defaults = Model._add_missing_default_values(
+            {
+                "direction": "inbound",
+                "endpoint_id": endpoint_id,
+                "company_id": company_id,
+                "create_uid": self.env.uid,
+                "write_uid": self.env.uid,
+                "create_date": now,
+                "write_date": now,
+            }
+        )
+        rows = []
+        for vals, own in (
+            (original, {"state": DONE, "date_started": now, "date_finished": now}),
+            (child, {"state": QUEUED}),
+        ):
+            vals = dict(vals)
+            body = vals.pop("body")
+            vals.update(
+                own,
+                business_key=vals.get("business_key") or False,
+                idempotency_key=vals.get("idempotency_key") or False,
+                **self._prepare_payload_vals(body),
+            )
+            rows.append({**defaults, **vals})
+        original_vals, child_vals = rows
+        original_vals["attempt_count"] = 1
+        child_vals.pop("parent_id", None)  # the original's id, in the statement
+
+        def columns_values(vals, cast):
+            # one SQL object for the statement: a few dozen small ones and their
+            # joins cost more than the rest of building it
+            columns, placeholders, params, later = [], [], [], {}
+            for name, value in vals.items():
+                field = self._fields[name]
+                if field.store and field.column_type:
+                    columns.append(f'"{name}"')  # a field name: an identifier
+                    params.append(field.convert_to_column_insert(value, self, vals))
+                    # typed: the child's values are selected, not inserted as VALUES
+                    placeholders.append(
+                        f"CAST(%s AS {field.column_type[1]})" if cast else "%s"
+                    )
+                elif value:
+                    later[name] = value  # a many2many default: through the ORM
+            return ", ".join(columns), ", ".join(placeholders), params, later
+
+        original_columns, original_values, original_params, original_later = (
+            columns_values(original_vals, cast=False)
+        )
+        child_columns, child_values, child_params, child_later = columns_values(
+            child_vals, cast=True
+        )
+        self.env.cr.execute(
+            SQL(
+                f"""
+                WITH original AS (
+                    INSERT INTO interop_message ({original_columns})
+                    VALUES ({original_values})
+                    ON CONFLICT ON CONSTRAINT interop_message_idempotency_uniq
+                    DO NOTHING
+                    RETURNING id
+                ), child AS (
+                    INSERT INTO interop_message ({child_columns}, parent_id)
+                    SELECT {child_values}, original.id FROM original
+                    RETURNING id
+                )
+                SELECT original.id, child.id, %s
+                FROM original, child
+                """,
+                *original_params,
+                *child_params,
+                self.env["interop.message.dispatch"]._drain_pending_sql(
+                    self.env["interop.event.type"].browse(child_event_type.id)
+                ),
+            ),
+            # the statement would quote its values (business, idempotency keys)
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        original_id, child_id, drain_pending = row
+        messages = self.browse([original_id, child_id])
+        for field in self._intake_computed_fields():
+            for message, vals in zip(messages, rows, strict=True):
+                if field.name not in vals:
+                    self.env.add_to_compute(field, message)
+        for message, later in zip(messages, (original_later, child_later), strict=True):
+            if later:
+                message.sudo().write(later)
+        return original_id, child_id, defaults["correlation_id"], drain_pending

@@ -91,12 +91,18 @@ class InteropStandardsAdapter(models.AbstractModel):
         key,
         children,
         business_key=None,
+        checked=False,
     ):
         """Log an accepted original message under its idempotency ``key`` and its
         canonical events (``children``: ``(event type code, payload)`` pairs) as
         its children, validated and queued like any inbound message. Returns a
         :data:`Stored`; ``repeat`` is ``(id, same body)`` of the message already
         logged with ``key`` when a concurrent request took it first.
+        ``checked``: the caller found the children valid against their contract.
+
+        One valid child (an HL7 message, a FHIR bundle): the original, done, and its
+        child, queued, are inserted in one statement
+        (``interop.message._log_original_with_child``).
 
         The gateway's intake path (``interop.message._log_queued``, ``_intake``):
         the original is inserted in one statement that also claims its key (a
@@ -106,6 +112,21 @@ class InteropStandardsAdapter(models.AbstractModel):
         Message = self._service_messages(endpoint)
         EventType = self.env["interop.event.type"]
         original_type = EventType._contract(original_code)
+        if len(children) == 1:
+            contract = EventType._contract(children[0][0])
+            payload = children[0][1]
+            if checked or not contract.check(payload):
+                return self._log_accepted_one(
+                    Message,
+                    endpoint,
+                    original_type,
+                    body,
+                    content_type,
+                    key,
+                    contract,
+                    payload,
+                    business_key,
+                )
         now = fields.Datetime.now()
         logged = Message._log_queued(
             endpoint.id,
@@ -161,6 +182,51 @@ class InteropStandardsAdapter(models.AbstractModel):
             }
         )
         return Stored(original, Message.browse(child_ids), None)
+
+    def _log_accepted_one(
+        self,
+        Message,
+        endpoint,
+        original_type,
+        body,
+        content_type,
+        key,
+        contract,
+        payload,
+        business_key,
+    ):
+        """:meth:`_log_accepted` of one valid child: one statement for both rows,
+        then the child dispatched as the gateway dispatches a message."""
+        logged = Message._log_original_with_child(
+            endpoint.id,
+            _id(endpoint.company_id),
+            {
+                "event_type_id": original_type.id,
+                "event_version": original_type.version,
+                "body": body,
+                "idempotency_key": key or None,
+                "business_key": business_key,
+                "content_type": content_type,
+            },
+            {
+                "event_type_id": contract.id,
+                "event_version": contract.version,
+                "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                "idempotency_key": f"{original_type.code}:{key}" if key else None,
+                "business_key": extract_key(payload, contract.business_key_field),
+            },
+            contract,
+        )
+        if logged is None:
+            return Stored(None, None, self._find_repeat(endpoint, key, body))
+        original_id, child_id, _correlation_id, drain_pending = logged
+        # sudo: the job runs the message's own steps (interop.message._intake)
+        Message.sudo()._dispatch_new(
+            self.env["interop.event.type"].sudo().browse(contract.id),
+            child_id,
+            drain_pending=drain_pending,
+        )
+        return Stored(Message.browse(original_id), Message.browse(child_id), None)
 
     def _log_children_grouped(
         self,

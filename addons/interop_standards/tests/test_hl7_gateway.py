@@ -2,9 +2,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
+import hl7
+
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.interop_gateway.tests.common import SECRET, sign
+from odoo.addons.interop_standards.models.interop_hl7_adapter import (
+    Hl7Reject,
+    parse_er7,
+)
 
 from .common import HL7_TYPE, StandardsCase, data, segments
 
@@ -40,9 +46,12 @@ class TestHl7Gateway(StandardsCase):
                     "content_type": HL7_TYPE,
                     "idempotency_key": "T-DFT-0001",
                     "business_key": "V-HL7-1",
+                    "attempt_count": 1,
+                    "parent_id": False,
                 }
             ],
         )
+        self.assertTrue(original.date_started and original.date_finished)
         child = original.child_ids
         self.assertRecordValues(
             child,
@@ -177,6 +186,25 @@ class TestHl7Gateway(StandardsCase):
         self.assertEqual(err[2], "MSH^1^9^1^2")
         self.assertTrue(err[3].startswith("201^Unsupported event code"))
 
+    def test_attack_header_without_trigger_or_fields_gets_an_ack_not_a_500(self):
+        """A sender's header without a trigger event (MSH-9 "DFT") or cut short
+        after a few fields is refused with an ACK naming the error, not a server
+        error (``hl7``'s ``create_ack`` fails on both)."""
+        for text, code, location in (
+            (
+                "MSH|^~\\&|LAB|FAC|INTEROP|FAC|20261201||DFT|CTL-T1|P|2.5.1\rEVN|P03\r",
+                "201",
+                "MSH^1^9^1^2",
+            ),
+            ("MSH|^~\\&|LAB|FAC\rEVN|P03\r", "101", "MSH^1^10^1^1"),
+        ):
+            answer = self._post_hl7(text)
+            ack = self._ack(answer)
+            self.assertEqual(self._msa(ack)[1], "AR", answer.text)
+            (err,) = self._errs(ack)
+            self.assertEqual(err[2], location)
+            self.assertTrue(err[3].startswith(code), err)
+
     def test_missing_visit_number_is_an_application_error(self):
         text = data("dft_p03.hl7").replace("|V-HL7-1", "|")
         ack = self._ack(self._post_hl7(text))
@@ -203,6 +231,78 @@ class TestHl7Gateway(StandardsCase):
         self.assertEqual(err[2], "MSH^1^10^1^1")
         self.assertTrue(err[3].startswith("205^Duplicate key identifier"))
         self.assertEqual(len(self._originals("hl7.v2_message")), 1)
+
+    def test_messages_are_read_into_what_hl7_parse_builds(self):
+        """The adapter's reading builds the ``hl7`` library's own containers, the
+        same as ``hl7.parse`` (every level, its separators and escape character),
+        and fails where it fails."""
+
+        def shape(part):
+            if isinstance(part, str):
+                return part
+            return (
+                type(part).__name__,
+                part.separator,
+                part.esc,
+                part.separators,
+                [shape(child) for child in part],
+            )
+
+        def read(parse, text):
+            try:
+                return shape(parse(text))
+            except Exception as error:  # noqa: BLE001 - the failure is compared
+                return type(error).__name__
+
+        texts = [
+            data(name) for name in ("dft_p03.hl7", "siu_s13.hl7", "adt_a08.hl7")
+        ] + [
+            # other separators and escape character; a segment without fields, a
+            # field of repetitions, components and subcomponents, escapes
+            (
+                "MSH#*~!&#APP*X#FAC#RCV#RFAC#2026##DFT*P03*Z~Q#CTL*9#P#2.5.1\rEVN\r"
+                "ZZZ#a~b*c&d!F!e\r"
+            ),
+            "MSH|^~\\&|A||\r\rPID|||\\F\\x^y&z~~|\r",
+            "MSH|^~\\&",
+            "MSH|",
+            "PID|1",
+            "",
+        ]
+        for text in texts:
+            text = text.replace("\n", "\r")
+            self.assertEqual(read(parse_er7, text), read(hl7.parse, text), text)
+
+    def test_accepted_ack_is_the_one_the_hl7_library_builds(self):
+        """The ACK is written as text: the one ``hl7.Message.create_ack`` builds,
+        field for field, whatever the message's separators, its ERR segments
+        those ``hl7`` builds."""
+        Adapter = self.env["interop.hl7.adapter"]
+        texts = [
+            data(name)
+            for name in ("dft_p03.hl7", "siu_s12.hl7", "siu_s15.hl7", "adt_a08.hl7")
+        ] + ["MSH#*~!&#APP*X#FAC#RCV#RFAC#20261201##DFT*P03*Z~Q#CTL*9#P#2.5.1\rEVN#P03"]
+        with freeze_time("2026-12-04 10:11:12"):
+            for text in texts:
+                parsed = hl7.parse(Adapter._split(text)[0])
+                expected = parsed.create_ack(
+                    ack_code="AA",
+                    message_id="ACKCTL",
+                    application="INTEROP",
+                    facility="INTEROP",
+                )
+                item = {"parsed": parsed, "control_id": "CTL"}
+                self.assertEqual(Adapter._ack(item, "AA", []), str(expected))
+                # with errors: the same header, and ERR segments as hl7 builds them
+                error = Hl7Reject(205, "MSH", 10, "Already received | & ~ ^ \\.")
+                expected = parsed.create_ack(
+                    ack_code="AR",
+                    message_id="ACKCTL",
+                    application="INTEROP",
+                    facility="INTEROP",
+                )
+                expected.append(Adapter._err_segment(expected, error))
+                self.assertEqual(Adapter._ack(item, "AR", [error]), str(expected))
 
     def test_body_without_message_is_rejected(self):
         ack = self._ack(self._post_hl7("not hl7 at all"))
