@@ -6,13 +6,18 @@ mappings, the price and stock checks, the customer found by its id, the sales or
 created, confirmed and reserved, the supply order and its milestones), committed,
 against a plain script that creates the same sales order (same customer, warehouse,
 sales team, price list and lines) and confirms it with the ORM, committed. Both run
-as the shop's service user. Target: interop <= 1.3x plain (median per order).
+as the shop's service user. Target: interop <= 1.3x plain (median per order; the
+median of ``--runs`` runs).
 
-End to end: ``--orders`` orders signed and sent through the gateway by 4 clients to
-Odoo in prefork mode (2 workers) with its job runner; one order in ten is sent a
-second time at the same moment (another event id, as a shop that resends). Waits
-until every message is processed, then counts: each order confirmed exactly once
-(one sales order, one supply order), no message failed.
+End to end: ``--orders`` distinct orders signed and sent through the gateway by
+``--clients`` clients to Odoo in prefork mode (2 workers) with its job runner
+(``--channels``): concurrent duplicates (another event id, sent at the same moment from
+another client), exact repeats, and orders the bench data refuses (a price beyond the
+tolerance, an unmapped SKU, a scarce product: :func:`e2e_plan`). Waits until every
+message is done or failed, then checks in SQL (:data:`E2E_QUERIES`): each order
+confirmed at most once and reserved once, exactly the orders the data refuses refused,
+each failed message with its exception, nothing lost, every job done. Exits 1 if a
+check fails or the cost misses its target.
 """
 
 import argparse
