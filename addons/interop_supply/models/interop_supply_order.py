@@ -329,7 +329,8 @@ class InteropSupplyOrder(models.Model):
         Two drains may take two deliveries of one order at the same moment; each runs
         in a snapshot of its own (repeatable read), so the second would not see the
         order the first is creating. The second one does not wait: it retries in a
-        transaction of its own, which finds the order once the first committed.
+        transaction of its own, which finds the order once the first committed (a
+        retry not counted: nothing is wrong with the message).
         """
         self.env.cr.execute(
             SQL(
@@ -340,7 +341,9 @@ class InteropSupplyOrder(models.Model):
         )
         if not self.env.cr.fetchone()[0]:
             raise RetryableJobError(
-                "Another drain is confirming this order", seconds=ORDER_BUSY_SECONDS
+                "Another drain is confirming this order",
+                seconds=ORDER_BUSY_SECONDS,
+                ignore_retry=True,
             )
 
     def _claim(self, vals):
@@ -359,6 +362,7 @@ class InteropSupplyOrder(models.Model):
             raise RetryableJobError(
                 "Another drain confirmed this order meanwhile",
                 seconds=ORDER_BUSY_SECONDS,
+                ignore_retry=True,
             ) from None
 
     def _lock(self):

@@ -218,7 +218,10 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         (or one whose snapshot is older than a reservation committed since) would
         fail in the middle of the confirmation, after creating the sales order for
         nothing, and log the failed statement. It is met here instead, at once and
-        quietly, and the order is retried in a transaction of its own.
+        quietly, and the order is retried in a transaction of its own, as long as
+        another drain holds them: nothing is wrong with the order, so the retry is
+        not counted (two drains taking orders of the same products all the time
+        would otherwise spend queue_job's five retries and fail it).
         """
         if not products:
             return
@@ -237,7 +240,9 @@ class InteropSupplyOrderIntake(models.AbstractModel):
                 )
         except (LockNotAvailable, SerializationFailure):
             raise RetryableJobError(
-                "Another drain is reserving these products", seconds=ORDER_BUSY_SECONDS
+                "Another drain is reserving these products",
+                seconds=ORDER_BUSY_SECONDS,
+                ignore_retry=True,
             ) from None
 
     @api.model

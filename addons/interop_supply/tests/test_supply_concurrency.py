@@ -12,6 +12,8 @@ from odoo.tests import BaseCase, get_db_name, tagged
 from odoo.tools import config
 
 from odoo.addons.interop_gateway.tests.common import inbound_path
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import DEFAULT_MAX_RETRIES, Job
 
 
 @tagged("post_install", "-at_install")
@@ -191,3 +193,68 @@ class TestConcurrentDrains(BaseCase):
                 )
                 order = env["interop.supply.order"].search([("name", "=", order_id)])
                 self.assertEqual(order.state, "reserved")
+
+    def test_order_behind_another_drains_reservation_waits_without_failing(self):
+        """Two drains at once (a channel of capacity 2): one reserves the gloves
+        for its orders, the other meets an order of gloves. That order's own job
+        retries while the first drain holds the quants, as long as it takes: it is
+        never failed for it once queue_job's retries (5) are spent (a technical
+        exception for an order nothing was wrong with), and it is confirmed once
+        the quants are free."""
+        registry = Registry(get_db_name())
+        order_id = f"CONCW-{uuid.uuid4().hex[:8]}"
+        with registry.cursor() as cr:
+            env = self._env(cr)
+            shop = env.ref("interop_supply.endpoint_supply_shop").with_user(
+                env.ref("base.user_admin")
+            )
+            message = shop._receive_event(
+                "order.received",
+                {
+                    "event_id": f"evt-{order_id}",
+                    "order": {"id": order_id, "channel": "web", "location": "CENTRAL"},
+                    "customer": {"id": "CRM-C-0002", "name": "Cedar Lane Clinic"},
+                    "lines": [{"sku": "MS-GLV-100", "quantity": 1, "unit_price": 12.5}],
+                },
+            )
+            self.assertEqual(message.state, "queued")
+            message_id = message.id
+            # the drain that met the other one handed the message to a job of its own
+            job_uuid = message._enqueue_own_job().uuid
+            product_id = (
+                env["product.product"].search([("default_code", "=", "MS-GLV-100")]).id
+            )
+        retries = 0
+        with registry.cursor() as other_drain:
+            # the other drain is reserving gloves: it holds their quants
+            other_drain.execute(
+                "SELECT id FROM stock_quant WHERE product_id = %s FOR NO KEY UPDATE",
+                (product_id,),
+            )
+            for _attempt in range(DEFAULT_MAX_RETRIES + 1):
+                with registry.cursor() as cr:
+                    job = Job.load(self._env(cr), job_uuid)
+                    job.retry = retries
+                    with self.assertRaises(RetryableJobError):
+                        job.perform()
+                    retries = job.retry
+                    # the job runner rolls the attempt back and postpones the job
+                    cr.rollback()
+            other_drain.rollback()
+        with registry.cursor() as cr:
+            job = Job.load(self._env(cr), job_uuid)
+            job.retry = retries
+            job.perform()
+            job.set_done()
+            job.store()
+        with registry.cursor() as cr:
+            env = self._env(cr)
+            self.assertEqual(env["interop.message"].browse(message_id).state, "done")
+            self.assertEqual(
+                env["sale.order"].search_count(
+                    [("client_order_ref", "=", order_id), ("state", "=", "sale")]
+                ),
+                1,
+            )
+            order = env["interop.supply.order"].search([("name", "=", order_id)])
+            self.assertEqual(order.state, "reserved")
