@@ -11,6 +11,7 @@ Target: >= 2x the one-job-per-message baseline, with per-message error isolation
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -154,7 +155,8 @@ def main():
     print(
         f"\nProcessing of {args.messages} queued messages of {BENCH_ENDPOINT} "
         f"(1 in {args.fail_every} failing), Odoo prefork 2 workers, runner "
-        f"channels {args.channels or 'of the configuration'} ({machine()})"
+        f"channels {args.channels or 'of the configuration'} ({machine()}; load "
+        f"average at the end {', '.join(f'{v:.1f}' for v in os.getloadavg())})"
     )
     baseline = results[0]["rate"]
     all_ok = True

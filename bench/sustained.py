@@ -11,6 +11,7 @@ duplicated, no 5xx. Exits non-zero when a check fails.
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from harness import (
     run_load,
     wait_until,
 )
+from processing import reset
 
 #: messages/s in and processed over the whole run (issue 23), printed
 TARGET_RATE = 400
@@ -45,10 +47,18 @@ def main():
         "--keep-alive", action="store_true", help="clients keep their connections"
     )
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="with --keep-db: forget the messages, records, jobs and exceptions of "
+        "earlier runs first (a failing sample would join their open exception)",
+    )
     args = parser.parse_args()
     setup = Setup()
     if not args.keep_db:
         setup.create_database(args.db)
+    elif args.reset:
+        reset(setup, args.db)
     port = free_port()
     samples = []
     with OdooServer(
@@ -128,7 +138,8 @@ def main():
     print(
         f"\nSustained load: {args.clients} clients for {args.minutes} min, "
         f"Odoo prefork "
-        f"2 workers with job runner ({machine()})"
+        f"2 workers with job runner ({machine()}; load average at the end "
+        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())})"
     )
     print(
         f"ingestion: {load.rate():.1f} req/s, p50 {load.percentile(0.5):.1f} ms, "

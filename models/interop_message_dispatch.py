@@ -51,6 +51,16 @@ STATE_FIELDS = [
     "write_uid",
     "write_date",
 ]
+#: what a chunk reads of its messages, in one query: the handlers' payload, endpoint
+#: and event type, and what their attempts and links are made of
+MESSAGE_FIELDS = [
+    "payload_enc",
+    "endpoint_id",
+    "event_type_id",
+    "direction",
+    "company_id",
+    "retry_user_id",
+]
 #: seconds before a message hit by a transient fault in a batch is tried again
 RETRY_DELAY = 10
 #: seconds before a drain that met a concurrent one claims again
@@ -230,6 +240,8 @@ class InteropMessageDispatch(models.AbstractModel):
         """Process claimed messages: together (:meth:`_drain_batch`, one statement
         per step for all of them), one by one (:meth:`_drain_each`) only around a
         message that fails, which fails alone."""
+        # what follows reads of the messages, in one query (not their every column)
+        messages.sudo().fetch(MESSAGE_FIELDS)
         code = messages[:1].event_type_id.code
         if code in self.env["interop.message"]._get_interop_preprocessors():
             # a preprocessor's writes stay when its message fails: message by message
@@ -269,7 +281,8 @@ class InteropMessageDispatch(models.AbstractModel):
         failed_at = ONE_BY_ONE
         try:
             with cr.savepoint():
-                messages.sudo().fetch(["payload_enc", "endpoint_id", "event_type_id"])
+                # read already, unless a batch of them was rolled back
+                messages.sudo().fetch(MESSAGE_FIELDS)
                 now = fields.Datetime.now()
                 cr.execute(
                     SQL(
@@ -326,7 +339,8 @@ class InteropMessageDispatch(models.AbstractModel):
                     )
                 )
                 messages.invalidate_recordset(STATE_FIELDS)
-                self.env["interop.message.attempt"].sudo().create(
+                self._create_with_company(
+                    "interop.message.attempt",
                     [
                         {
                             "message_id": message.id,
@@ -338,7 +352,7 @@ class InteropMessageDispatch(models.AbstractModel):
                             "note": message._withheld_note(withheld),
                         }
                         for message, _records, withheld, duration in results
-                    ]
+                    ],
                 )
                 links = [
                     vals
@@ -346,7 +360,7 @@ class InteropMessageDispatch(models.AbstractModel):
                     for vals in message._prepare_link_vals(records)
                 ]
                 if links:
-                    self.env["interop.message.link"].sudo().create(links)
+                    self._create_with_company("interop.message.link", links)
                 self.env["interop.exception"]._resolve_for_messages(messages)
         except Exception as error:  # noqa: BLE001 - redone alone, where it fails alone
             if failed_at == ONE_BY_ONE:
@@ -359,6 +373,20 @@ class InteropMessageDispatch(models.AbstractModel):
             messages.invalidate_recordset()
             return failed_at
         return None
+
+    @api.model
+    def _create_with_company(self, model, vals_list):
+        """``create`` of attempts or links of the chunk's messages, their company
+        (a stored ``message_id.company_id``) inserted with them: the ORM would
+        otherwise update every row again to store it."""
+        Model = self.env[model].sudo()
+        Message = self.env["interop.message"]
+        for vals in vals_list:
+            vals["company_id"] = Message.browse(vals["message_id"]).company_id.id
+        records = Model.create(vals_list)
+        # inserted above with the value its computation gives
+        self.env.remove_to_compute(Model._fields["company_id"], records)
+        return records
 
     @api.model
     def _drain_each(self, messages, job_uuid, counts):

@@ -9,6 +9,9 @@ from psycopg2 import errors as pg_errors
 from .test_interop_processing import ProcessingCase
 
 MESSAGE_UPDATE = re.compile(r'UPDATE\s+"?interop_message"?\s', re.IGNORECASE)
+ATTEMPT_LINK_UPDATE = re.compile(
+    r'UPDATE\s+"?interop_message_(attempt|link)"?\s', re.IGNORECASE
+)
 
 
 class TestDrainBatches(ProcessingCase):
@@ -154,6 +157,34 @@ class TestDrainBatches(ProcessingCase):
         # (plus the one the generic upsert takes for its match's marker row)
         self.assertLess(statements["update"], len(messages))
         self.assertLess(statements["savepoint"], 2 * len(messages))
+
+    def test_a_chunk_inserts_its_attempts_and_links_with_their_company(self):
+        messages = self._queue_many(10, "CO")
+        updates = Counter()
+        cursor_class = type(self.env.cr)
+        original = cursor_class.execute
+
+        def counting(cr, query, *args, **kwargs):
+            text = str(getattr(query, "code", query)).lstrip()
+            match = ATTEMPT_LINK_UPDATE.match(text)
+            if match:
+                updates[match.group(1)] += 1
+            return original(cr, query, *args, **kwargs)
+
+        with patch.object(cursor_class, "execute", counting):
+            self._perform(self._drains())
+            self.env.flush_all()
+        self._assert_each_done_once(messages)
+        # the company (a stored related field) went in with the insert: no row of
+        # the chunk was updated again to store it
+        self.assertEqual(updates, Counter())
+        self.env.invalidate_all()
+        company = self.endpoint.company_id
+        self.assertTrue(company)
+        self.assertEqual(messages.attempt_ids.mapped("company_id"), company)
+        self.assertEqual(messages.link_ids.mapped("company_id"), company)
+        self.assertEqual(len(messages.attempt_ids), 10)
+        self.assertEqual(len(messages.link_ids), 10)
 
     def test_a_drain_stops_after_its_time_and_hands_over(self):
         self.params.set_param("interop.processing_batch_seconds", "0.000001")
