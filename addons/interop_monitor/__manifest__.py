@@ -34,4 +34,5 @@
         "web.assets_backend": ["interop_monitor/static/src/fields/*.js"],
     },
     "demo": ["demo/interop_monitor_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
 }

@@ -178,13 +178,7 @@ class InteropEndpoint(models.Model):
                 ["message_count:sum", "error_count:sum", "latency_p95_ms:max"],
             )
         }
-        success = dict(
-            Rollup._read_group(
-                [("endpoint_id", "in", ids), ("done_count", ">", 0)],
-                ["endpoint_id"],
-                ["bucket:max"],
-            )
-        )
+        success = Rollup._last_success(ids)
         last = self._monitor_last_message_dates()
         uptime_24h = self._monitor_uptime(24 * 60)
         has_breaker = "breaker_state" in self._fields
@@ -316,25 +310,11 @@ class InteropEndpoint(models.Model):
         ids = [endpoint.id for endpoint in self if endpoint.id]
         if not ids:
             return {}
-        self.env["interop.monitor.rollup"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT endpoint_id,
-                       100.0 * count(*) FILTER (WHERE up) / count(*)
-                  FROM (SELECT endpoint_id, bucket,
-                               bool_or(done_count > 0 OR error_count = 0) AS up
-                          FROM interop_monitor_rollup
-                         WHERE endpoint_id = ANY(%s) AND bucket >= %s
-                           AND granularity = 'minute'
-                         GROUP BY endpoint_id, bucket) AS minutes
-                 GROUP BY endpoint_id
-                """,
-                ids,
-                fields.Datetime.now() - timedelta(minutes=minutes),
-            )
+        # per endpoint and hour, not per minute: a week is some 170 rows each
+        counts = self.env["interop.monitor.rollup"]._uptime_minutes(
+            ids, fields.Datetime.now() - timedelta(minutes=minutes)
         )
-        return dict(self.env.cr.fetchall())
+        return {endpoint_id: row[2] for endpoint_id, row in counts.items()}
 
     # Drill-down from the tile
 
