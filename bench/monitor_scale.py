@@ -171,11 +171,73 @@ def measure(env):
     def metrics():
         env["interop.monitor.metrics"]._exposition(company)
 
+    # the drill-downs of a tile, read as the web client reads them (the first page
+    # of the list with its count, the graph's groups)
+    endpoint = endpoints[:1]
+    message_spec = {
+        name: {}
+        for name in ("date_received", "correlation_id", "state", "payload_size")
+    }
+    message_spec["endpoint_id"] = {"fields": {"display_name": {}}}
+    message_spec["event_type_id"] = {"fields": {"display_name": {}}}
+
+    def drill_traffic_graph():
+        action = endpoint.action_view_monitor_rollups()
+        env["interop.monitor.rollup"].web_read_group(
+            action["domain"], ["message_count:sum", "error_count:sum"], ["bucket:day"]
+        )
+
+    def drill_traffic_list():
+        action = endpoint.action_view_monitor_rollups()
+        env["interop.monitor.rollup"].web_search_read(
+            action["domain"],
+            {
+                "bucket": {},
+                "message_count": {},
+                "error_count": {},
+                "latency_p95_ms": {},
+            },
+            limit=80,
+        )
+
+    def drill_failed_messages():
+        action = endpoint.action_view_messages_failed()
+        env["interop.message"].invalidate_model()
+        env["interop.message"].web_search_read(action["domain"], message_spec, limit=80)
+
+    def drill_exceptions():
+        action = endpoint.action_view_exceptions()
+        env["interop.exception"].web_search_read(
+            action["domain"], {"name": {}, "state": {}, "date_deadline": {}}, limit=80
+        )
+
+    def drill_waiting_messages():
+        action = Figure._action("queue_depth", Scope(company, None, None, None, 15))
+        env["interop.message"].invalidate_model()
+        env["interop.message"].web_search_read(action["domain"], message_spec, limit=80)
+
     for name, fn, target in (
         ("integration health tiles", tiles, 200),
         ("integration health list (with 7-day uptime)", health_list, 200),
         ("alert figure (error rate, 15 min)", alert_figure, 200),
         ("operations overview figures", overview, 200),
+        (
+            "drill-down: an endpoint's traffic graph (30 days by day)",
+            drill_traffic_graph,
+            200,
+        ),
+        (
+            "drill-down: an endpoint's traffic list (first page)",
+            drill_traffic_list,
+            200,
+        ),
+        (
+            "drill-down: an endpoint's failed messages (first page)",
+            drill_failed_messages,
+            200,
+        ),
+        ("drill-down: an endpoint's exceptions (first page)", drill_exceptions, 200),
+        ("drill-down: messages waiting (first page)", drill_waiting_messages, 200),
         ("metrics exposition", metrics, 100),
     ):
         median, worst = timed(fn)

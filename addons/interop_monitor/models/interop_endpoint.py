@@ -178,13 +178,7 @@ class InteropEndpoint(models.Model):
                 ["message_count:sum", "error_count:sum", "latency_p95_ms:max"],
             )
         }
-        success = dict(
-            Rollup._read_group(
-                [("endpoint_id", "in", ids), ("done_count", ">", 0)],
-                ["endpoint_id"],
-                ["bucket:max"],
-            )
-        )
+        success = Rollup._last_success(ids)
         last = self._monitor_last_message_dates()
         uptime_24h = self._monitor_uptime(24 * 60)
         has_breaker = "breaker_state" in self._fields
@@ -224,26 +218,26 @@ class InteropEndpoint(models.Model):
         if not ids:
             return {}
         self.env["interop.message"].flush_model(["endpoint_id", "date_received"])
-        last = {}
-        for endpoint_id in ids:
-            # One query per endpoint, its id a constant: given the id as a parameter
-            # of a single query, the planner walks the date index of the whole log
-            # for an endpoint without messages.
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT date_received FROM interop_message
-                     WHERE endpoint_id = %s
-                     ORDER BY endpoint_id DESC, date_received DESC
-                     LIMIT 1
-                    """,
-                    endpoint_id,
-                )
+        # One statement, one probe of the (endpoint_id, date_received) index per
+        # endpoint: the subquery's order is the index's, the endpoint its condition
+        # (ordered by the date alone, an earlier version let the planner walk the
+        # date index of the whole log for an endpoint without messages).
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT e.id,
+                       (SELECT m.date_received FROM interop_message m
+                         WHERE m.endpoint_id = e.id
+                         ORDER BY m.endpoint_id DESC, m.date_received DESC
+                         LIMIT 1)
+                  FROM unnest(%s::int[]) AS e(id)
+                """,
+                ids,
             )
-            row = self.env.cr.fetchone()
-            if row:
-                last[endpoint_id] = row[0]
-        return last
+        )
+        return {
+            endpoint_id: date for endpoint_id, date in self.env.cr.fetchall() if date
+        }
 
     def _monitor_uptime(self, minutes):
         """{endpoint id: uptime % over the last ``minutes``}.
@@ -316,25 +310,11 @@ class InteropEndpoint(models.Model):
         ids = [endpoint.id for endpoint in self if endpoint.id]
         if not ids:
             return {}
-        self.env["interop.monitor.rollup"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT endpoint_id,
-                       100.0 * count(*) FILTER (WHERE up) / count(*)
-                  FROM (SELECT endpoint_id, bucket,
-                               bool_or(done_count > 0 OR error_count = 0) AS up
-                          FROM interop_monitor_rollup
-                         WHERE endpoint_id = ANY(%s) AND bucket >= %s
-                           AND granularity = 'minute'
-                         GROUP BY endpoint_id, bucket) AS minutes
-                 GROUP BY endpoint_id
-                """,
-                ids,
-                fields.Datetime.now() - timedelta(minutes=minutes),
-            )
+        # per endpoint and hour, not per minute: a week is some 170 rows each
+        counts = self.env["interop.monitor.rollup"]._uptime_minutes(
+            ids, fields.Datetime.now() - timedelta(minutes=minutes)
         )
-        return dict(self.env.cr.fetchall())
+        return {endpoint_id: row[2] for endpoint_id, row in counts.items()}
 
     # Drill-down from the tile
 

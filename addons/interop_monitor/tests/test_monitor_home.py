@@ -68,3 +68,6 @@ class TestMonitorHome(InteropCase):
         self.assertEqual(
             self.root.action, self.env.ref("interop.interop_exception_action_queue")
         )
+        # and the uptime counts, which have no model, go with it
+        self.env.cr.execute("SELECT to_regclass('interop_monitor_uptime_hour')")
+        self.assertIsNone(self.env.cr.fetchone()[0])

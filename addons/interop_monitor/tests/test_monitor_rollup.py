@@ -314,3 +314,84 @@ class TestRollupRetention(MonitorCase):
         self.assertEqual(sparkline["errors"][-1], 1)
         self.assertEqual(sparkline["counts"][-4], 1)
         self.assertEqual(sum(sparkline["counts"]), 3)
+
+
+@tagged("post_install", "-at_install")
+class TestTrafficUptime(MonitorCase):
+    """The uptime of an endpoint without health checks: the share of its minutes
+    with traffic in which a message went through, read per hour."""
+
+    def _minutes_counted_from_the_minute_rows(self, start):
+        # the reference: every minute row of the window, one by one
+        self.env.cr.execute(
+            """
+            SELECT 100.0 * count(*) FILTER (WHERE up) / count(*)
+              FROM (SELECT bucket, bool_or(done_count > 0 OR error_count = 0) AS up
+                      FROM interop_monitor_rollup
+                     WHERE endpoint_id = %s AND bucket >= %s
+                       AND granularity = 'minute'
+                     GROUP BY bucket) AS minutes
+            """,
+            (self.endpoint.id, start),
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _uptimes(self, now):
+        uptimes = []
+        with freeze_time(now):
+            for hours in (24, 7 * 24):
+                uptime = self.endpoint._monitor_uptime(hours * 60)[self.endpoint.id]
+                self.assertAlmostEqual(
+                    uptime,
+                    self._minutes_counted_from_the_minute_rows(
+                        now - timedelta(hours=hours)
+                    ),
+                    9,
+                )
+                uptimes.append(uptime)
+            # the tile and the list show the same, rounded
+            self.endpoint.invalidate_recordset()
+            self.assertAlmostEqual(self.endpoint.monitor_uptime_24h, uptimes[0], 1)
+            self.assertAlmostEqual(self.endpoint.monitor_uptime_7d, uptimes[1], 1)
+        return uptimes
+
+    def test_uptime_per_hour_follows_late_messages_and_the_window_edge(self):
+        now = T0 + timedelta(days=2, minutes=30)
+        # the first, partial hour of the 24 h window (it starts at half past)
+        self._message(now - timedelta(hours=23, minutes=45), 1, state="failed")
+        # the same hour, before the window: in the 7 days only
+        self._message(now - timedelta(hours=24, minutes=10), 1)
+        # a minute with a failure and a success: up
+        self._message(now - timedelta(hours=2), 1)
+        self._message(now - timedelta(hours=2, seconds=-20), 1, state="failed")
+        # a minute with a failure only: down, until its slow message is done
+        self._message(now - timedelta(hours=1), 1, state="failed")
+        slow = self._message(
+            now - timedelta(hours=1, seconds=-30), None, state="processing"
+        )
+        self._message(now - timedelta(days=3), 1)
+        with freeze_time(now):
+            self.Rollup._rollup_batch()
+        uptime_24h, uptime_7d = self._uptimes(now)
+        self.assertAlmostEqual(uptime_24h, 100 / 3)
+        self.assertAlmostEqual(uptime_7d, 60)
+        # done 5 minutes later: its minute, an hour old, is up
+        slow.sudo().write(
+            {"state": "done", "date_finished": now + timedelta(minutes=5)}
+        )
+        later = now + timedelta(minutes=10)
+        with freeze_time(later):
+            self.Rollup._rollup_batch()
+        uptime_24h, uptime_7d = self._uptimes(later)
+        self.assertAlmostEqual(uptime_24h, 200 / 3)
+        self.assertAlmostEqual(uptime_7d, 80)
+        # the hour counts go with the minutes they counted, summed into hours
+        with freeze_time(now + timedelta(days=40)):
+            for _batch in range(100):
+                if not self.Rollup._prune_batch()[1]:
+                    break
+        self.env.cr.execute(
+            "SELECT count(*) FROM interop_monitor_uptime_hour WHERE endpoint_id = %s",
+            (self.endpoint.id,),
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
