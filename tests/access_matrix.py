@@ -80,6 +80,7 @@ ACCESS = {
     "interop.credential.set": {"manager": "rwc"},
     "interop.sync": {"user": "r", "manager": "rwcu", "auditor": "r"},
     "interop.sync.run": {"user": "r", "manager": "r", "auditor": "r"},
+    "interop.breaker.transition": {"user": "r", "manager": "r", "auditor": "r"},
     # interop_revenue
     "interop.visit": {
         "user": "r",
@@ -214,6 +215,8 @@ NAVIGATION = {
     "action_open_figure",
     "action_open_list",
     "action_view_monitor_rollups",
+    "action_view_monitor_held",
+    "action_view_breaker_transitions",
 }
 
 # Wizards: their buttons are pressed by those who may create them (ACCESS above).

@@ -3,14 +3,14 @@
 {
     "name": "Interop Monitoring",
     "summary": "Integration health, business figures, alerts, Prometheus metrics",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop", "interop_outbound"],
+    "depends": ["interop", "interop_outbound", "resource"],
     "external_dependencies": {"python": ["prometheus_client", "requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -4,7 +4,7 @@
     "name": "Interop — Outbound Delivery and Syncs",
     "summary": "Credential vault, outbound delivery with retries and a circuit "
     "breaker, batch syncs",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",
@@ -22,6 +22,7 @@
         "data/ir_cron_data.xml",
         "views/interop_credential_views.xml",
         "wizards/interop_credential_set_views.xml",
+        "views/interop_breaker_transition_views.xml",
         "views/interop_endpoint_views.xml",
         "views/interop_message_views.xml",
         "views/interop_sync_views.xml",
@@ -31,5 +32,6 @@
     "demo": [
         "demo/interop_credential_demo.xml",
         "demo/interop_sync_demo.xml",
+        "demo/interop_breaker_transition_demo.xml",
     ],
 }

@@ -1,14 +1,23 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
+import math
+from datetime import UTC, timedelta
 
-from odoo import fields, models
-from odoo.tools import SQL
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_datetime
+
+from odoo.addons.interop.models.interop_message import HELD
 
 #: the tile's figures cover the last hour
 TILE_MINUTES = 60
 #: the tile's sparkline: messages per hour over the last day
 SPARKLINE_HOURS = 24
+#: the silence of an endpoint with working hours counts at most this far back
+SILENCE_MAX_DAYS = 90
+BREAKER_STATES = ("closed", "open", "half_open")
 
 
 class InteropEndpoint(models.Model):
@@ -28,6 +37,23 @@ class InteropEndpoint(models.Model):
         default=3,
         tracking=True,
         help="Failed checks in a row before the technical owner is alerted.",
+    )
+    cadence_minutes = fields.Integer(
+        string="Expect a Message Every (min)",
+        tracking=True,
+        help="Inbound: the endpoint is available in an interval of that many minutes "
+        "(aligned to the clock) in which at least one message arrived; its uptime "
+        "is the share of such intervals, within its working hours. 0: no cadence "
+        "(uptime from its traffic).",
+    )
+    cadence_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        tracking=True,
+        check_company=True,
+        help="When messages are expected (its public holidays left out): the "
+        "cadence and the alert rules on the endpoint's silence count only these "
+        "hours. Always when empty.",
     )
     health_check_ids = fields.One2many(
         "interop.monitor.health.check",
@@ -55,7 +81,21 @@ class InteropEndpoint(models.Model):
             "health_check_path",
             "health_check_interval",
             "health_check_failures",
+            "cadence_minutes",
+            "cadence_calendar_id",
         )
+
+    @api.constrains("cadence_minutes")
+    def _check_cadence_minutes(self):
+        for endpoint in self:
+            if not 0 <= endpoint.cadence_minutes <= 7 * 24 * 60:
+                raise ValidationError(
+                    self.env._(
+                        "The cadence of %(endpoint)s is a number of minutes between "
+                        "1 and a week (0: none).",
+                        endpoint=endpoint.display_name,
+                    )
+                )
 
     def _compute_monitor_check(self):
         ids = [endpoint.id for endpoint in self if endpoint.id]
@@ -144,9 +184,11 @@ class InteropEndpoint(models.Model):
         compute="_compute_monitor_tile",
         digits=(16, 1),
         help="With health checks: the share of the last 24 h its checks said "
-        "healthy (a gap of more than two check intervals is left out). Without: "
-        "the share of the minutes with traffic in which at least one message went "
-        "through (100 without traffic).",
+        "healthy (a gap of more than two check intervals is left out). With an "
+        "expected cadence (inbound): the share of the intervals of its working "
+        "hours in which a message arrived. Else: the share of the minutes with "
+        "traffic in which at least one message went through (100 without "
+        "traffic).",
     )
     monitor_uptime_7d = fields.Float(
         string="Uptime 7 d (%)",
@@ -157,6 +199,29 @@ class InteropEndpoint(models.Model):
     )
     monitor_breaker = fields.Char(
         string="Breaker", compute="_compute_monitor_tile", help="Outbound only."
+    )
+    monitor_breaker_time_24h = fields.Char(
+        string="Breaker (24 h)",
+        compute="_compute_monitor_breaker_time_24h",
+        help="Outbound: the time its circuit breaker spent closed, open and "
+        "half-open over the last 24 hours (from the breaker history).",
+    )
+    monitor_breaker_time_7d = fields.Char(
+        string="Breaker (7 d)",
+        compute="_compute_monitor_breaker_time_7d",
+        help="Outbound: the time its circuit breaker spent in each state over the "
+        "last 7 days.",
+    )
+    monitor_held_count = fields.Integer(
+        string="Held by Rules",
+        compute="_compute_monitor_held",
+        help="Messages a rule (e.g. a timing rule) holds until their release time.",
+    )
+    monitor_held_html = fields.Html(
+        string="Held by Rule",
+        compute="_compute_monitor_held",
+        help="Per rule: the messages it holds, since when the oldest waits and "
+        "when the next one is released.",
     )
     monitor_health = fields.Selection(
         [("ok", "Healthy"), ("warning", "Degraded"), ("danger", "Failing")],
@@ -207,6 +272,161 @@ class InteropEndpoint(models.Model):
             else:
                 endpoint.monitor_health = "ok"
 
+    def _compute_monitor_breaker_time_24h(self):
+        self._monitor_set_breaker_time("monitor_breaker_time_24h", 24 * 60)
+
+    def _compute_monitor_breaker_time_7d(self):
+        self._monitor_set_breaker_time("monitor_breaker_time_7d", 7 * 24 * 60)
+
+    def _monitor_set_breaker_time(self, fname, minutes):
+        seconds = self._monitor_breaker_seconds(minutes)
+        labels = dict(
+            self._fields["breaker_state"]._description_selection(self.env)
+            if "breaker_state" in self._fields
+            else []
+        )
+        for endpoint in self:
+            times = seconds.get(endpoint.id)
+            endpoint[fname] = (
+                " · ".join(
+                    f"{labels.get(state, state)} {self._monitor_duration(times[state])}"
+                    for state in BREAKER_STATES
+                    if times[state] >= 1 or state == "closed"
+                )
+                if times
+                else False
+            )
+
+    def _monitor_duration(self, seconds):
+        """A duration in words a tile can show: 2 d 3 h, 4 h 12 min, 35 min."""
+        minutes = round(seconds / 60)
+        if seconds and not minutes:
+            return self.env._("< 1 min")
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            return self.env._("%(days)s d %(hours)s h", days=days, hours=hours)
+        if hours:
+            return self.env._("%(hours)s h %(min)s min", hours=hours, min=minutes)
+        return self.env._("%(min)s min", min=minutes)
+
+    def _monitor_breaker_seconds(self, minutes):
+        """{endpoint id: {state: seconds}}: the time the circuit breaker of each
+        outbound endpoint spent in each state over the last ``minutes``.
+
+        From the breaker history (``interop.breaker.transition``, on its
+        endpoint/date index): the state at the start of the window is the last
+        transition's before it (else the first one's in it, else the current
+        state); each transition ends the time of the state it leaves."""
+        if "breaker_state" not in self._fields:
+            return {}
+        endpoints = self.filtered(
+            lambda e: e.id and e.direction in ("outbound", "both")
+        )
+        if not endpoints:
+            return {}
+        now = fields.Datetime.now()
+        start = now - timedelta(minutes=minutes)
+        self.env["interop.breaker.transition"].flush_model()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT e.id, t.state_to
+                  FROM unnest(%(ids)s) AS e(id)
+                  JOIN LATERAL (
+                       SELECT state_to FROM interop_breaker_transition
+                        WHERE endpoint_id = e.id AND date <= %(start)s
+                        ORDER BY date DESC, id DESC
+                        LIMIT 1
+                  ) t ON true
+                """,
+                ids=endpoints.ids,
+                start=start,
+            )
+        )
+        before = dict(cr.fetchall())
+        cr.execute(
+            SQL(
+                """
+                SELECT endpoint_id, state_from, state_to, date
+                  FROM interop_breaker_transition
+                 WHERE endpoint_id = ANY(%(ids)s)
+                   AND date > %(start)s AND date <= %(now)s
+                 ORDER BY endpoint_id, date, id
+                """,
+                ids=endpoints.ids,
+                start=start,
+                now=now,
+            )
+        )
+        moves = {}
+        for endpoint_id, state_from, state_to, date in cr.fetchall():
+            moves.setdefault(endpoint_id, []).append((state_from, state_to, date))
+        result = {}
+        for endpoint in endpoints:
+            steps = moves.get(endpoint.id, [])
+            state = before.get(endpoint.id) or (
+                steps[0][0] if steps else endpoint.breaker_state
+            )
+            times = dict.fromkeys(BREAKER_STATES, 0.0)
+            since = start
+            for _state_from, state_to, date in steps:
+                if state in times:
+                    times[state] += (date - since).total_seconds()
+                state, since = state_to, date
+            if state in times:
+                times[state] += (now - since).total_seconds()
+            result[endpoint.id] = times
+        return result
+
+    def _compute_monitor_held(self):
+        """Per endpoint and rule, the messages rules hold (the held messages'
+        index: a held message always has a release time)."""
+        ids = [endpoint.id for endpoint in self if endpoint.id]
+        rows = {}
+        if ids:
+            for endpoint, rule, count, oldest, release in (
+                self.env["interop.message"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("endpoint_id", "in", ids),
+                        ("state", "=", HELD),
+                        ("date_release", "!=", False),
+                    ],
+                    ["endpoint_id", "monitor_hold_rule"],
+                    ["__count", "monitor_date_held:min", "date_release:min"],
+                    order="endpoint_id, monitor_hold_rule",
+                )
+            ):
+                rows.setdefault(endpoint.id, []).append(
+                    (rule or self.env._("(no rule)"), count, oldest, release)
+                )
+        for endpoint in self:
+            held = rows.get(endpoint.id, [])
+            endpoint.monitor_held_count = sum(row[1] for row in held)
+            endpoint.monitor_held_html = (
+                Markup("<ul class='list-unstyled mb-0'>%s</ul>")
+                % Markup("").join(endpoint._monitor_held_line(*row) for row in held)
+                if held
+                else False
+            )
+
+    def _monitor_held_line(self, rule, count, oldest, release):
+        # Markup's % escapes the rule's name and the dates
+        return Markup("<li><b>%s</b>: %s</li>") % (
+            rule,
+            self.env._(
+                "%(count)s held since %(oldest)s, next release %(release)s",
+                count=count,
+                oldest=format_datetime(self.env, oldest, dt_format="short")
+                if oldest
+                else "?",
+                release=format_datetime(self.env, release, dt_format="short"),
+            ),
+        )
+
     def _compute_monitor_uptime_7d(self):
         uptime = self._monitor_uptime(7 * 24 * 60)
         for endpoint in self:
@@ -247,8 +467,95 @@ class InteropEndpoint(models.Model):
         of its minutes with traffic in which at least one message went through.
         Endpoints with neither are left out."""
         traffic = self._monitor_traffic_uptime(minutes)
+        traffic.update(self._monitor_cadence_uptime(minutes))
         traffic.update(self._monitor_check_uptime(minutes))
         return traffic
+
+    def _monitor_working_spans(self, start, end):
+        """[(start, end)] in epoch seconds: the endpoint's working time between two
+        naive UTC datetimes (its calendar's hours, its public holidays left out;
+        all of it without a calendar), merged and in order."""
+        self.ensure_one()
+        start_utc = start.replace(tzinfo=UTC)
+        end_utc = end.replace(tzinfo=UTC)
+        calendar = self.cadence_calendar_id
+        if not calendar:
+            return [(start_utc.timestamp(), end_utc.timestamp())]
+        spans = []
+        intervals = calendar.sudo()._work_intervals_batch(start_utc, end_utc)[False]
+        for begin, stop, _meta in intervals:
+            begin, stop = begin.timestamp(), stop.timestamp()
+            if spans and begin <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], stop))
+            else:
+                spans.append((begin, stop))
+        return spans
+
+    def _monitor_working_seconds(self, start, end):
+        """Seconds of working time of the endpoint between two UTC datetimes."""
+        return sum(
+            stop - begin for begin, stop in self._monitor_working_spans(start, end)
+        )
+
+    def _monitor_expected_slots(self, start, end):
+        """The intervals of its cadence (numbered from the epoch: aligned to the
+        clock) the endpoint was expected to send in: inside ``start`` - ``end``
+        and its activation, wholly inside its working time, over."""
+        self.ensure_one()
+        size = self.cadence_minutes * 60
+        if self.date_activated:
+            start = max(start, self.date_activated)
+        if size <= 0 or start >= end:
+            return set()
+        slots = set()
+        for begin, stop in self._monitor_working_spans(start, end):
+            slots.update(range(math.ceil(begin / size), math.floor(stop / size)))
+        return slots
+
+    def _monitor_cadence_uptime(self, minutes):
+        """{endpoint id: % of the expected intervals with a message}, for the
+        endpoints receiving with a cadence: each interval of ``cadence_minutes``
+        of their working time over the last ``minutes`` in which at least one
+        message arrived, from the rollups (a minute row counts its messages);
+        100 when no interval was expected (a week-end)."""
+        endpoints = self.filtered(
+            lambda e: e.id and e.cadence_minutes > 0 and e.direction != "outbound"
+        )
+        if not endpoints:
+            return {}
+        now = fields.Datetime.now()
+        start = now - timedelta(minutes=minutes)
+        self.env["interop.monitor.rollup"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT r.endpoint_id,
+                       floor(EXTRACT(EPOCH FROM r.bucket)
+                             / (e.cadence_minutes * 60))::bigint
+                  FROM interop_monitor_rollup r
+                  JOIN interop_endpoint e ON e.id = r.endpoint_id
+                 WHERE r.endpoint_id = ANY(%s) AND r.direction = 'inbound'
+                   AND r.granularity = 'minute'
+                   AND r.bucket >= %s AND r.bucket < %s AND r.message_count > 0
+                 GROUP BY 1, 2
+                """,
+                endpoints.ids,
+                start,
+                now,
+            )
+        )
+        seen = {}
+        for endpoint_id, slot in self.env.cr.fetchall():
+            seen.setdefault(endpoint_id, set()).add(slot)
+        result = {}
+        for endpoint in endpoints:
+            expected = endpoint._monitor_expected_slots(start, now)
+            result[endpoint.id] = (
+                100.0 * len(expected & seen.get(endpoint.id, set())) / len(expected)
+                if expected
+                else 100.0
+            )
+        return result
 
     def _monitor_check_uptime(self, minutes):
         """{endpoint id: % of the last ``minutes`` its health checks said up}.
@@ -317,6 +624,22 @@ class InteropEndpoint(models.Model):
         return {endpoint_id: row[2] for endpoint_id, row in counts.items()}
 
     # Drill-down from the tile
+
+    def action_view_monitor_held(self):
+        """The messages rules hold on this endpoint, grouped by rule."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Held Messages of %(name)s", name=self.name),
+            "res_model": "interop.message",
+            "view_mode": "list,form",
+            "domain": [
+                ("endpoint_id", "=", self.id),
+                ("state", "=", HELD),
+                ("date_release", "!=", False),
+            ],
+            "context": {"create": False, "group_by": ["monitor_hold_rule"]},
+        }
 
     def action_view_monitor_rollups(self):
         self.ensure_one()

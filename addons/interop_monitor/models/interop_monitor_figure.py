@@ -8,6 +8,8 @@ from odoo.tools import SQL
 
 from odoo.addons.interop.models.interop_message import HELD
 
+from .interop_endpoint import SILENCE_MAX_DAYS
+
 #: what a figure is measured on: a company, and optionally one endpoint, event type
 #: or queue_job channel, over the last ``minutes``
 Scope = namedtuple("Scope", "company endpoint event_type channel minutes")
@@ -240,7 +242,9 @@ class InteropMonitorFigure(models.AbstractModel):
     # The message log, through its indexes
 
     def _figure_silence_minutes(self, scope):
-        """Minutes since the last message was received (the endpoint/date index)."""
+        """Minutes since the last message was received (the endpoint/date index);
+        on an endpoint with working hours, only the minutes of its working hours
+        count ("no message for an hour in working hours")."""
         if scope.endpoint and not scope.event_type:
             last = scope.endpoint._monitor_last_message_dates().get(scope.endpoint.id)
         else:
@@ -252,7 +256,11 @@ class InteropMonitorFigure(models.AbstractModel):
             )
         if not last:
             return 0.0
-        return (fields.Datetime.now() - last).total_seconds() / 60.0
+        now = fields.Datetime.now()
+        if scope.endpoint and scope.endpoint.cadence_calendar_id:
+            since = max(last, now - timedelta(days=SILENCE_MAX_DAYS))
+            return scope.endpoint._monitor_working_seconds(since, now) / 60.0
+        return (now - last).total_seconds() / 60.0
 
     def _waiting_domain(self, scope):
         return self._scope_domain(scope) + [("state", "in", WAITING_STATES)]

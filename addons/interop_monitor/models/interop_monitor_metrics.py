@@ -45,6 +45,7 @@ class InteropMonitorMetrics(models.AbstractModel):
         families += self._exception_families(company)
         families += self._alert_families(company)
         families += self._figure_families(company)
+        families += self._availability_families(company)
         return families
 
     def _traffic_families(self, company):
@@ -226,8 +227,8 @@ class InteropMonitorMetrics(models.AbstractModel):
         uptime = GaugeMetricFamily(
             "interop_endpoint_uptime_ratio",
             "Share of the window the endpoint was up: its health checks when it "
-            "has some, else the minutes with traffic in which a message went "
-            "through",
+            "has some, else its expected cadence when it has one, else the minutes "
+            "with traffic in which a message went through",
             labels=["endpoint", "window"],
         )
         endpoints = (
@@ -264,6 +265,40 @@ class InteropMonitorMetrics(models.AbstractModel):
                 )
             families.append(breaker)
         return families
+
+    def _availability_families(self, company):
+        """Inbound endpoints against their cadence; the time each outbound
+        endpoint's breaker spent in each state (24 h and 7 d)."""
+        cadence = GaugeMetricFamily(
+            "interop_endpoint_cadence_ratio",
+            "Share of the expected intervals (the endpoint's cadence, within its "
+            "working hours) in which at least one message arrived",
+            labels=["endpoint", "window"],
+        )
+        breaker = GaugeMetricFamily(
+            "interop_endpoint_breaker_seconds",
+            "Seconds the endpoint's circuit breaker spent in each state over the "
+            "window",
+            labels=["endpoint", "state", "window"],
+        )
+        endpoints = (
+            self.env["interop.endpoint"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "!=", "retired")])
+        )
+        for window, minutes in (("24h", 24 * 60), ("7d", 7 * 24 * 60)):
+            for endpoint_id, ratio in endpoints._monitor_cadence_uptime(
+                minutes
+            ).items():
+                code = endpoints.browse(endpoint_id).code
+                cadence.add_metric([code, window], ratio / 100.0)
+            for endpoint_id, times in endpoints._monitor_breaker_seconds(
+                minutes
+            ).items():
+                code = endpoints.browse(endpoint_id).code
+                for state, seconds in times.items():
+                    breaker.add_metric([code, state, window], seconds)
+        return [cadence, breaker]
 
     def _exception_families(self, company):
         family = GaugeMetricFamily(

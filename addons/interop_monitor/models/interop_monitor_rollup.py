@@ -490,7 +490,24 @@ class InteropMonitorRollup(models.Model):
     @api.model
     def _cron_prune(self):
         done, remaining = self._prune_batch()
+        done += self._prune_breaker_history()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _prune_breaker_history(self):
+        """Delete the breaker transitions older than the minute rows (at least 8
+        days: the 7-day time in state still finds the state it started in, from
+        the first transition it keeps). Returns the rows deleted."""
+        self.env["interop.breaker.transition"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM interop_breaker_transition WHERE date < %s",
+                fields.Datetime.now() - timedelta(days=self._retention_days()[0]),
+            )
+        )
+        removed = self.env.cr.rowcount
+        self.env["interop.breaker.transition"].invalidate_model()
+        return removed
 
     @api.model
     def _prune_batch(self):

@@ -1,6 +1,7 @@
 from . import interop_credential_oauth2
 from . import interop_credential
 from . import interop_endpoint_breaker
+from . import interop_breaker_transition
 from . import interop_endpoint
 from . import interop_outbound_delivery
 from . import interop_message

@@ -118,6 +118,18 @@ class InteropEndpoint(models.Model):
             "breaker_cooldown",
         )
 
+    def write(self, vals):
+        # the breaker moves in SQL (interop.endpoint.breaker), which logs its own
+        # transitions; a write (Reset Breaker) is logged here
+        previous = {}
+        if "breaker_state" in vals:
+            previous = {endpoint.id: endpoint.breaker_state for endpoint in self}
+        result = super().write(vals)
+        Transition = self.env["interop.breaker.transition"]
+        for endpoint_id, state in previous.items():
+            Transition._record(endpoint_id, state, vals["breaker_state"])
+        return result
+
     def _interop_snapshot(self):
         # sudo: the snapshot (versions, change requests, which users read) holds the
         # id of the outbound credential, a field for managers and auditors only
@@ -197,6 +209,17 @@ class InteropEndpoint(models.Model):
             ],
             self.env._("Held"),
         )
+
+    def action_view_breaker_transitions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Breaker History of %(name)s", name=self.name),
+            "res_model": "interop.breaker.transition",
+            "view_mode": "list",
+            "domain": [("endpoint_id", "=", self.id)],
+            "context": {"create": False},
+        }
 
     def _on_state_change(self, previous_state):
         result = super()._on_state_change(previous_state)

@@ -81,6 +81,7 @@ class InteropEndpointBreaker(models.AbstractModel):
                 log_exceptions=False,
             )
             state, previous = env.cr.fetchone()
+            env["interop.breaker.transition"]._record(endpoint_id, previous, state, now)
             if state == BREAKER_OPEN and previous != BREAKER_OPEN:
                 env["interop.endpoint"].browse(endpoint_id).sudo()._on_breaker_opened()
             return state
@@ -109,6 +110,9 @@ class InteropEndpointBreaker(models.AbstractModel):
                 log_exceptions=False,
             )
             (previous,) = env.cr.fetchone()
+            env["interop.breaker.transition"]._record(
+                endpoint_id, previous, BREAKER_CLOSED
+            )
             if previous != BREAKER_CLOSED:
                 env["interop.endpoint"].browse(endpoint_id).sudo()._on_breaker_closed()
             return BREAKER_CLOSED
@@ -128,7 +132,12 @@ class InteropEndpointBreaker(models.AbstractModel):
                 ),
                 log_exceptions=False,
             )
-            return bool(env.cr.fetchone())
+            if not env.cr.fetchone():
+                return False
+            env["interop.breaker.transition"]._record(
+                endpoint_id, BREAKER_OPEN, BREAKER_HALF_OPEN
+            )
+            return True
 
         return run_in_own_transaction(self.env, probe)
 
