@@ -157,6 +157,26 @@ class InteropTimingRule(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_step_not_written(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # the step is where the rule is checked: written apart from its kind, the
+        # rule would never be checked again, as surely as archived
+        self._check_step_not_written([vals])
+        return super().write(vals)
+
+    def _check_step_not_written(self, vals_list):
+        if any("step" in vals for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "The step at which a timing rule is checked follows from its "
+                    "kind: change the kind instead."
+                )
+            )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_use(self):
         if any(rule.active for rule in self):
