@@ -219,6 +219,17 @@ class InteropAlertRule(models.Model):
                 )
             )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_fired(self):
+        # the log of its firings is kept (it would be deleted with the rule)
+        if self.sudo().event_ids:
+            raise UserError(
+                self.env._(
+                    "An alert rule that fired keeps its log of firings and "
+                    "recoveries: it stays archived."
+                )
+            )
+
     def _interop_is_change_controlled(self):
         self.ensure_one()
         return self.active

@@ -1,0 +1,55 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo.exceptions import UserError
+from odoo.tests import freeze_time, tagged
+
+from .common import T0, MonitorCase
+
+
+@tagged("post_install", "-at_install")
+class TestAttackMonitor(MonitorCase):
+    """Alert rules and their log, attacked over RPC."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rule = cls.env["interop.alert.rule"].create(
+            {
+                "name": "Test attack error rate",
+                "figure": "error_rate",
+                "endpoint_id": cls.endpoint.id,
+                "operator": ">",
+                "threshold": 5,
+                "window_minutes": 15,
+                "user_id": cls.user.id,
+            }
+        )
+
+    def _fire(self):
+        for i in range(9):
+            self._message(i, 1)
+        self._message(30, 1, state="failed")
+        with freeze_time(T0 + timedelta(minutes=5)):
+            self.Rollup._rollup_batch()
+            self.rule._evaluate()
+        self.assertEqual(self.rule.state, "firing")
+
+    def test_attack_manager_erases_the_alert_log_by_deleting_the_rule(self):
+        """Archived once its archiving is approved, a rule that fired keeps its
+        firing log: deleting the rule would delete the log with it."""
+        self._fire()
+        events = self.rule.event_ids
+        self.assertTrue(events)
+        self.rule._interop_apply_write({"active": False})
+        with self.assertRaises(UserError):
+            self.rule.with_user(self.manager).with_context(
+                active_test=False, interop_change_apply=True
+            ).unlink()
+        self.assertTrue(events.exists())
+        # a rule that never fired (a mistake, archived) is deleted
+        quiet = self.rule.copy({"name": "Never fired"})
+        quiet._interop_apply_write({"active": False})
+        quiet.with_user(self.manager).unlink()
+        self.assertFalse(quiet.exists())
