@@ -140,14 +140,15 @@ def _timestamp(value, segment_id, field, what, sequence=1):
     """An HL7 DTM as ISO 8601 (UTC "Z" when it carries no offset)."""
     try:
         moment = hl7.parse_datetime(value)
-    except ValueError:
+        if moment is not None and moment.tzinfo is not None:
+            # an offset beyond a day, or one past year 9999 in UTC, raises here
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         moment = None
     if moment is None:
         raise Hl7Error(
             102, segment_id, field, f"{what} is not an HL7 date/time.", sequence
         )
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
