@@ -5,6 +5,7 @@ read with the ``hl7`` library, checked, logged, and handed over as its canonical
 event; the answer acknowledges each one (original mode: AA, AE or AR, with an ERR
 segment per error naming the segment and the field)."""
 
+import math
 import re
 from collections import namedtuple
 from datetime import UTC
@@ -346,6 +347,8 @@ class InteropHl7Adapter(models.AbstractModel):
             quantity = _value(ft1, 10) or "1"
             try:
                 quantity = float(quantity)
+                if not math.isfinite(quantity):  # "NaN" passes any minimum
+                    raise ValueError(quantity)
             except ValueError:
                 raise Hl7Error(
                     102, "FT1", 10, "The quantity is not a number.", sequence
@@ -408,7 +411,7 @@ class InteropHl7Adapter(models.AbstractModel):
         if duration:
             try:
                 appointment["duration_minutes"] = int(float(duration))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise Hl7Error(102, "SCH", 9, "The duration is not a number.") from None
         location = _value(ail[0], 3) if ail else ""
         if location:

@@ -50,3 +50,27 @@ class TestAttackStandards(StandardsCase):
         )
         self.assertNotIn("9999", answer.text)
         self.assertFalse(self._visit("V-FHIR-1"))
+
+    def _ack_of(self, answer):
+        self.assertEqual(answer.status_code, 200, answer.text)
+        ack = segments(answer.text)
+        msa = next(seg for seg in ack if seg[0] == "MSA")
+        return msa[1], [seg for seg in ack if seg[0] == "ERR"]
+
+    def test_attack_hl7_quantity_nan_or_infinite_is_an_ae_not_an_aa(self):
+        """FT1-10 "NaN" passes the contract (NaN is no more than any minimum) and
+        "1e999" is infinite: both were acknowledged AA, then failed as an
+        unexpected error for the technical owner. They are the sender's errors."""
+        for quantity in ("NaN", "1e999", "-inf"):
+            with self.subTest(quantity=quantity):
+                text = data("dft_p03.hl7").replace("|||1|||||", f"|||{quantity}|||||")
+                verdict, errors = self._ack_of(self._post_hl7(text))
+                self.assertEqual(verdict, "AE")
+                self.assertEqual([err[2] for err in errors], ["FT1^1^10^1^1"])
+        self.assertFalse(self._originals("hl7.v2_message").child_ids)
+
+    def test_attack_hl7_duration_beyond_an_integer_is_an_ae_not_a_500(self):
+        text = data("siu_s12.hl7").replace("||30|min|", "||1e999|min|")
+        verdict, errors = self._ack_of(self._post_hl7(text))
+        self.assertEqual(verdict, "AE")
+        self.assertEqual([err[2] for err in errors], ["SCH^1^9^1^1"])
