@@ -7,6 +7,7 @@ segment per error naming the segment and the field)."""
 
 import math
 import re
+import time
 from collections import namedtuple
 from datetime import UTC
 
@@ -16,7 +17,9 @@ from hl7.exceptions import HL7Exception
 from odoo import api, models
 from odoo.tools import file_open
 
+from odoo.addons.interop_gateway.errors import RateLimited
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
+from odoo.addons.interop_gateway.rate_limit import seconds_to_next_window
 
 HL7_PATH = "/interop/v1/hl7/%s"
 HL7_CONTENT_TYPE = "x-application/hl7-v2+er7"
@@ -190,6 +193,8 @@ class InteropHl7Adapter(models.AbstractModel):
         """The :data:`Answer` to the HL7 ``text`` of an authenticated request
         (``credential`` None: a server-side import, e.g. the demo data)."""
         texts = self._split(text) if text else []
+        if credential is not None and len(texts) > 1:
+            self._count_batch(endpoint, len(texts) - 1)
         headers = {"Content-Type": HL7_CONTENT_TYPE}
         if not texts:
             ack = self._ack_without_header(
@@ -204,6 +209,19 @@ class InteropHl7Adapter(models.AbstractModel):
         if len(texts) == 1 and not hl7.isbatch(text):
             return Answer(200, acks[0], headers)
         return Answer(200, self._batch(acks, prepared), headers)
+
+    def _count_batch(self, endpoint, extra):
+        """Count the ``extra`` messages of a batch (its request counted one)
+        against the endpoint's rate limit, as the JSON gateway counts each
+        message: a batch over the limit is refused whole (429)."""
+        limit = endpoint.rate_limit
+        if not limit:
+            return
+        gateway = self.env["interop.gateway"]
+        now = time.time()
+        for _message in range(extra):
+            if gateway._count_request(endpoint.id, now, limit) > limit:
+                raise RateLimited(retry_after=seconds_to_next_window(now))
 
     @api.model
     def _receive_demo_file(self, endpoint_xmlid, path):

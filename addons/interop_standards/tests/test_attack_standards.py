@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 
-from odoo.tests import tagged
+from odoo.tests import freeze_time, tagged
 
 from .common import HL7_TYPE, StandardsCase, data, segments
 
@@ -74,3 +74,17 @@ class TestAttackStandards(StandardsCase):
         verdict, errors = self._ack_of(self._post_hl7(text))
         self.assertEqual(verdict, "AE")
         self.assertEqual([err[2] for err in errors], ["SCH^1^9^1^1"])
+
+    @freeze_time("2026-11-26 10:00:10")
+    def test_attack_hl7_batch_passes_the_rate_limit_as_one_request(self):
+        """The endpoint accepts so many messages a minute: a batch of them in one
+        request counts each, as the JSON gateway counts each message."""
+        self.scheduling._interop_apply_write({"gateway_rate_limit": 3})
+        batch = "".join(
+            data("siu_s12.hl7").replace("T-SIU-0012", f"T-SIU-B{index}")
+            for index in range(4)
+        )
+        answer = self._post_hl7("BHS|^~\\&|TESTPM|TESTFAC\r" + batch + "BTS|4\r")
+        self.assertEqual(answer.status_code, 429, answer.text)
+        self.assertEqual(answer.json()["type"], "urn:interop:problem:rate-limited")
+        self.assertFalse(self._originals("hl7.v2_message"))
