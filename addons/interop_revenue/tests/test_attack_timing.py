@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import RevenueCase
@@ -45,3 +45,34 @@ class TestAttackTiming(RevenueCase):
         message = self._complete_in("V-STEP", 30)
         self.assertEqual(message.state, "held")
         self.assertEqual(message.timing_rule_id, self.window_rule)
+
+    def test_attack_manager_unlinks_held_messages_from_their_rule(self):
+        """Archived once its archiving is approved, a rule that held messages is
+        not deleted: deleting it emptied "Held By Rule" on every message it held,
+        rewriting the message log."""
+        message = self._complete_in("V-UNLINK", 30)
+        self.assertEqual(message.timing_rule_id, self.window_rule)
+        self.window_rule._interop_apply_write({"active": False})
+        with self.assertRaises(UserError):
+            self.window_rule.with_user(self.manager).with_context(
+                active_test=False, interop_change_apply=True
+            ).unlink()
+        self.env.invalidate_all()
+        self.assertEqual(message.timing_rule_id, self.window_rule)
+        # a rule that never held a message (a mistake, archived) is deleted
+        unused = self.window_rule.copy({"name": "Never used", "active": False})
+        unused.with_user(self.manager).unlink()
+        self.assertFalse(unused.exists())
+
+    def test_attack_manager_creates_a_rule_that_fails_every_completion(self):
+        """A tolerance of a billion hours reaches past year 9999: every completion
+        of the company failed on an unexpected error instead of being checked."""
+        with self.assertRaises(ValidationError):
+            self.env["interop.timing.rule"].with_user(self.manager).create(
+                {
+                    "name": "Far future",
+                    "kind": "service_date_window",
+                    "action": "exception",
+                    "tolerance_hours": 1e9,
+                }
+            )
