@@ -18,6 +18,9 @@ OPERATORS = {
     "<=": operator.le,
 }
 OPEN_STATES = ("open", "in_progress")
+#: the longest window a rule measures over (a window reaching before year 1 broke
+#: every evaluation)
+MAX_WINDOW_MINUTES = 366 * 24 * 60
 #: what the evaluation records; nobody writes these through RPC
 STATE_FIELDS = {
     "state",
@@ -154,6 +157,18 @@ class InteropAlertRule(models.Model):
                     self.env._(
                         "Alert rule %(rule)s must name an owner or a team to notify.",
                         rule=rule.name,
+                    )
+                )
+
+    @api.constrains("window_minutes")
+    def _check_window(self):
+        for rule in self:
+            if rule.window_minutes > MAX_WINDOW_MINUTES:
+                raise ValidationError(
+                    self.env._(
+                        "The window of alert rule %(rule)s is at most %(days)s days.",
+                        rule=rule.name,
+                        days=MAX_WINDOW_MINUTES // (24 * 60),
                     )
                 )
 

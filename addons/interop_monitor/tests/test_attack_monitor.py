@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import T0, MonitorCase
@@ -53,3 +53,19 @@ class TestAttackMonitor(MonitorCase):
         quiet._interop_apply_write({"active": False})
         quiet.with_user(self.manager).unlink()
         self.assertFalse(quiet.exists())
+
+    def test_attack_manager_creates_a_rule_whose_window_breaks_every_evaluation(self):
+        """A window of 2**31 - 1 minutes (4,000 years) reaches before year 1: the
+        rule's every evaluation failed, an ERROR in the log each minute."""
+        with self.assertRaises(ValidationError):
+            self.env["interop.alert.rule"].with_user(self.manager).create(
+                {
+                    "name": "Forever",
+                    "figure": "message_count",
+                    "threshold": 1,
+                    "window_minutes": 2**31 - 1,
+                    "user_id": self.manager.id,
+                }
+            )
+        with self.assertRaises(ValidationError):
+            self.rule._interop_apply_write({"window_minutes": 2**31 - 1})
