@@ -18,6 +18,9 @@ OPERATORS = {
     "<=": operator.le,
 }
 OPEN_STATES = ("open", "in_progress")
+#: the longest window a rule measures over (a window reaching before year 1 broke
+#: every evaluation)
+MAX_WINDOW_MINUTES = 366 * 24 * 60
 #: what the evaluation records; nobody writes these through RPC
 STATE_FIELDS = {
     "state",
@@ -157,6 +160,18 @@ class InteropAlertRule(models.Model):
                     )
                 )
 
+    @api.constrains("window_minutes")
+    def _check_window(self):
+        for rule in self:
+            if rule.window_minutes > MAX_WINDOW_MINUTES:
+                raise ValidationError(
+                    self.env._(
+                        "The window of alert rule %(rule)s is at most %(days)s days.",
+                        rule=rule.name,
+                        days=MAX_WINDOW_MINUTES // (24 * 60),
+                    )
+                )
+
     @api.constrains("figure", "endpoint_id", "event_type_id", "channel")
     def _check_scope(self):
         figures = self.env["interop.monitor.figure"]._get_figures()
@@ -216,6 +231,17 @@ class InteropAlertRule(models.Model):
                 self.env._(
                     "An alert rule in use is archived through a change request before "
                     "it is deleted, so that silencing an alert is approved."
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_fired(self):
+        # the log of its firings is kept (it would be deleted with the rule)
+        if self.sudo().event_ids:
+            raise UserError(
+                self.env._(
+                    "An alert rule that fired keeps its log of firings and "
+                    "recoveries: it stays archived."
                 )
             )
 

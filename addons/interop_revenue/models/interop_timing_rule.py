@@ -39,6 +39,8 @@ KIND_STEPS = {
     ELIGIBILITY_BEFORE_BILLING: "billing",
 }
 HOLD = "hold"
+#: the longest tolerance or recheck delay (beyond year 9999, every check failed)
+MAX_DELAY_HOURS = 366 * 24
 EXCEPTION = "exception"
 
 
@@ -145,6 +147,21 @@ class InteropTimingRule(models.Model):
         for rule in self:
             rule.step = KIND_STEPS.get(rule.kind)
 
+    @api.constrains("tolerance_hours", "recheck_minutes")
+    def _check_delays(self):
+        for rule in self:
+            if (
+                rule.tolerance_hours > MAX_DELAY_HOURS
+                or rule.recheck_minutes > MAX_DELAY_HOURS * 60
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The tolerance and the delay of timing rule %(rule)s are at "
+                        "most a year.",
+                        rule=rule.name,
+                    )
+                )
+
     @api.constrains("kind", "payer_id")
     def _check_payer(self):
         for rule in self:
@@ -157,6 +174,26 @@ class InteropTimingRule(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_step_not_written(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # the step is where the rule is checked: written apart from its kind, the
+        # rule would never be checked again, as surely as archived
+        self._check_step_not_written([vals])
+        return super().write(vals)
+
+    def _check_step_not_written(self, vals_list):
+        if any("step" in vals for vals in vals_list):
+            raise UserError(
+                self.env._(
+                    "The step at which a timing rule is checked follows from its "
+                    "kind: change the kind instead."
+                )
+            )
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_use(self):
         if any(rule.active for rule in self):
@@ -164,6 +201,20 @@ class InteropTimingRule(models.Model):
                 self.env._(
                     "A timing rule in use is archived through a change request "
                     "before it is deleted."
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_held_messages(self):
+        # the messages it held name it (Held By Rule): deleting it would rewrite
+        # the message log
+        if self.ids and self.env["interop.message"].sudo().search_count(
+            [("timing_rule_id", "in", self.ids)], limit=1
+        ):
+            raise UserError(
+                self.env._(
+                    "A timing rule that held messages stays archived: the messages "
+                    "it held name it."
                 )
             )
 

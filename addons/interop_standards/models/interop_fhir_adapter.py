@@ -311,9 +311,16 @@ class InteropFhirAdapter(models.AbstractModel):
                 422,
                 [("required", path, f"{what} is required") for path, what in missing],
             )
+        try:
+            completed_at = _utc_text(end)
+        except OverflowError:  # an offset that takes it past year 9999 in UTC
+            raise FhirError(
+                422,
+                [("value", f"{where}.period.end", "is beyond the dates Odoo keeps")],
+            ) from None
         visit = {
             "id": visit_id,
-            "completed_at": _utc_text(end),
+            "completed_at": completed_at,
             "location": location_code,
         }
         participant = _first(encounter.participant or [])

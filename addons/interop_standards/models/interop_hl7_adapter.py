@@ -5,7 +5,9 @@ read with the ``hl7`` library, checked, logged, and handed over as its canonical
 event; the answer acknowledges each one (original mode: AA, AE or AR, with an ERR
 segment per error naming the segment and the field)."""
 
+import math
 import re
+import time
 from collections import namedtuple
 from datetime import UTC, datetime
 
@@ -17,7 +19,9 @@ from hl7.parser import create_parse_plan
 from odoo import api, models
 from odoo.tools import file_open
 
+from odoo.addons.interop_gateway.errors import RateLimited
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
+from odoo.addons.interop_gateway.rate_limit import seconds_to_next_window
 
 HL7_PATH = "/interop/v1/hl7/%s"
 HL7_CONTENT_TYPE = "x-application/hl7-v2+er7"
@@ -190,14 +194,15 @@ def _timestamp(value, segment_id, field, what, sequence=1):
     """An HL7 DTM as ISO 8601 (UTC "Z" when it carries no offset)."""
     try:
         moment = hl7.parse_datetime(value)
-    except ValueError:
+        if moment is not None and moment.tzinfo is not None:
+            # an offset beyond a day, or one past year 9999 in UTC, raises here
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         moment = None
     if moment is None:
         raise Hl7Error(
             102, segment_id, field, f"{what} is not an HL7 date/time.", sequence
         )
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -277,6 +282,8 @@ class InteropHl7Adapter(models.AbstractModel):
         """The :data:`Answer` to the HL7 ``text`` of an authenticated request
         (``credential`` None: a server-side import, e.g. the demo data)."""
         texts = self._split(text) if text else []
+        if credential is not None and len(texts) > 1:
+            self._count_batch(endpoint, len(texts) - 1)
         headers = {"Content-Type": HL7_CONTENT_TYPE}
         if not texts:
             ack = self._ack_without_header(
@@ -291,6 +298,19 @@ class InteropHl7Adapter(models.AbstractModel):
         if len(texts) == 1 and not hl7.isbatch(text):
             return Answer(200, acks[0], headers)
         return Answer(200, self._batch(acks, prepared), headers)
+
+    def _count_batch(self, endpoint, extra):
+        """Count the ``extra`` messages of a batch (its request counted one)
+        against the endpoint's rate limit, as the JSON gateway counts each
+        message: a batch over the limit is refused whole (429)."""
+        limit = endpoint.rate_limit
+        if not limit:
+            return
+        gateway = self.env["interop.gateway"]
+        now = time.time()
+        for _message in range(extra):
+            if gateway._count_request(endpoint.id, now, limit) > limit:
+                raise RateLimited(retry_after=seconds_to_next_window(now))
 
     @api.model
     def _receive_demo_file(self, endpoint_xmlid, path):
@@ -434,6 +454,8 @@ class InteropHl7Adapter(models.AbstractModel):
             quantity = _value(ft1, 10) or "1"
             try:
                 quantity = float(quantity)
+                if not math.isfinite(quantity):  # "NaN" passes any minimum
+                    raise ValueError(quantity)
             except ValueError:
                 raise Hl7Error(
                     102, "FT1", 10, "The quantity is not a number.", sequence
@@ -496,7 +518,7 @@ class InteropHl7Adapter(models.AbstractModel):
         if duration:
             try:
                 appointment["duration_minutes"] = int(float(duration))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise Hl7Error(102, "SCH", 9, "The duration is not a number.") from None
         location = _value(ail[0], 3) if ail else ""
         if location:

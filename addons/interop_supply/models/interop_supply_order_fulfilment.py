@@ -47,6 +47,24 @@ class InteropSupplyOrderFulfilment(models.AbstractModel):
                     "is received, or dismiss."
                 ),
             )
+        # only the 3PL the delivery was handed to reports it (not the shop, nor a
+        # care location, nor another 3PL); sudo: the service user reads no message
+        if order.sudo().dispatch_message_id.endpoint_id != message.endpoint_id:
+            raise BusinessRuleError(
+                self.env._(
+                    "Shipment %(shipment)s of order %(order)s is reported by "
+                    "%(endpoint)s, which the delivery was not handed to.",
+                    shipment=shipment["id"],
+                    order=order.name,
+                    endpoint=message.endpoint_id.name,
+                ),
+                suggested_action=self.env._(
+                    "Check which system sent this status (its key may be used by "
+                    "another system); dismiss it. Only the 3PL of the order's "
+                    "warehouse reports its delivery."
+                ),
+                records=order,
+            )
         order._lock()
         status = shipment["status"]
         vals = {"shipment_ref": shipment["id"], "dispatch_status": status}

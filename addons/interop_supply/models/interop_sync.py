@@ -6,6 +6,7 @@ from collections import namedtuple
 from lxml import etree
 
 from odoo import fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from odoo.addons.interop.errors import unkept_error_detail
@@ -142,8 +143,20 @@ class InteropSync(models.Model):
                 continue
             for entry in entries:
                 counts["read"] += 1
-                with self.env.cr.savepoint():
-                    outcome = self._import_bank_entry(run, message, entry)
+                try:
+                    with self.env.cr.savepoint():
+                        outcome = self._import_bank_entry(run, message, entry)
+                except (UserError, ValidationError, ValueError, TypeError) as error:
+                    # that entry's failure (e.g. booked on 30 February), the others
+                    # are imported: kept as its type, never its text (it quotes
+                    # the entry's values)
+                    self._record_failure(
+                        run,
+                        error,
+                        self.env._("bank line %(line)s", line=entry.key),
+                        message=message,
+                    )
+                    outcome = "failed"
                 if outcome != "read":
                     counts[outcome] += 1
         run._add_counts(
