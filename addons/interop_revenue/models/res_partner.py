@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.osv import expression
+from odoo.tools import escape_psql
 
 from ..errors import ProbableDuplicateParty
 
@@ -108,7 +109,7 @@ class ResPartner(models.Model):
         if party.get("email"):
             checks.append(
                 (
-                    [("email", "=ilike", party["email"].strip())],
+                    [("email", "=ilike", escape_psql(party["email"].strip()))],
                     self.env._("same email"),
                 )
             )
@@ -116,7 +117,7 @@ class ResPartner(models.Model):
             checks.append(
                 (
                     [
-                        ("name", "=ilike", party["name"].strip()),
+                        ("name", "=ilike", escape_psql(party["name"].strip())),
                         ("interop_birth_date", "=", party["birth_date"]),
                     ],
                     self.env._("same name and birth date"),

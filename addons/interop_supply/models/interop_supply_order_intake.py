@@ -3,7 +3,7 @@
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL, float_compare, float_round, mute_logger
+from odoo.tools import SQL, escape_psql, float_compare, float_round, mute_logger
 
 from odoo.addons.interop.errors import BusinessRuleError, MappingError
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -319,7 +319,7 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         if customer.get("email"):
             checks.append(
                 (
-                    [("email", "=ilike", customer["email"].strip())],
+                    [("email", "=ilike", escape_psql(customer["email"].strip()))],
                     self.env._("same email"),
                 )
             )
@@ -332,7 +332,7 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             checks.append(
                 (
                     [
-                        ("name", "=ilike", customer["name"].strip()),
+                        ("name", "=ilike", escape_psql(customer["name"].strip())),
                         ("zip", "=", zip_code),
                     ],
                     self.env._("same name and postcode"),

@@ -7,7 +7,7 @@ from lxml import etree
 
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import escape_psql, float_compare
 
 from odoo.addons.interop.errors import unkept_error_detail
 
@@ -203,6 +203,29 @@ class InteropSync(models.Model):
         unique = f"{self.endpoint_id.code}:{entry.statement}:{entry.key}"[:200]
         if StLine.search_count([("interop_import_key", "=", unique)], limit=1):
             return "read"
+        kept = journal.currency_id or journal.company_id.currency_id
+        if entry.currency and entry.currency != kept.name:
+            # booked as the journal's currency it would be another sum of money
+            error = BankLineUnmatched(
+                self.env._(
+                    "Bank line %(line)s of %(date)s (%(amount)s %(currency)s) is not "
+                    "in %(kept)s, the currency of the journal %(journal)s: it is "
+                    "neither recorded nor reconciled.",
+                    line=entry.key,
+                    date=entry.date,
+                    amount=entry.amount,
+                    currency=entry.currency,
+                    kept=kept.name,
+                    journal=journal.display_name,
+                ),
+                suggested_action=self.env._(
+                    "Record the line in Accounting with its exchange rate, reconcile "
+                    "it with the invoice it pays, then resolve this exception."
+                ),
+                records=journal,
+            )
+            self._record_failure(run, error, entry.key, message=message)
+            return "failed"
         partner = self._bank_partner(entry)
         invoices, reason = self._match_invoices(entry, partner)
         vals = {
@@ -288,7 +311,8 @@ class InteropSync(models.Model):
             if bank_account:
                 return bank_account.partner_id.commercial_partner_id
         if entry.debtor_name:
-            found = Partner.search([("name", "=ilike", entry.debtor_name)], limit=2)
+            name = escape_psql(entry.debtor_name)
+            found = Partner.search([("name", "=ilike", name)], limit=2)
             if len(found) == 1:
                 return found.commercial_partner_id
         return Partner

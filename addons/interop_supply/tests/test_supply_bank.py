@@ -40,7 +40,7 @@ class TestSupplyBank(SupplyCase):
             CAMT_ENTRY.format(
                 key=entry.get("key", f"E{index}"),
                 amount=abs(entry["amount"]),
-                currency=self.currency.name,
+                currency=entry.get("currency", self.currency.name),
                 direction="DBIT" if entry["amount"] < 0 else "CRDT",
                 date=today,
                 debtor=entry.get("debtor", "SOMEONE"),
@@ -129,6 +129,31 @@ class TestSupplyBank(SupplyCase):
         self._pull({"key": "B2", "amount": 55.0, "debtor": "Harbor View Clinic"})
         self.assertEqual(invoice.payment_state, "paid")
         self.assertEqual(self._st_line("B2").partner_id, partner)
+
+    def test_attack_payment_in_another_currency_pays_an_invoice(self):
+        # 55 of another currency is not 55 of the journal's: it pays nothing
+        partner = self.env["res.partner"].create({"name": "Harbor View Clinic"})
+        invoice = self._invoice(partner, 55.0)
+        other = "USD" if self.currency.name != "USD" else "EUR"
+        run = self._pull(
+            {
+                "key": "B9",
+                "amount": 55.0,
+                "debtor": "Harbor View Clinic",
+                "text": invoice.name,
+                "currency": other,
+            }
+        )
+        self.assertEqual(run.failed_count, 1)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self._st_line("B9"))
+        exception = self.assertOpenException(
+            self.finance_owner,
+            "business_rule",
+            res_model="account.journal",
+            res_id=self.bank_journal.id,
+        )
+        self.assertIn(f"55.0 {other}", exception.name)
 
     def test_unmatched_line_is_a_reconciliation_exception_for_finance(self):
         run = self._pull({"key": "B3", "amount": 99.0, "text": "NO IDEA"})

@@ -1,0 +1,45 @@
+# Copyright 2026 Interop
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestPartyWildcards(TransactionCase):
+    """A sender's name or email is compared as written: ``%`` and ``_`` in it are
+    characters, not patterns matching other people's contacts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Partner = cls.env["res.partner"]
+        cls.rosa = cls.Partner.create(
+            {
+                "name": "Rosa Wildcard",
+                "email": "rosa.wildcard@example.com",
+                "interop_birth_date": "1980-05-01",
+            }
+        )
+
+    def test_attack_percent_email_finds_every_contact_of_a_domain(self):
+        found, _reason = self.Partner._interop_probable_duplicates(
+            {"name": "Someone Else", "email": "%@example.com"}
+        )
+        self.assertFalse(found)
+
+    def test_attack_underscore_email_is_taken_for_another_persons(self):
+        found, _reason = self.Partner._interop_probable_duplicates(
+            {"name": "Rosa W.", "email": "rosa_wildcard@example.com"}
+        )
+        self.assertFalse(found)
+
+    def test_attack_percent_name_with_a_birth_date_finds_a_look_alike(self):
+        found, _reason = self.Partner._interop_probable_duplicates(
+            {"name": "%", "birth_date": "1980-05-01"}
+        )
+        self.assertFalse(found)
+
+    def test_same_email_in_other_case_is_still_a_look_alike(self):
+        found, _reason = self.Partner._interop_probable_duplicates(
+            {"name": "R. Wildcard", "email": " ROSA.Wildcard@example.com "}
+        )
+        self.assertEqual(found, self.rosa)
