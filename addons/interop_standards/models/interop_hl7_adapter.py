@@ -12,9 +12,7 @@ from collections import namedtuple
 from datetime import UTC, datetime
 
 import hl7
-from hl7.containers import Factory
 from hl7.exceptions import HL7Exception
-from hl7.parser import create_parse_plan
 
 from odoo import api, models
 from odoo.tools import file_open
@@ -99,54 +97,6 @@ class Hl7Reject(Hl7Error):
 
 #: one message read from a request: its text, what it became, its ACK
 Outcome = namedtuple("Outcome", "ack message_id")
-
-
-#: the containers of each level of a message, as ``hl7.parse`` builds them
-_LEVELS = (
-    Factory.create_message,
-    Factory.create_segment,
-    Factory.create_field,
-    Factory.create_repetition,
-    Factory.create_component,
-)
-_HEADER_SEGMENTS = ("MSH", "BHS", "FHS")
-
-
-def parse_er7(text):
-    """``hl7.parse(text)``: the same ``hl7`` containers, built in half its time
-    (without a parse plan object per part of the message). Its errors are
-    ``hl7.parse``'s (the plan of the separators is the library's)."""
-    text = text.strip()
-    plan = create_parse_plan(text)
-    separators, esc = plan.separators, plan.esc
-    # the separators a part at each level may hold: its own and those below
-    below = [separators[level:] for level in range(len(_LEVELS))]
-
-    def container(level, data):
-        return _LEVELS[level](
-            sequence=data, esc=esc, separators=separators, factory=Factory
-        )
-
-    def split(part, level):
-        if level == len(_LEVELS):
-            return part
-        if not any(separator in part for separator in below[level]):
-            return container(level, [part])
-        data = []
-        if level == 1 and part[:3] in _HEADER_SEGMENTS:
-            # the header's first fields are its separator and encoding characters
-            end = part.find(part[3], 4)
-            data = [
-                container(2, [part[:3]]),
-                container(2, [part[3]]),
-                container(2, [part[4:end]]),
-            ]
-            part = part[end + 1 :]
-        if part:
-            data += [split(piece, level + 1) for piece in part.split(separators[level])]
-        return container(level, data)
-
-    return split(text, 0)
 
 
 def _value(segment, field, component=1, repeat=1):
@@ -345,7 +295,7 @@ class InteropHl7Adapter(models.AbstractModel):
         payload, or the errors that refuse it; a repeat of an earlier message."""
         item = {"er7": er7, "parsed": None, "control_id": "", "errors": []}
         try:
-            parsed = parse_er7(er7)
+            parsed = hl7.parse(er7)
             item["parsed"] = parsed
             self._check_segments(parsed)
             msh = parsed.segment("MSH")

@@ -7,10 +7,7 @@ import hl7
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from odoo.addons.interop_gateway.tests.common import SECRET, sign
-from odoo.addons.interop_standards.models.interop_hl7_adapter import (
-    Hl7Reject,
-    parse_er7,
-)
+from odoo.addons.interop_standards.models.interop_hl7_adapter import Hl7Reject
 
 from .common import HL7_TYPE, StandardsCase, data, segments
 
@@ -231,47 +228,6 @@ class TestHl7Gateway(StandardsCase):
         self.assertEqual(err[2], "MSH^1^10^1^1")
         self.assertTrue(err[3].startswith("205^Duplicate key identifier"))
         self.assertEqual(len(self._originals("hl7.v2_message")), 1)
-
-    def test_messages_are_read_into_what_hl7_parse_builds(self):
-        """The adapter's reading builds the ``hl7`` library's own containers, the
-        same as ``hl7.parse`` (every level, its separators and escape character),
-        and fails where it fails."""
-
-        def shape(part):
-            if isinstance(part, str):
-                return part
-            return (
-                type(part).__name__,
-                part.separator,
-                part.esc,
-                part.separators,
-                [shape(child) for child in part],
-            )
-
-        def read(parse, text):
-            try:
-                return shape(parse(text))
-            except Exception as error:  # noqa: BLE001 - the failure is compared
-                return type(error).__name__
-
-        texts = [
-            data(name) for name in ("dft_p03.hl7", "siu_s13.hl7", "adt_a08.hl7")
-        ] + [
-            # other separators and escape character; a segment without fields, a
-            # field of repetitions, components and subcomponents, escapes
-            (
-                "MSH#*~!&#APP*X#FAC#RCV#RFAC#2026##DFT*P03*Z~Q#CTL*9#P#2.5.1\rEVN\r"
-                "ZZZ#a~b*c&d!F!e\r"
-            ),
-            "MSH|^~\\&|A||\r\rPID|||\\F\\x^y&z~~|\r",
-            "MSH|^~\\&",
-            "MSH|",
-            "PID|1",
-            "",
-        ]
-        for text in texts:
-            text = text.replace("\n", "\r")
-            self.assertEqual(read(parse_er7, text), read(hl7.parse, text), text)
 
     def test_accepted_ack_is_the_one_the_hl7_library_builds(self):
         """The ACK is written as text: the one ``hl7.Message.create_ack`` builds,
