@@ -22,24 +22,28 @@ class TestPartyWildcards(TransactionCase):
 
     def test_attack_percent_email_finds_every_contact_of_a_domain(self):
         found, _reason = self.Partner._interop_probable_duplicates(
-            {"name": "Someone Else", "email": "%@example.com"}
+            {"id": "RP-W1", "name": "Someone Else", "email": "%@example.com"}
         )
         self.assertFalse(found)
 
     def test_attack_underscore_email_is_taken_for_another_persons(self):
         found, _reason = self.Partner._interop_probable_duplicates(
-            {"name": "Rosa W.", "email": "rosa_wildcard@example.com"}
+            {"id": "RP-W2", "name": "Rosa W.", "email": "rosa_wildcard@example.com"}
         )
         self.assertFalse(found)
 
     def test_attack_percent_name_with_a_birth_date_finds_a_look_alike(self):
         found, _reason = self.Partner._interop_probable_duplicates(
-            {"name": "%", "birth_date": "1980-05-01"}
+            {"id": "RP-W3", "name": "%", "birth_date": "1980-05-01"}
         )
         self.assertFalse(found)
 
     def test_same_email_in_other_case_is_still_a_look_alike(self):
         found, _reason = self.Partner._interop_probable_duplicates(
-            {"name": "R. Wildcard", "email": " ROSA.Wildcard@example.com "}
+            {
+                "id": "RP-W4",
+                "name": "R. Wildcard",
+                "email": " ROSA.Wildcard@example.com ",
+            }
         )
         self.assertEqual(found, self.rosa)
