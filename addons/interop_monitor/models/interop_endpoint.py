@@ -459,15 +459,19 @@ class InteropEndpoint(models.Model):
             endpoint_id: date for endpoint_id, date in self.env.cr.fetchall() if date
         }
 
-    def _monitor_uptime(self, minutes):
+    def _monitor_uptime(self, minutes, cadence=None):
         """{endpoint id: uptime % over the last ``minutes``}.
 
         An endpoint with health checks in the window: the share of the time its
-        checks said healthy (:meth:`_monitor_check_uptime`). Any other: the share
-        of its minutes with traffic in which at least one message went through.
-        Endpoints with neither are left out."""
+        checks said healthy (:meth:`_monitor_check_uptime`). One receiving with a
+        cadence: the share of its expected intervals with a message
+        (:meth:`_monitor_cadence_uptime`, or ``cadence`` when the caller has it
+        already). Any other: the share of its minutes with traffic in which at
+        least one message went through. Endpoints with none are left out."""
         traffic = self._monitor_traffic_uptime(minutes)
-        traffic.update(self._monitor_cadence_uptime(minutes))
+        if cadence is None:
+            cadence = self._monitor_cadence_uptime(minutes)
+        traffic.update(cadence)
         traffic.update(self._monitor_check_uptime(minutes))
         return traffic
 

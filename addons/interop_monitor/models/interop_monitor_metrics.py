@@ -10,6 +10,8 @@ from .interop_monitor_figure import JOB_WAITING_STATES, WAITING_STATES, Scope
 
 #: the traffic gauges cover the last minutes
 TRAFFIC_WINDOW_MINUTES = 15
+#: the windows of the uptime figures: (label, minutes)
+UPTIME_WINDOWS = (("24h", 24 * 60), ("7d", 7 * 24 * 60))
 
 
 class _CompanyCollector:
@@ -37,15 +39,25 @@ class InteropMonitorMetrics(models.AbstractModel):
 
     @api.model
     def _families(self, company):
+        # the endpoints and their cadence uptime serve two families: read once
+        endpoints = (
+            self.env["interop.endpoint"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "!=", "retired")])
+        )
+        cadence = {
+            window: endpoints._monitor_cadence_uptime(minutes)
+            for window, minutes in UPTIME_WINDOWS
+        }
         families = []
         families += self._traffic_families(company)
         families += self._queue_families(company)
         families += self._job_families(company)
-        families += self._endpoint_families(company)
+        families += self._endpoint_families(endpoints, cadence)
         families += self._exception_families(company)
         families += self._alert_families(company)
         families += self._figure_families(company)
-        families += self._availability_families(company)
+        families += self._availability_families(endpoints, cadence)
         return families
 
     def _traffic_families(self, company):
@@ -213,7 +225,9 @@ class InteropMonitorMetrics(models.AbstractModel):
             age.add_metric([channel or ""], (now - first).total_seconds())
         return [jobs, age]
 
-    def _endpoint_families(self, company):
+    def _endpoint_families(self, endpoints, cadence):
+        """``endpoints``: the company's, not retired; ``cadence``: their cadence
+        uptime per window (:meth:`_families`)."""
         active = GaugeMetricFamily(
             "interop_endpoint_active",
             "1 when the endpoint is active",
@@ -231,11 +245,6 @@ class InteropMonitorMetrics(models.AbstractModel):
             "with traffic in which a message went through",
             labels=["endpoint", "window"],
         )
-        endpoints = (
-            self.env["interop.endpoint"]
-            .sudo()
-            .search([("company_id", "=", company.id), ("state", "!=", "retired")])
-        )
         last = endpoints._monitor_last_message_dates()
         now = fields.Datetime.now()
         for endpoint in endpoints:
@@ -247,8 +256,9 @@ class InteropMonitorMetrics(models.AbstractModel):
                 silence.add_metric(
                     [endpoint.code], (now - last[endpoint.id]).total_seconds()
                 )
-        for window, minutes in (("24h", 24 * 60), ("7d", 7 * 24 * 60)):
-            for endpoint_id, ratio in endpoints._monitor_uptime(minutes).items():
+        for window, minutes in UPTIME_WINDOWS:
+            ratios = endpoints._monitor_uptime(minutes, cadence=cadence[window])
+            for endpoint_id, ratio in ratios.items():
                 uptime.add_metric(
                     [endpoints.browse(endpoint_id).code, window], ratio / 100.0
                 )
@@ -266,10 +276,11 @@ class InteropMonitorMetrics(models.AbstractModel):
             families.append(breaker)
         return families
 
-    def _availability_families(self, company):
+    def _availability_families(self, endpoints, cadence):
         """Inbound endpoints against their cadence; the time each outbound
-        endpoint's breaker spent in each state (24 h and 7 d)."""
-        cadence = GaugeMetricFamily(
+        endpoint's breaker spent in each state (24 h and 7 d). ``endpoints`` and
+        ``cadence`` as for :meth:`_endpoint_families`."""
+        cadence_ratio = GaugeMetricFamily(
             "interop_endpoint_cadence_ratio",
             "Share of the expected intervals (the endpoint's cadence, within its "
             "working hours) in which at least one message arrived",
@@ -281,24 +292,17 @@ class InteropMonitorMetrics(models.AbstractModel):
             "window",
             labels=["endpoint", "state", "window"],
         )
-        endpoints = (
-            self.env["interop.endpoint"]
-            .sudo()
-            .search([("company_id", "=", company.id), ("state", "!=", "retired")])
-        )
-        for window, minutes in (("24h", 24 * 60), ("7d", 7 * 24 * 60)):
-            for endpoint_id, ratio in endpoints._monitor_cadence_uptime(
-                minutes
-            ).items():
+        for window, minutes in UPTIME_WINDOWS:
+            for endpoint_id, ratio in cadence[window].items():
                 code = endpoints.browse(endpoint_id).code
-                cadence.add_metric([code, window], ratio / 100.0)
+                cadence_ratio.add_metric([code, window], ratio / 100.0)
             for endpoint_id, times in endpoints._monitor_breaker_seconds(
                 minutes
             ).items():
                 code = endpoints.browse(endpoint_id).code
                 for state, seconds in times.items():
                     breaker.add_metric([code, state, window], seconds)
-        return [cadence, breaker]
+        return [cadence_ratio, breaker]
 
     def _exception_families(self, company):
         family = GaugeMetricFamily(
