@@ -88,6 +88,67 @@ class TestExceptionQueue(InteropMessageCase):
         self.assertNotIn("Jane", exception.description)
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "P-9")]))
 
+    def _with_chatter(self):
+        """The environment of production: tracking and creation logs on (the test
+        classes switch them off)."""
+        self.env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=False,
+                mail_notrack=False,
+                mail_create_nolog=False,
+                mail_create_nosubscribe=False,
+            )
+        )
+
+    def test_owner_activity_email_is_queued_for_the_mail_queue_not_lost(self):
+        """Opening an exception in a processing job renders the owner's activity
+        email and leaves it to Odoo's mail queue, which is told to run: the job does
+        not send it at its commit, and the email is not lost."""
+        self._with_chatter()
+        mail_queue = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search([("cron_id", "=", mail_queue.id)])
+        exception = self._failing_message().exception_ids
+        self.assertEqual(len(exception), 1)
+        activity = exception.activity_ids
+        self.assertRecordValues(
+            activity,
+            [{"activity_type_id": self.activity_type.id, "user_id": self.user.id}],
+        )
+        about_it = [("model", "=", "interop.exception"), ("res_id", "=", exception.id)]
+        emails = self.env["mail.mail"].sudo().search(about_it)
+        # one email, the activity's, to the owner, waiting in the queue
+        self.assertRecordValues(emails, [{"state": "outgoing"}])
+        self.assertEqual(emails.recipient_ids, self.user.partner_id)
+        self.assertIn("assigned to you", emails.subject)
+        self.assertIn(exception.name[:40], emails.subject)
+        self.assertTrue(
+            Trigger.search([("cron_id", "=", mail_queue.id)]) - triggers,
+            "the mail queue is told to run",
+        )
+        # the owner follows the exception (through the activity)
+        self.assertIn(self.user.partner_id, exception.message_partner_ids)
+
+    def test_opening_an_exception_writes_no_chatter_nobody_reads(self):
+        """What happened is in the exception's fields and its owner's activity: no
+        creation log, no tracking lines of the values it was raised with, no
+        separate "assigned to you" email beside the activity's."""
+        self._with_chatter()
+        exception = self._failing_message().exception_ids
+        about_it = [("model", "=", "interop.exception"), ("res_id", "=", exception.id)]
+        posted = self.env["mail.message"].sudo().search(about_it)
+        # the activity's notification to its owner, nothing else
+        self.assertEqual(len(posted), 1, posted.mapped("subject"))
+        self.assertEqual(posted.partner_ids, self.user.partner_id)
+        self.assertIn("assigned to you", posted.subject)
+        self.assertFalse(posted.tracking_value_ids)
+        # the job's user is not made a follower; the owner is, once
+        self.assertNotIn(self.env.user.partner_id, exception.message_partner_ids)
+        self.assertEqual(
+            exception.message_follower_ids.partner_id, self.user.partner_id
+        )
+
     def test_owner_gets_one_activity_with_the_sla_deadline(self):
         with freeze_time("2026-11-25 09:00:00"):
             exception = self._failing_message().exception_ids
