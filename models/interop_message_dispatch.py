@@ -24,15 +24,18 @@ from .interop_message import (
 
 _logger = logging.getLogger(__name__)
 
-#: messages one processing job takes by default (ir.config_parameter
-#: interop.processing_batch_size; 1 gives every message a job of its own)
-DEFAULT_BATCH_SIZE = 50
+#: messages one processing job takes at most by default (ir.config_parameter
+#: interop.processing_batch_size; 1 gives every message a job of its own). 250: a
+#: large backlog is taken in drains of about DEFAULT_BATCH_SECONDS (about 2 ms a
+#: message on an idle machine), each job's own cost (runner, start, commits: about
+#: 20-30 ms) paid 5x less often than with 50 (bench/README.md, issue 23)
+DEFAULT_BATCH_SIZE = 250
 MAX_BATCH_SIZE = 500
 #: seconds a drain processes before it hands the rest over to the next drain
-#: (ir.config_parameter interop.processing_batch_seconds; 0: the batch size alone).
-#: 0.5: a bound only where messages are slow (over 10 ms each; on an idle machine a
-#: message takes about 3 ms and the batch size ends the drain first); 0.1 missed the
-#: 5-s drain target and processed 1.4x less under load (bench/README.md, issue 23)
+#: (ir.config_parameter interop.processing_batch_seconds; 0: the batch size alone):
+#: what gives the HTTP worker a drain holds back soon, whatever the batch size;
+#: 0.1 missed the 5-s drain target and processed 1.4x less under load
+#: (bench/README.md, issue 23)
 DEFAULT_BATCH_SECONDS = 0.5
 #: messages claimed and processed together (one statement per step for them all)
 CHUNK_SIZE = 10
@@ -54,6 +57,7 @@ STATE_FIELDS = [
 #: what a chunk reads of its messages, in one query: the handlers' payload, endpoint
 #: and event type, and what their attempts and links are made of
 MESSAGE_FIELDS = [
+    "state",
     "payload_enc",
     "endpoint_id",
     "event_type_id",
@@ -267,10 +271,10 @@ class InteropMessageDispatch(models.AbstractModel):
 
     @api.model
     def _drain_batch(self, messages, job_uuid):
-        """Process ``messages`` (queued, claimed) in one savepoint: one statement
-        sets them processing, each handler runs, then one statement sets them done,
-        one ``create`` adds their attempts, one their record links, one search
-        resolves their exceptions.
+        """Process ``messages`` (queued, claimed) in one savepoint: each handler
+        runs, then one statement sets them done (queued to done: nothing outside
+        this transaction sees them in between), one ``create`` adds their attempts,
+        one their record links, one search resolves their exceptions.
 
         Returns None when all went through; else everything of the batch is rolled
         back and the result says what to redo alone: the index of the message whose
@@ -283,29 +287,9 @@ class InteropMessageDispatch(models.AbstractModel):
             with cr.savepoint():
                 # read already, unless a batch of them was rolled back
                 messages.sudo().fetch(MESSAGE_FIELDS)
-                now = fields.Datetime.now()
-                cr.execute(
-                    SQL(
-                        """
-                        UPDATE interop_message
-                           SET state = %(processing)s, date_started = %(now)s,
-                               attempt_count = COALESCE(attempt_count, 0) + 1,
-                               last_error = NULL, write_uid = %(uid)s,
-                               write_date = %(now)s
-                         WHERE id = ANY(%(ids)s) AND state = %(queued)s
-                     RETURNING id, attempt_count
-                        """,
-                        processing=PROCESSING,
-                        now=now,
-                        uid=self.env.uid,
-                        ids=messages.ids,
-                        queued=QUEUED,
-                    )
-                )
-                numbers = dict(cr.fetchall())
-                messages.invalidate_recordset(STATE_FIELDS)
-                if len(numbers) != len(messages):
+                if any(message.state != QUEUED for message in messages):
                     raise _NotQueuedError()
+                now = fields.Datetime.now()
                 results = []
                 with _quiet_handler_sql_errors():
                     for index, message in enumerate(messages):
@@ -318,17 +302,25 @@ class InteropMessageDispatch(models.AbstractModel):
                         results.append((message, records, withheld, duration))
                     failed_at = ONE_BY_ONE
                 finished = fields.Datetime.now()
+                # queued to done in one statement: the chunk commits with its drain,
+                # no other transaction could see them processing in between (the
+                # claim holds their rows); one that is not queued any more redoes
+                # the chunk one by one
                 cr.execute(
                     SQL(
                         """
                         UPDATE interop_message AS m
-                           SET state = %(done)s, date_finished = %(finished)s,
+                           SET state = %(done)s, date_started = %(now)s,
+                               attempt_count = COALESCE(m.attempt_count, 0) + 1,
+                               last_error = NULL, date_finished = %(finished)s,
                                duration_ms = v.duration, job_uuid = %(job)s,
                                write_uid = %(uid)s, write_date = %(finished)s
                           FROM (VALUES %(values)s) AS v(id, duration)
-                         WHERE m.id = v.id
+                         WHERE m.id = v.id AND m.state = %(queued)s
+                     RETURNING m.id, m.attempt_count
                         """,
                         done=DONE,
+                        now=now,
                         finished=finished,
                         job=job_uuid or None,
                         uid=self.env.uid,
@@ -336,8 +328,12 @@ class InteropMessageDispatch(models.AbstractModel):
                             SQL("(%s, %s)", result[0].id, result[3])
                             for result in results
                         ),
+                        queued=QUEUED,
                     )
                 )
+                numbers = dict(cr.fetchall())
+                if len(numbers) != len(messages):
+                    raise _NotQueuedError()
                 messages.invalidate_recordset(STATE_FIELDS)
                 self._create_with_company(
                     "interop.message.attempt",

@@ -158,6 +158,37 @@ class TestDrainBatches(ProcessingCase):
         self.assertLess(statements["update"], len(messages))
         self.assertLess(statements["savepoint"], 2 * len(messages))
 
+    def test_a_chunk_goes_from_queued_to_done_in_one_update(self):
+        """The chunk's messages are written once, done, with their attempt number
+        and start: processing is never committed in between (the drain commits
+        once), so a second statement (and a second row version) bought nothing."""
+        messages = self._queue_many(10, "ON")
+        statements = []
+        cursor_class = type(self.env.cr)
+        original = cursor_class.execute
+
+        def counting(cr, query, *args, **kwargs):
+            text = str(getattr(query, "code", query)).lstrip()
+            if MESSAGE_UPDATE.match(text):
+                statements.append(text)
+            return original(cr, query, *args, **kwargs)
+
+        drain = self._drains()
+        # what the test's own queueing left to write
+        self.env.flush_all()
+        with patch.object(cursor_class, "execute", counting):
+            self._perform(drain)
+        self.assertEqual(len(statements), 1, statements)
+        self._assert_each_done_once(messages)
+        for message in messages:
+            self.assertTrue(message.date_started)
+            self.assertRecordValues(
+                message,
+                [{"job_uuid": drain.uuid, "date_finished": message.date_finished}],
+            )
+            self.assertLessEqual(message.date_started, message.date_finished)
+            self.assertEqual(message.attempt_ids.date_started, message.date_started)
+
     def test_a_chunk_inserts_its_attempts_and_links_with_their_company(self):
         messages = self._queue_many(10, "CO")
         updates = Counter()
