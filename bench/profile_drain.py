@@ -93,7 +93,13 @@ STEPS = [
 SQL_GROUPS = [
     ("message states (UPDATE interop_message ...)", ("UPDATE interop_message",)),
     ("savepoints", ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")),
-    ("payload rows read", ('SELECT "interop_message"."id", "interop_message"."payl',)),
+    (
+        "payload rows read",
+        (
+            'SELECT "interop_message"."id", "interop_message"."payl',
+            'SELECT "interop_message"."id", "interop_message"."state", "interop_mess',
+        ),
+    ),
     ("the handler's insert", ('INSERT INTO "interop_bench_record"',)),
     (
         "attempts: insert, company",
