@@ -27,8 +27,8 @@ _logger = logging.getLogger(__name__)
 #: messages one processing job takes at most by default (ir.config_parameter
 #: interop.processing_batch_size; 1 gives every message a job of its own). 250: a
 #: large backlog is taken in drains of about DEFAULT_BATCH_SECONDS (about 2 ms a
-#: message on an idle machine), each job's own cost (runner, start, commits: about
-#: 20-30 ms) paid 5x less often than with 50 (bench/README.md, issue 23)
+#: message on an idle machine), each job's own cost (runner, start, commits: 10-25
+#: ms between two drains) paid 5x less often than with 50 (bench/README.md, issue 23)
 DEFAULT_BATCH_SIZE = 250
 MAX_BATCH_SIZE = 500
 #: seconds a drain processes before it hands the rest over to the next drain
