@@ -189,6 +189,43 @@ class TestDrainBatches(ProcessingCase):
             self.assertLessEqual(message.date_started, message.date_finished)
             self.assertEqual(message.attempt_ids.date_started, message.date_started)
 
+    def test_a_message_alone_goes_from_queued_to_done_in_one_update(self):
+        """A drain that finds one message (a quiet hour: most drains) processes it as
+        it processes a chunk, not through the one-by-one path that writes it
+        processing, then done, its attempt twice and its link twice."""
+        message = self._queue("ALONE-1")
+        statements = []
+        cursor_class = type(self.env.cr)
+        original = cursor_class.execute
+
+        def counting(cr, query, *args, **kwargs):
+            text = str(getattr(query, "code", query)).lstrip()
+            if MESSAGE_UPDATE.match(text) or ATTEMPT_LINK_UPDATE.match(text):
+                statements.append(text)
+            return original(cr, query, *args, **kwargs)
+
+        drain = self._drains()
+        self.env.flush_all()
+        with patch.object(cursor_class, "execute", counting):
+            self._perform(drain)
+        self.assertEqual(len(statements), 1, statements)
+        self._assert_each_done_once(message)
+        self.assertEqual(drain.result, "1 message(s): 1 done, 0 failed, 0 to retry")
+
+    def test_a_message_alone_that_fails_fails_with_its_exception(self):
+        message = self._queue("ALONE-2")
+        patcher, calls = self._patched_handler({"ALONE-2"})
+        with patcher:
+            self._perform(self._drains())
+        self.assertRecordValues(message, [{"state": "failed", "attempt_count": 1}])
+        self.assertRecordValues(
+            message.attempt_ids, [{"number": 1, "result": "failed"}]
+        )
+        self.assertEqual(len(message.exception_ids), 1)
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "ALONE-2")]))
+        # tried with the chunk's path, then alone, where it fails with its attempt
+        self.assertEqual(calls["ALONE-2"], 2)
+
     def test_a_chunk_inserts_its_attempts_and_links_with_their_company(self):
         messages = self._queue_many(10, "CO")
         updates = Counter()
