@@ -69,9 +69,10 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         self._check_prices(data["id"], lines, products, pricelist)
         self._check_stock(data["id"], lines, products, warehouse)
         partner = self._find_or_create_customer(endpoint, payload["customer"])
-        sale_order = self._create_sale_order(
-            data, lines, products, partner, team, pricelist, warehouse, endpoint
-        )
+        # the order id is claimed before the sales order exists: the claim's
+        # savepoint runs the transaction's pending hooks, and a sales order created
+        # before it would log its confirmation as a change (Odoo logs none for an
+        # order created and confirmed in one transaction)
         order = self._claim(
             {
                 "name": data["id"],
@@ -82,15 +83,16 @@ class InteropSupplyOrderIntake(models.AbstractModel):
                 "warehouse_id": warehouse.id,
                 "team_id": team.id,
                 "pricelist_id": pricelist.id,
-                "currency_id": sale_order.currency_id.id,
+                "currency_id": pricelist.currency_id.id,
                 "payment_reference": data.get("payment_reference"),
-                "amount_total": sale_order.amount_total,
-                "sale_order_id": sale_order.id,
                 "date_received": message.date_received or fields.Datetime.now(),
                 "date_state": message.date_received or fields.Datetime.now(),
             }
         )
-        order._confirm_and_reserve()
+        sale_order = self._create_sale_order(
+            data, lines, products, partner, team, pricelist, warehouse, endpoint
+        )
+        order._confirm_and_reserve(sale_order)
         order._send_to_logistics(message)
         return [order, sale_order, order.sudo().picking_id]
 
@@ -372,10 +374,10 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             }
         )
 
-    def _confirm_and_reserve(self):
-        """Confirm the sales order and reserve its delivery, all or nothing."""
+    def _confirm_and_reserve(self, sale_order):
+        """Confirm ``sale_order``, the order's, and reserve its delivery, all or
+        nothing."""
         self.ensure_one()
-        sale_order = self.sudo().sale_order_id.with_env(self.env)
         sale_order.action_confirm()
         confirmed = fields.Datetime.now()
         picking = sale_order.picking_ids.filtered(
@@ -404,6 +406,9 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         now = fields.Datetime.now()
         self.write(
             {
+                "sale_order_id": sale_order.id,
+                "amount_total": sale_order.amount_total,
+                "currency_id": sale_order.currency_id.id,
                 "picking_id": picking.id,
                 "date_confirmed": self.date_confirmed or confirmed,
                 "date_reserved": self.date_reserved or now,

@@ -1,9 +1,19 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import Counter
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.tests import tagged
 
 from .common import SupplyCase
+
+CHATTER_OFF = (
+    "tracking_disable",
+    "mail_create_nolog",
+    "mail_create_nosubscribe",
+    "mail_notrack",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -46,6 +56,68 @@ class TestSupplyOrderIntake(SupplyCase):
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent[0].json()["order_ref"], "T-100")
         self.assertEqual(sent[0].json()["lines"][0]["sku"], "T-GLV")
+
+    def test_orders_drained_together_each_run_once_not_redone_one_by_one(self):
+        """Two orders waiting for the same drain go through together. The handler
+        reads its message (its reception date) as the shop's service user, who may
+        not read messages: it reads what the drain read for it, so the chunk does
+        not fail on it and each order is not processed a second time, alone."""
+        Order = type(self.env["interop.supply.order"])
+        original = Order._interop_handle_order_received
+        calls = Counter()
+
+        def handle(recs, message, payload):
+            calls[payload["order"]["id"]] += 1
+            return original(recs, message, payload)
+
+        messages = self._post(
+            self.shop, "order.received", self._order_payload("T-201")
+        ) | self._post(self.shop, "order.received", self._order_payload("T-202"))
+        with patch.object(Order, "_interop_handle_order_received", handle):
+            self._drain("order.received")
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(calls, Counter({"T-201": 1, "T-202": 1}))
+        for name, message in zip(("T-201", "T-202"), messages, strict=True):
+            self.assertRecordValues(
+                self._order(name),
+                [{"state": "reserved", "date_received": message.date_received}],
+            )
+
+    def test_an_order_confirmed_at_intake_logs_no_quotation_to_order_change(self):
+        """The sales order is created and confirmed in one go, as Odoo confirms a new
+        order: its chatter does not say that a quotation became a sales order (a
+        note nobody needs, and a message, its tracking value and its notifications
+        written for every order). Changes are tracked: the supply order's chatter
+        starts with its milestone."""
+        # the chatter as in production (the test classes write none)
+        self.env = self.env(
+            context={
+                key: value
+                for key, value in self.env.context.items()
+                if key not in CHATTER_OFF
+            }
+        )
+        self._send(self.shop, "order.received", self._order_payload())
+        order = self._order()
+        # what the transaction logs at its commit
+        self.env.cr.flush()
+        Tracking = self.env["mail.tracking.value"].sudo()
+        self.assertFalse(
+            Tracking.search(
+                [
+                    ("mail_message_id.model", "=", "sale.order"),
+                    ("mail_message_id.res_id", "=", order.sale_order_id.id),
+                ]
+            )
+        )
+        milestone = Tracking.search(
+            [
+                ("mail_message_id.model", "=", "interop.supply.order"),
+                ("mail_message_id.res_id", "=", order.id),
+            ]
+        )
+        self.assertEqual(milestone.field_id.name, "state")
+        self.assertEqual(milestone.new_value_char, "Reserved")
 
     def test_duplicate_order_is_confirmed_once(self):
         self._send(self.shop, "order.received", self._order_payload())
