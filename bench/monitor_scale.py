@@ -25,6 +25,9 @@ from odoo import api, fields
 from odoo.tools import config
 
 CHUNK = 500_000
+#: what Odoo's web client sends as count_limit with a list's first page (its
+#: DEFAULT_COUNT_LIMIT, 10,000, plus one: "10000+")
+WEB_COUNT_LIMIT = 10_001
 
 
 def timed(fn, runs=5):
@@ -172,7 +175,9 @@ def measure(env):
         env["interop.monitor.metrics"]._exposition(company)
 
     # the drill-downs of a tile, read as the web client reads them (the first page
-    # of the list with its count, the graph's groups)
+    # of the list with its count, the graph's groups). Odoo's list counts at most
+    # 10,000 records (its DEFAULT_COUNT_LIMIT: "1-80 / 10000+"), and counts them all
+    # only when its user clicks that figure: measured apart, as information
     endpoint = endpoints[:1]
     message_spec = {
         name: {}
@@ -198,23 +203,36 @@ def measure(env):
                 "latency_p95_ms": {},
             },
             limit=80,
+            count_limit=WEB_COUNT_LIMIT,
         )
 
     def drill_failed_messages():
         action = endpoint.action_view_messages_failed()
         env["interop.message"].invalidate_model()
-        env["interop.message"].web_search_read(action["domain"], message_spec, limit=80)
+        env["interop.message"].web_search_read(
+            action["domain"], message_spec, limit=80, count_limit=WEB_COUNT_LIMIT
+        )
+
+    def drill_failed_messages_exact_count():
+        action = endpoint.action_view_messages_failed()
+        env["interop.message"].invalidate_model()
+        env["interop.message"].search_count(action["domain"])
 
     def drill_exceptions():
         action = endpoint.action_view_exceptions()
         env["interop.exception"].web_search_read(
-            action["domain"], {"name": {}, "state": {}, "date_deadline": {}}, limit=80
+            action["domain"],
+            {"name": {}, "state": {}, "date_deadline": {}},
+            limit=80,
+            count_limit=WEB_COUNT_LIMIT,
         )
 
     def drill_waiting_messages():
         action = Figure._action("queue_depth", Scope(company, None, None, None, 15))
         env["interop.message"].invalidate_model()
-        env["interop.message"].web_search_read(action["domain"], message_spec, limit=80)
+        env["interop.message"].web_search_read(
+            action["domain"], message_spec, limit=80, count_limit=WEB_COUNT_LIMIT
+        )
 
     for name, fn, target in (
         ("integration health tiles", tiles, 200),
@@ -236,12 +254,20 @@ def measure(env):
             drill_failed_messages,
             200,
         ),
+        (
+            "information: an endpoint's failed messages, exact count",
+            drill_failed_messages_exact_count,
+            None,
+        ),
         ("drill-down: an endpoint's exceptions (first page)", drill_exceptions, 200),
         ("drill-down: messages waiting (first page)", drill_waiting_messages, 200),
         ("metrics exposition", metrics, 100),
     ):
         median, worst = timed(fn)
-        verdict = "OK" if median < target else f"OVER {target} ms"
+        if target is None:
+            verdict = "(no target)"
+        else:
+            verdict = "OK" if median < target else f"OVER {target} ms"
         print(f"{name}: median {median:.0f} ms, max {worst:.0f} ms  {verdict}")
 
 
