@@ -5,9 +5,10 @@ import json
 import hl7
 
 from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tools import file_open
 
 from odoo.addons.interop_gateway.tests.common import SECRET, sign
-from odoo.addons.interop_standards.models.interop_hl7_adapter import Hl7Reject
+from odoo.addons.interop_standards.models.interop_hl7_adapter import Hl7Reject, parse
 
 from .common import HL7_TYPE, StandardsCase, data, segments
 
@@ -259,6 +260,87 @@ class TestHl7Gateway(StandardsCase):
                 )
                 expected.append(Adapter._err_segment(expected, error))
                 self.assertEqual(Adapter._ack(item, "AR", [error]), str(expected))
+
+    def _tree(self, container):
+        """A parsed message as plain data: each container's class (hl7's), its
+        separators and escape, and its children."""
+        if isinstance(container, str):
+            return container
+        kind = next(
+            cls
+            for cls in type(container).__mro__
+            if cls.__module__ == hl7.containers.__name__
+        )
+        return (
+            kind.__name__,
+            container.separator,
+            container.separators,
+            container.esc,
+            [self._tree(child) for child in container],
+        )
+
+    def test_messages_are_read_as_hl7_parse_reads_them(self):
+        """The adapter's reader is hl7's own parser with its plan made once per
+        level: every message of the tests and the demo, odd separators, escapes,
+        repetitions and sub-components give the tree ``hl7.parse`` gives, and what
+        is built on it (values, the ACK) is the same."""
+        Adapter = self.env["interop.hl7.adapter"]
+        texts = [
+            data(name)
+            for name in (
+                "dft_p03.hl7",
+                "siu_s12.hl7",
+                "siu_s13.hl7",
+                "siu_s14.hl7",
+                "siu_s15.hl7",
+                "adt_a08.hl7",
+            )
+        ]
+        for name in ("dft_p03.hl7", "adt_a08.hl7", "siu_batch.hl7"):
+            with file_open(f"interop_standards/demo/hl7/{name}", "rb") as demo:
+                texts += Adapter._split(demo.read().decode())
+        texts += [
+            "MSH#*~!&#APP*X#FAC#RCV#RFAC#20261201##DFT*P03*Z~Q#CTL*9#P#2.5.1\rEVN#P03",
+            (
+                "MSH|^~\\&|A|B|C|D|20261201||DFT^P03|E\\F\\1|P|2.5.1\r"
+                "PID|1||M1^^^X&Y&Z^MR~M2^^^Q||Doe\\S\\Jr^Jane||||||a\\T\\b\r"
+                "NTE|||x~~y^^|\r\rZZ1"
+            ),
+            "MSH|^~\\&",
+        ]
+        for text in texts:
+            with self.subTest(text=text[:40]):
+                ours, theirs = parse(text), hl7.parse(text)
+                self.assertEqual(self._tree(ours), self._tree(theirs))
+                self.assertEqual(str(ours), str(theirs))
+                pids = [
+                    [seg for seg in tree if seg and str(seg[0]) == "PID"]
+                    for tree in (ours, theirs)
+                ]
+                for our_pid, their_pid in zip(*pids, strict=True):
+                    for field, repeat, component, sub in ((3, 1, 4, 2), (5, 1, 1, 1)):
+                        self.assertEqual(
+                            our_pid.extract_field(1, field, repeat, component, sub),
+                            their_pid.extract_field(1, field, repeat, component, sub),
+                        )
+                # (an empty segment breaks hl7's ACK: both break alike)
+                acks = []
+                with freeze_time("2026-12-04 10:11:12"):
+                    for tree in (ours, theirs):
+                        try:
+                            ack = tree.create_ack("AE", "ACKCTL", "INTEROP", "INTEROP")
+                        except IndexError as error:
+                            acks.append(type(error))
+                        else:
+                            acks.append(str(ack))
+                self.assertEqual(acks[0], acks[1])
+        # what it cannot read, it refuses as hl7.parse does
+        for text in ("PID|1", "", "MSH"):
+            with self.subTest(text=text):
+                with self.assertRaises(Exception) as theirs:
+                    hl7.parse(text)
+                with self.assertRaises(type(theirs.exception)):
+                    parse(text)
 
     def test_body_without_message_is_rejected(self):
         ack = self._ack(self._post_hl7("not hl7 at all"))
