@@ -8,12 +8,8 @@ segment per error naming the segment and the field)."""
 import math
 import re
 import time
-from collections import namedtuple
-from datetime import UTC, datetime
 
 import hl7
-from hl7 import containers as hl7_containers
-from hl7 import parser as hl7_parser
 from hl7.exceptions import HL7Exception
 
 from odoo import api, models
@@ -22,6 +18,20 @@ from odoo.tools import file_open
 from odoo.addons.interop_gateway.errors import RateLimited
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 from odoo.addons.interop_gateway.rate_limit import seconds_to_next_window
+
+from ..hl7_er7 import (
+    Hl7Error,
+    Hl7Reject,
+    Outcome,
+    ack_text,
+    field_repeats,
+    field_value,
+    parse,
+    person_name,
+    required,
+    segments_of,
+    timestamp,
+)
 
 HL7_PATH = "/interop/v1/hl7/%s"
 HL7_CONTENT_TYPE = "x-application/hl7-v2+er7"
@@ -63,194 +73,6 @@ ERROR_CODES = {
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 #: an ACK's own control id is the acknowledged one's, prefixed (bounded to 20)
 ACK_PREFIX = "ACK"
-
-
-class Hl7Error(Exception):
-    """One error of a message, as its ACK names it: where (segment, its
-    occurrence, field, component), what (HL7 table 0357) and in words (never a
-    value of the message)."""
-
-    def __init__(self, code, segment, field, text, sequence=1, component=None):
-        super().__init__(text)
-        self.code = code
-        self.segment = segment
-        self.sequence = sequence
-        self.field = field
-        self.component = component
-        self.text = text
-
-    @property
-    def location(self):
-        location = f"{self.segment}-{self.field}" if self.field else self.segment
-        if self.component:
-            location += f".{self.component}"
-        if self.sequence > 1:
-            location += f" (occurrence {self.sequence})"
-        return location
-
-    def reason(self):
-        """The error for the message log: location, code and words."""
-        return f"{self.location}: {self.text} (HL7 {self.code})"
-
-
-class Hl7Reject(Hl7Error):
-    """An error that refuses the whole message (AR): its header, type, version."""
-
-
-#: one message read from a request: its text, what it became, its ACK
-Outcome = namedtuple("Outcome", "ack message_id")
-
-
-def _light(container, level):
-    """``container`` (one of hl7's) built as the library builds it, without the
-    per-object assertion and the chain of constructors: same class, same list,
-    same separator, escape, separators and factory."""
-
-    def __init__(
-        self, separator=None, sequence=(), esc="\\", separators="\r|~^&", factory=None
-    ):
-        list.__init__(self, sequence)
-        self.separator = separators[level]
-        self.esc = esc
-        self.separators = separators
-        self.factory = factory if factory is not None else hl7_containers.Factory
-
-    return type(container.__name__, (container,), {"__init__": __init__})
-
-
-class _Factory(hl7_containers.Factory):
-    """hl7's containers, built lighter (the factory is the library's hook for it)."""
-
-    create_message = _light(hl7_containers.Message, 0)
-    create_segment = _light(hl7_containers.Segment, 1)
-    create_field = _light(hl7_containers.Field, 2)
-    create_repetition = _light(hl7_containers.Repetition, 3)
-    create_component = _light(hl7_containers.Component, 4)
-
-
-class _ParsePlan(hl7_parser._ParsePlan):
-    """hl7's parse plan, the plan of the next level made once per level: the
-    library makes it again for every segment, field, repetition and component."""
-
-    _next_plan = None
-
-    def next(self):
-        if self._next_plan is None:
-            self._next_plan = super().next() or False
-        return self._next_plan or None
-
-
-def parse(er7):
-    """``hl7.parse(er7)``: the library's parser (its plan, its ``_split``, its
-    containers), 0.6x the time: a DFT is read in about 0.2 ms instead of 0.35.
-    hl7 is pinned (requirements.txt); a test compares both on every message of the
-    tests and the demo."""
-    text = er7.strip()
-    plan = hl7_parser.create_parse_plan(text, _Factory)
-    plan.__class__ = _ParsePlan
-    return hl7_parser._split(text, plan)
-
-
-def _value(segment, field, component=1, repeat=1):
-    """The (unescaped) value of a field's component, "" when absent."""
-    if segment is None:
-        return ""
-    try:
-        return str(segment.extract_field(1, field, repeat, component, 1)).strip()
-    except (IndexError, HL7Exception):
-        return ""
-
-
-def _repeats(segment, field, component=1, limit=20):
-    values = []
-    for repeat in range(1, limit + 1):
-        value = _value(segment, field, component, repeat)
-        if not value:
-            break
-        values.append(value)
-    return values
-
-
-def _segments(message, segment_id):
-    try:
-        return list(message.segments(segment_id))
-    except KeyError:
-        return []
-
-
-def _required(segment, segment_id, field, what, component=1, sequence=1):
-    value = _value(segment, field, component)
-    if not value:
-        raise Hl7Error(
-            101,
-            segment_id,
-            field,
-            f"{what} is missing.",
-            sequence=sequence,
-            component=component if component > 1 else None,
-        )
-    return value
-
-
-def _timestamp(value, segment_id, field, what, sequence=1):
-    """An HL7 DTM as ISO 8601 (UTC "Z" when it carries no offset)."""
-    try:
-        moment = hl7.parse_datetime(value)
-        if moment is not None and moment.tzinfo is not None:
-            # an offset beyond a day, or one past year 9999 in UTC, raises here
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        raise Hl7Error(
-            102, segment_id, field, f"{what} is not an HL7 date/time.", sequence
-        )
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _name(segment, field):
-    """A person's name (XPN: family^given) as "Given Family"."""
-    family, given = _value(segment, field, 1), _value(segment, field, 2)
-    return " ".join(part for part in (given, family) if part)
-
-
-def _header_part(msh, *path):
-    """The text of a part of the header (``msh(9)(1)(2)``: MSH-9's trigger), ""
-    when the header does not have it."""
-    part = msh
-    try:
-        for index in path:
-            part = part(index)
-    except (IndexError, TypeError):  # a field cut short, a text without components
-        return ""
-    return str(part)
-
-
-def _ack_text(message, verdict, message_id):
-    """The MSH and MSA of the ACK that ``hl7.Message.create_ack`` builds for
-    ``message`` from INTEROP, as text, without building its containers (a fifth of
-    the time): the same fields, taken from the message as it takes them; a part the
-    header lacks (a message refused for it) is left empty where ``create_ack``
-    fails."""
-    msh = message.segment("MSH")
-    separator = str(msh(1))
-    component = message.separators[3]
-    header = (
-        "INTEROP",
-        "INTEROP",
-        _header_part(msh, 3),
-        _header_part(msh, 4),
-        datetime.now(UTC).strftime("%Y%m%d%H%M%S"),
-        "",
-        component.join(("ACK", _header_part(msh, 9, 1, 2), "ACK")),
-        message_id,
-        _header_part(msh, 11),
-        _header_part(msh, 12),
-    )
-    return (
-        f"MSH{separator}{msh(2)}{separator}{separator.join(header)}\r"
-        f"MSA{separator}{verdict}{separator}{_header_part(msh, 10)}\r"
-    )
 
 
 class InteropHl7Adapter(models.AbstractModel):
@@ -351,7 +173,7 @@ class InteropHl7Adapter(models.AbstractModel):
             item["parsed"] = parsed
             self._check_segments(parsed)
             msh = parsed.segment("MSH")
-            item["control_id"] = _value(msh, 10)[:199]
+            item["control_id"] = field_value(msh, 10)[:199]
             code = self._check_header(msh)
         except (Hl7Error, HL7Exception, IndexError, KeyError, ValueError) as error:
             if not isinstance(error, Hl7Error):
@@ -404,9 +226,9 @@ class InteropHl7Adapter(models.AbstractModel):
 
     def _check_header(self, msh):
         """The canonical event type of the message; AR errors for its header."""
-        if not _value(msh, 10):
+        if not field_value(msh, 10):
             raise Hl7Reject(101, "MSH", 10, "The message control id is missing.")
-        version = _value(msh, 12)
+        version = field_value(msh, 12)
         if version not in SUPPORTED_VERSIONS:
             raise Hl7Reject(
                 203,
@@ -415,7 +237,7 @@ class InteropHl7Adapter(models.AbstractModel):
                 f"This HL7 version is not supported ({SUPPORTED_VERSIONS[0]} to "
                 f"{SUPPORTED_VERSIONS[-1]} are).",
             )
-        kind, trigger = _value(msh, 9, 1), _value(msh, 9, 2)
+        kind, trigger = field_value(msh, 9, 1), field_value(msh, 9, 2)
         if kind not in {kind for kind, _trigger in TRIGGERS}:
             raise Hl7Reject(
                 200,
@@ -444,16 +266,16 @@ class InteropHl7Adapter(models.AbstractModel):
         are those of the sender: the revenue handler maps them through the
         endpoint's mapping tables (service, payer and location codes)."""
         pv1 = self._one(message, "PV1")
-        charges = _segments(message, "FT1")
+        charges = segments_of(message, "FT1")
         if not charges:
             raise Hl7Error(100, "FT1", None, "The message has no charge (FT1).")
         in1 = self._one(message, "IN1")
         lines = []
         for sequence, ft1 in enumerate(charges, start=1):
-            service = _value(ft1, 25) or _required(
+            service = field_value(ft1, 25) or required(
                 ft1, "FT1", 7, "The transaction code", sequence=sequence
             )
-            quantity = _value(ft1, 10) or "1"
+            quantity = field_value(ft1, 10) or "1"
             try:
                 quantity = float(quantity)
                 if not math.isfinite(quantity):  # "NaN" passes any minimum
@@ -462,8 +284,8 @@ class InteropHl7Adapter(models.AbstractModel):
                 raise Hl7Error(
                     102, "FT1", 10, "The quantity is not a number.", sequence
                 ) from None
-            date = _timestamp(
-                _required(ft1, "FT1", 4, "The transaction date", sequence=sequence),
+            date = timestamp(
+                required(ft1, "FT1", 4, "The transaction date", sequence=sequence),
                 "FT1",
                 4,
                 "The transaction date",
@@ -474,26 +296,26 @@ class InteropHl7Adapter(models.AbstractModel):
                     "service_code": service,
                     "quantity": quantity,
                     "date": date[:10],
-                    "modifiers": _repeats(ft1, 26),
+                    "modifiers": field_repeats(ft1, 26),
                 }
             )
-        completed = _timestamp(
-            _required(charges[0], "FT1", 4, "The transaction date"),
+        completed = timestamp(
+            required(charges[0], "FT1", 4, "The transaction date"),
             "FT1",
             4,
             "The transaction date",
         )
         visit = {
-            "id": _required(pv1, "PV1", 19, "The visit number"),
+            "id": required(pv1, "PV1", 19, "The visit number"),
             "completed_at": completed,
-            "location": _required(pv1, "PV1", 3, "The patient location"),
+            "location": required(pv1, "PV1", 3, "The patient location"),
         }
-        provider = _value(charges[0], 20) or _value(pv1, 7)
+        provider = field_value(charges[0], 20) or field_value(pv1, 7)
         if provider:
             visit["provider"] = {"id": provider}
-        coverage = {"payer_code": _required(in1, "IN1", 3, "The insurance company id")}
-        if _value(in1, 2):
-            coverage["plan_ref"] = _value(in1, 2)
+        coverage = {"payer_code": required(in1, "IN1", 3, "The insurance company id")}
+        if field_value(in1, 2):
+            coverage["plan_ref"] = field_value(in1, 2)
         return {
             "visit": visit,
             "responsible_party": self._party(message),
@@ -506,36 +328,36 @@ class InteropHl7Adapter(models.AbstractModel):
         patient (PID) and visit (PV1)."""
         sch = self._one(message, "SCH")
         appointment = {
-            "id": _value(sch, 2)
-            or _required(sch, "SCH", 1, "The appointment id (SCH-1 or SCH-2)")
+            "id": field_value(sch, 2)
+            or required(sch, "SCH", 1, "The appointment id (SCH-1 or SCH-2)")
         }
-        ais = _segments(message, "AIS")
-        ail = _segments(message, "AIL")
-        start = _value(sch, 11, 4) or (_value(ais[0], 4) if ais else "")
+        ais = segments_of(message, "AIS")
+        ail = segments_of(message, "AIL")
+        start = field_value(sch, 11, 4) or (field_value(ais[0], 4) if ais else "")
         if start:
-            appointment["start"] = _timestamp(start, "SCH", 11, "The start")
+            appointment["start"] = timestamp(start, "SCH", 11, "The start")
         elif code != "appointment.cancelled":
             raise Hl7Error(101, "SCH", 11, "The start is missing.", component=4)
-        duration = _value(sch, 9) or (_value(ais[0], 7) if ais else "")
+        duration = field_value(sch, 9) or (field_value(ais[0], 7) if ais else "")
         if duration:
             try:
                 appointment["duration_minutes"] = int(float(duration))
             except (ValueError, OverflowError):
                 raise Hl7Error(102, "SCH", 9, "The duration is not a number.") from None
-        location = _value(ail[0], 3) if ail else ""
+        location = field_value(ail[0], 3) if ail else ""
         if location:
             appointment["location"] = location
-        if ais and _value(ais[0], 3):
-            appointment["service_code"] = _value(ais[0], 3)
-        if _value(sch, 7):
-            appointment["reason_code"] = _value(sch, 7)
-        pv1 = _segments(message, "PV1")
-        if pv1 and _value(pv1[0], 19):
-            appointment["visit_id"] = _value(pv1[0], 19)
+        if ais and field_value(ais[0], 3):
+            appointment["service_code"] = field_value(ais[0], 3)
+        if field_value(sch, 7):
+            appointment["reason_code"] = field_value(sch, 7)
+        pv1 = segments_of(message, "PV1")
+        if pv1 and field_value(pv1[0], 19):
+            appointment["visit_id"] = field_value(pv1[0], 19)
         pid = self._one(message, "PID")
-        patient = {"id": _required(pid, "PID", 3, "The patient identifier")}
-        if _name(pid, 5):
-            patient["name"] = _name(pid, 5)
+        patient = {"id": required(pid, "PID", 3, "The patient identifier")}
+        if person_name(pid, 5):
+            patient["name"] = person_name(pid, 5)
         return {"appointment": appointment, "patient": patient}
 
     def _payload_party(self, message, code):
@@ -544,7 +366,7 @@ class InteropHl7Adapter(models.AbstractModel):
 
     def _party(self, message):
         """The responsible party: the guarantor (GT1), else the patient (PID)."""
-        guarantors = _segments(message, "GT1")
+        guarantors = segments_of(message, "GT1")
         if guarantors:
             segment, segment_id = guarantors[0], "GT1"
             # number, name, address, phone (XTN: 1 number, 4 email), birth date
@@ -556,26 +378,26 @@ class InteropHl7Adapter(models.AbstractModel):
             what = ("The patient identifier", "The patient name")
         id_field, name_field, address_field, phone_field, birth_field = fields_
         party = {
-            "id": _required(segment, segment_id, id_field, what[0]),
-            "name": _name(segment, name_field)
-            or _required(segment, segment_id, name_field, what[1]),
+            "id": required(segment, segment_id, id_field, what[0]),
+            "name": person_name(segment, name_field)
+            or required(segment, segment_id, name_field, what[1]),
         }
-        if _value(segment, phone_field):
-            party["phone"] = _value(segment, phone_field)
-        email = _value(segment, phone_field, 4)
+        if field_value(segment, phone_field):
+            party["phone"] = field_value(segment, phone_field)
+        email = field_value(segment, phone_field, 4)
         if "@" in email:
             party["email"] = email
-        birth = _value(segment, birth_field)
+        birth = field_value(segment, birth_field)
         if birth:
-            party["birth_date"] = _timestamp(
+            party["birth_date"] = timestamp(
                 birth, segment_id, birth_field, "The birth date"
             )[:10]
         address = {
-            key: _value(segment, address_field, component)
+            key: field_value(segment, address_field, component)
             for key, component in (("street", 1), ("city", 3), ("zip", 5))
-            if _value(segment, address_field, component)
+            if field_value(segment, address_field, component)
         }
-        country = _value(segment, address_field, 6)
+        country = field_value(segment, address_field, 6)
         if len(country) == 2:
             address["country"] = country.upper()
         if address:
@@ -583,7 +405,7 @@ class InteropHl7Adapter(models.AbstractModel):
         return party
 
     def _one(self, message, segment_id):
-        found = _segments(message, segment_id)
+        found = segments_of(message, segment_id)
         if not found:
             raise Hl7Error(
                 100, segment_id, None, f"The message has no {segment_id} segment."
@@ -663,7 +485,7 @@ class InteropHl7Adapter(models.AbstractModel):
     def _ack(self, item, verdict, errors):
         """The ACK of a message: MSH, MSA, and one ERR per error."""
         message = item["parsed"]
-        ack = _ack_text(message, verdict, f"{ACK_PREFIX}{item['control_id']}"[:20])
+        ack = ack_text(message, verdict, f"{ACK_PREFIX}{item['control_id']}"[:20])
         # the ERR segments of the message's separators and escape character
         return ack + "".join(
             f"{self._err_segment(message, error)}\r" for error in errors

@@ -8,7 +8,7 @@ from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import file_open
 
 from odoo.addons.interop_gateway.tests.common import SECRET, sign
-from odoo.addons.interop_standards.models.interop_hl7_adapter import Hl7Reject, parse
+from odoo.addons.interop_standards.hl7_er7 import Hl7Reject, parse
 
 from .common import HL7_TYPE, StandardsCase, data, segments
 
