@@ -61,8 +61,8 @@ def problems(compose):
     for name in others:
         if all_services[name].get("profiles") != [SCALE_PROFILE]:
             yield f"{name}: a service beside db and odoo belongs to the scale profile"
-    if services["db"].get("image") != "postgres:16":
-        yield "db must use the postgres:16 image"
+    if services["db"].get("image") != "postgres:15":
+        yield "db must use the postgres:15 image"
     yield from dockerfile_problems(services["odoo"].get("build") or {})
     if others:
         yield from scale_problems(compose)
