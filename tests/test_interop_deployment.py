@@ -153,6 +153,16 @@ class TestDockerDeployment(BaseCase):
         self.assertIn("--init", found)
         self.assertIn("INTEROP_ADMIN_PASSWD", found)
 
+    def test_compose_runs_the_postgresql_the_suite_is_tested_on(self):
+        """Both stacks run PostgreSQL 15, as make run and make test do."""
+        check = _check_compose()
+        for service in ("db", "db-scale"):
+            other = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+            self.assertEqual(other["services"][service]["image"], "postgres:15")
+            other["services"][service]["image"] = "postgres:16"
+            found = " ".join(check.problems(other))
+            self.assertIn("postgres:15", found, service)
+
 
 @tagged("post_install", "-at_install")
 class TestDevelopmentConfiguration(BaseCase):

@@ -193,6 +193,8 @@ def scale_problems(compose):
         yield f"scale: every node on one PostgreSQL and database, found {databases}"
     elif next(iter(databases))[0] not in scale:
         yield "scale: the nodes' PostgreSQL is a service of the scale profile"
+    elif scale[next(iter(databases))[0]].get("image") != "postgres:15":
+        yield "scale: the nodes' PostgreSQL must use the postgres:15 image"
     if len(data_volumes) != 1:
         yield (
             f"scale: every node mounts one volume on {STATE_VOLUME_TARGET} (one "
