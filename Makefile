@@ -2,12 +2,13 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test lint screenshots bench drills drills-nodes bench-log mllp help
+.PHONY: run test lint readme screenshots bench drills drills-nodes bench-log mllp help
 
 help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
+	@echo "make readme  write each addon's README.md from its readme/ fragments"
 	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
 	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring, supply (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input, several nodes (minutes)"
@@ -23,6 +24,9 @@ test:
 
 lint:
 	@bash tools/lint.sh
+
+readme:
+	@python3 tools/gen_readme.py
 
 screenshots:
 	@bash tools/screenshots.sh
