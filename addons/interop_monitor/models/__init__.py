@@ -1,5 +1,9 @@
 from . import interop_message
+
+# before interop_endpoint, which interop_monitor_figure imports
+from . import interop_endpoint_availability
 from . import interop_monitor_cursor
+from . import interop_monitor_rollup_retention
 from . import interop_monitor_rollup
 from . import interop_monitor_figure
 from . import interop_monitor_metrics
