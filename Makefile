@@ -8,7 +8,7 @@ help:
 	@echo "make run   Odoo with the whole Interop suite and demo data on http://localhost:$(PORT)"
 	@echo "make test  lint, then every suite module installed and tested in a fresh database"
 	@echo "make lint  ruff, pylint-odoo and the OCA module checks only"
-	@echo "make readme  write each addon's README.md from its readme/ fragments"
+	@echo "make readme  write each addon's README.md and Apps page from its readme/ fragments"
 	@echo "make screenshots  copy the screenshots the last make test took into readme/images"
 	@echo "make bench  ingestion, processing, fast-while-busy, sustained load, standards, monitoring, supply (minutes)"
 	@echo "make drills  resilience drills: load, faults, bad input, several nodes (minutes)"
@@ -26,7 +26,7 @@ lint:
 	@bash tools/lint.sh
 
 readme:
-	@python3 tools/gen_readme.py
+	@bash tools/lint.sh --readme
 
 screenshots:
 	@bash tools/screenshots.sh

@@ -1,9 +1,10 @@
-"""Each suite addon's README.md, generated from its readme/ fragments (OCA's layout:
-DESCRIPTION, CONFIGURE, USAGE, ROADMAP) and its manifest, as OCA's oca-gen-addon-readme
-generates README.rst: the fragments are what is written, the README what Odoo's Apps and
-a repository browser show.
+"""Each suite addon's README.md and static/description/index.html, generated from its
+readme/ fragments (OCA's layout: DESCRIPTION, CONFIGURE, USAGE, ROADMAP) and its
+manifest, as OCA's oca-gen-addon-readme generates README.rst and index.html: the
+fragments are what is written; the README is what a repository shows, the HTML what
+Odoo's Apps show (Odoo reads a README as reStructuredText when it has no index.html).
 
-    python tools/gen_readme.py           # write addons/*/README.md
+    make readme                          # write them (the lint environment: Markdown)
     python tools/gen_readme.py --check   # exit 1: one is not what its fragments give
 """
 
@@ -11,6 +12,8 @@ import argparse
 import ast
 import pathlib
 import sys
+
+import markdown
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: fragment: the heading it gets (None: under the title, as OCA's Description)
@@ -48,6 +51,14 @@ def readme(addon):
     return "\n\n".join(parts) + "\n"
 
 
+def description_html(text):
+    """The HTML of Odoo's Apps page for a README's Markdown (its notice left out)."""
+    body = markdown.markdown(
+        text.replace(NOTICE + "\n\n", "", 1), extensions=["tables", "fenced_code"]
+    )
+    return f"<!-- {NOTICE[5:-4]} -->\n{body}\n"
+
+
 def addons():
     return sorted(p for p in (ROOT / "addons").iterdir() if (p / "readme").is_dir())
 
@@ -58,13 +69,17 @@ def main():
     args = parser.parse_args()
     stale = []
     for addon in addons():
-        target = addon / "README.md"
         text = readme(addon)
-        if args.check:
-            if not target.exists() or target.read_text() != text:
-                stale.append(str(target.relative_to(ROOT)))
-        else:
-            target.write_text(text)
+        for target, content in (
+            (addon / "README.md", text),
+            (addon / "static" / "description" / "index.html", description_html(text)),
+        ):
+            if args.check:
+                if not target.exists() or target.read_text() != content:
+                    stale.append(str(target.relative_to(ROOT)))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content)
     if stale:
         print(
             "not what their readme/ fragments give (run `make readme`): "

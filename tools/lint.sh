@@ -7,6 +7,9 @@ source "$(dirname "$0")/interop-env.sh"
 ensure_lint_venv
 cd "$INTEROP_ROOT"
 bin=$INTEROP_LINT_VENV/bin
+if [[ ${1:-} == --readme ]]; then # make readme: write them, no lint
+    exec "$bin/python" tools/gen_readme.py
+fi
 log "lint: ruff"
 "$bin/ruff" check --no-cache .
 "$bin/ruff" format --no-cache --check .
