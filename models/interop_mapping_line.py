@@ -36,6 +36,8 @@ class InteropMappingLine(models.Model):
     target_model_id = fields.Many2one(related="table_id.target_model_id")
     target_model = fields.Char(related="table_id.target_model")
     target_type = fields.Selection(related="table_id.target_type")
+    # what the target picker offers (the server checks it again at save)
+    target_domain = fields.Char(related="table_id.target_domain")
     res_id = fields.Many2oneReference(
         string="Target Record ID",
         model_field="target_model",

@@ -29,6 +29,9 @@
         "views/interop_timing_rule_views.xml",
         "views/interop_revenue_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["interop_revenue/static/tests/tours/*.js"],
+    },
     "demo": [
         "demo/res_users_demo.xml",
         "demo/product_demo.xml",
