@@ -668,6 +668,26 @@ class TestMappingTargetsAllowed(InteropMappingCase):
         line.with_user(self.user).target_ref = self.payer_blue_meadow
         self.assertEqual(line.res_id, self.payer_blue_meadow.id)
 
+    def test_attack_line_widens_its_tables_targets_allowed(self):
+        """The line shows its table's domain to the target picker: writing it
+        through a line (RPC, any values) leaves the table's governed domain as it
+        was, and the check at save holds."""
+        self.payer_table._interop_apply_write(
+            {"target_domain": "[('is_company', '=', True)]"}
+        )
+        line = self.payer_table.line_ids[:1]
+        for user in (self.user, self.manager):
+            line.with_user(user).write({"target_domain": "[]"})
+            self.payer_table.invalidate_recordset()
+            self.assertEqual(
+                self.payer_table.target_domain, "[('is_company', '=', True)]"
+            )
+        person = self.env["res.partner"].create({"name": "Not A Payer"})
+        with self.assertRaises(ValidationError):
+            line.with_user(self.manager).write(
+                {"target_domain": "[]", "target_ref": f"res.partner,{person.id}"}
+            )
+
     def test_targets_allowed_must_be_a_domain(self):
         for bad in ("is_company", "[('no_such_field', '=', 1)]", "{}"):
             with self.subTest(domain=bad), self.assertRaises(ValidationError):
