@@ -71,6 +71,34 @@ class TestEveryScreenExplainsItself(InteropCase):
         ]
         self.assertEqual(missing, [])
 
+    def test_every_interop_list_can_be_filtered_and_grouped(self):
+        """Each list behind an Interop menu has a search view offering at least one
+        filter and one group-by: people narrow and group what they read."""
+        menus = self.env["ir.ui.menu"].search(
+            [("id", "child_of", self.env.ref("interop.interop_menu_root").id)]
+        )
+        missing = []
+        for menu in menus:
+            action = menu.action
+            if (
+                not action
+                or action._name != "ir.actions.act_window"
+                or action.target == "new"
+                or "list" not in (action.view_mode or "").split(",")
+            ):
+                continue
+            views = self.env[action.res_model].get_views(
+                [(action.search_view_id.id or False, "search")]
+            )
+            filters = list(
+                etree.fromstring(views["views"]["search"]["arch"]).iter("filter")
+            )
+            if not any(f.get("domain") for f in filters):
+                missing.append(f"{menu.complete_name}: no filter")
+            if not any("group_by" in (f.get("context") or "") for f in filters):
+                missing.append(f"{menu.complete_name}: no group-by")
+        self.assertEqual(missing, [])
+
 
 @tagged("post_install", "-at_install")
 class TestBusinessScreensSpeakBusiness(InteropCase):
