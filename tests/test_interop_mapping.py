@@ -1,5 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import ast
 from datetime import date
 
 from odoo import Command
@@ -667,6 +668,24 @@ class TestMappingTargetsAllowed(InteropMappingCase):
         self.assertIn("allows only", str(caught.exception))
         line.with_user(self.user).target_ref = self.payer_blue_meadow
         self.assertEqual(line.res_id, self.payer_blue_meadow.id)
+
+    def test_picker_offers_only_the_records_its_table_allows(self):
+        """What the target picker searches (interop_target_reference: the line's
+        target model, with the line's Targets Allowed as its domain) finds the
+        records the table allows and no other."""
+        self.payer_table._interop_apply_write(
+            {"target_domain": "[('is_company', '=', True)]"}
+        )
+        person = self.env["res.partner"].create({"name": "Blue Meadow Walker"})
+        line = self.payer_table.line_ids[:1].with_user(self.user)
+        Target = self.env[line.target_model].with_user(self.user)
+        unrestricted = [rid for rid, __ in Target.name_search("Blue Meadow")]
+        self.assertIn(person.id, unrestricted, "the name matches the person too")
+        # the client reads the domain as Python literals, as the server does
+        domain = ast.literal_eval(line.target_domain)
+        offered = [rid for rid, __ in Target.name_search("Blue Meadow", domain)]
+        self.assertIn(self.payer_blue_meadow.id, offered)
+        self.assertNotIn(person.id, offered)
 
     def test_attack_line_widens_its_tables_targets_allowed(self):
         """The line shows its table's domain to the target picker: writing it
