@@ -1,6 +1,6 @@
 /** @odoo-module **/
 // An operator's morning: the exception queue, an unmapped code in words, its message with
-// protected values masked. Runs on demo data (the CRM update with country code MEX).
+// protected values masked and its attempts (who asked, whose rights it ran with). Runs on demo data (the CRM update with country code MEX).
 
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
@@ -42,6 +42,20 @@ registry.category("web_tour.tours").add("interop_operator_tour", {
         {
             content: "The business key is shown",
             trigger: ".o_field_widget[name='business_key']:contains('RP-1002')",
+        },
+        {
+            content: "Its attempts",
+            trigger: ".o_notebook .nav-link[name='attempts']",
+            run: "click",
+        },
+        {
+            content:
+                "Each attempt names who asked for it and whose rights it ran with; a " +
+                "message received has no HTTP status or latency to show",
+            trigger:
+                ".o_field_widget[name='attempt_ids'] thead" +
+                ":has(th[data-name='user_id']):has(th[data-name='ran_as_id'])" +
+                ":not(:has(th[data-name='http_status'])):not(:has(th[data-name='latency_ms']))",
         },
     ],
 });
