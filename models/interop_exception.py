@@ -85,7 +85,7 @@ class InteropException(models.Model):
     description = fields.Text(
         string="What Happened", readonly=True, help="In words, without patient data."
     )
-    suggested_action = fields.Text(readonly=True)
+    suggested_action = fields.Text(readonly=True, help="What to do to fix the problem.")
     technical_detail = fields.Text(
         readonly=True, groups="interop.group_interop_manager"
     )
@@ -106,10 +106,16 @@ class InteropException(models.Model):
         readonly=True,
     )
     date_first = fields.Datetime(
-        string="First Seen", default=fields.Datetime.now, readonly=True
+        string="First Seen",
+        default=fields.Datetime.now,
+        readonly=True,
+        help="When the problem first happened.",
     )
     date_last = fields.Datetime(
-        string="Last Seen", default=fields.Datetime.now, readonly=True
+        string="Last Seen",
+        default=fields.Datetime.now,
+        readonly=True,
+        help="When the problem last happened (see Occurrences for how often).",
     )
     date_deadline = fields.Datetime(string="Deadline", readonly=True, index=True)
     is_overdue = fields.Boolean(
@@ -121,8 +127,15 @@ class InteropException(models.Model):
     )
     is_escalated = fields.Boolean(string="Escalated", readonly=True, tracking=True)
     date_escalated = fields.Datetime(readonly=True)
-    date_closed = fields.Datetime(readonly=True)
-    closing_reason = fields.Text(readonly=True, tracking=True)
+    date_closed = fields.Datetime(
+        readonly=True, help="When the exception was resolved or dismissed."
+    )
+    closing_reason = fields.Text(
+        readonly=True,
+        tracking=True,
+        help="Why the exception was resolved or dismissed, in the words of who "
+        "closed it.",
+    )
     res_model = fields.Char(string="Related Model", readonly=True)
     res_id = fields.Many2oneReference(
         string="Related Record ID", model_field="res_model", readonly=True

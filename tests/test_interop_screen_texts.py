@@ -137,6 +137,32 @@ class TestBusinessScreensSpeakBusiness(InteropCase):
                     for __, label in field.get("selection") or ():
                         yield f"{name} value", label
 
+    def test_business_owner_forms_explain_their_fields(self):
+        """Each labelled field of a business owner's form says what it means when
+        hovered (a help text, on the field or in the view)."""
+        unexplained = set()
+        for model, login in BUSINESS_SCREENS.items():
+            if model not in self.env:
+                continue
+            user = self.env["res.users"].search([("login", "=", login)])
+            Model = self.env[model].with_user(user)
+            arch = Model.get_views([(False, "form")])["views"]["form"]["arch"]
+            described = Model.fields_get(attributes=["help", "type"])
+            for node in etree.fromstring(arch).iter("field"):
+                name = node.get("name")
+                if (
+                    name not in described
+                    or node.get("invisible") in ("1", "True")
+                    or described[name]["type"] in ("one2many", "many2many")
+                    # labelled: in a group of the form, not in a list of lines
+                    or not node.xpath("ancestor::group")
+                    or node.xpath("ancestor::field")
+                ):
+                    continue
+                if not (node.get("help") or described[name].get("help")):
+                    unexplained.add(f"{model}.{name}")
+        self.assertEqual(sorted(unexplained), [], "fields without a help text")
+
     def test_business_owner_screens_have_no_technical_jargon(self):
         found = [
             f"{model} ({where}): {text}"

@@ -108,7 +108,11 @@ class InteropVisit(models.Model):
         default=lambda self: self.env.company.currency_id,
     )
     location_code = fields.Char(readonly=True)
-    location_value = fields.Char(string="Location", readonly=True)
+    location_value = fields.Char(
+        string="Location",
+        readonly=True,
+        help="Where the visit took place, from the location code it was sent with.",
+    )
     provider_ref = fields.Char(string="Performing Provider", readonly=True)
     date_completed = fields.Datetime(string="Completed On", readonly=True)
     eligibility_state = fields.Selection(
@@ -121,7 +125,11 @@ class InteropVisit(models.Model):
         help="Whether the payer confirmed the coverage of the visit (an eligibility "
         "message). Timing rules may hold billing until it is confirmed.",
     )
-    eligibility_ref = fields.Char(string="Eligibility Reference", readonly=True)
+    eligibility_ref = fields.Char(
+        string="Eligibility Reference",
+        readonly=True,
+        help="The payer's reference of its answer about the coverage of the visit.",
+    )
     date_eligibility = fields.Datetime(string="Eligibility Checked", readonly=True)
     correlation_id = fields.Char(
         string="Trace ID",
@@ -140,13 +148,25 @@ class InteropVisit(models.Model):
     line_ids = fields.One2many("interop.visit.line", "visit_id", readonly=True)
     amount_total = fields.Monetary(compute="_compute_amounts", store=True)
     # Milestones: the first time the visit reached each one
-    date_received = fields.Datetime(string="Received", readonly=True)
+    date_received = fields.Datetime(
+        string="Received",
+        readonly=True,
+        help="When the completed visit reached Odoo from the scheduling system.",
+    )
     date_validated = fields.Datetime(string="Validated", readonly=True)
     date_billing_ready = fields.Datetime(string="Billing Ready", readonly=True)
-    date_invoiced = fields.Datetime(string="Invoiced", readonly=True)
-    date_paid = fields.Datetime(string="Paid", readonly=True)
+    date_invoiced = fields.Datetime(
+        string="Invoiced", readonly=True, help="When the visit's invoice was posted."
+    )
+    date_paid = fields.Datetime(
+        string="Paid", readonly=True, help="When the visit's invoice was paid in full."
+    )
     date_reconciled = fields.Datetime(string="Reconciled", readonly=True)
-    date_cancelled = fields.Datetime(string="Cancelled", readonly=True)
+    date_cancelled = fields.Datetime(
+        string="Cancelled",
+        readonly=True,
+        help="When the visit was cancelled (its invoice, if any, is credited).",
+    )
     lag_validation_hours = fields.Float(
         string="Received → Validated (h)",
         compute="_compute_lags",
@@ -193,6 +213,7 @@ class InteropVisit(models.Model):
         readonly=True,
         copy=False,
         groups="account.group_account_invoice",
+        help="The customer invoice that bills this visit.",
     )
     invoice_ids = fields.Many2many(
         "account.move",
@@ -205,7 +226,10 @@ class InteropVisit(models.Model):
     amount_residual = fields.Monetary(
         related="invoice_id.amount_residual", string="Amount Due"
     )
-    payment_state = fields.Selection(related="invoice_id.payment_state")
+    payment_state = fields.Selection(
+        related="invoice_id.payment_state",
+        help="Whether the visit's invoice is paid, partly paid or still due.",
+    )
     payment_ids = fields.One2many(
         "interop.visit.payment", "visit_id", string="Gateway Payments", readonly=True
     )

@@ -56,9 +56,13 @@ class InteropVisitPayment(models.Model):
         readonly=True,
         tracking=True,
     )
-    amount = fields.Monetary(readonly=True)
+    amount = fields.Monetary(
+        readonly=True, help="The amount the payment gateway reported for this payment."
+    )
     fees = fields.Monetary(readonly=True)
-    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_id = fields.Many2one(
+        "res.currency", readonly=True, help="The currency of the amount and the fees."
+    )
     date_event = fields.Datetime(string="Reported On", readonly=True)
     date_settled = fields.Datetime(
         string="Settled On",
@@ -88,12 +92,15 @@ class InteropVisitPayment(models.Model):
         string="Payment",
         readonly=True,
         groups="account.group_account_invoice",
+        help="The payment recorded in Accounting for this gateway payment.",
     )
     reversal_move_id = fields.Many2one(
         "account.move",
         string="Reversal",
         readonly=True,
         groups="account.group_account_invoice",
+        help="The accounting entry that reversed the payment after a refund or a "
+        "chargeback.",
     )
 
     _sql_constraints = [

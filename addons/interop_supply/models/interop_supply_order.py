@@ -66,6 +66,8 @@ class InteropSupplyOrder(models.Model):
         required=True,
         readonly=True,
         check_company=True,
+        help="The system of the sales channel that sent the order (online store, "
+        "marketplace...).",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -86,10 +88,26 @@ class InteropSupplyOrder(models.Model):
     date_state = fields.Datetime(
         string="In State Since", readonly=True, help="When the order reached its state."
     )
-    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    pricelist_id = fields.Many2one("product.pricelist", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        readonly=True,
+        help="The customer who placed the order.",
+    )
+    warehouse_id = fields.Many2one(
+        "stock.warehouse", readonly=True, help="The warehouse that ships the order."
+    )
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        readonly=True,
+        help="The sales team the order is counted for.",
+    )
+    pricelist_id = fields.Many2one(
+        "product.pricelist",
+        readonly=True,
+        help="The price list the order is priced with.",
+    )
     currency_id = fields.Many2one(
         "res.currency",
         readonly=True,
@@ -104,7 +122,9 @@ class InteropSupplyOrder(models.Model):
         help="What the invoice created once the order is delivered bills: what was "
         "ordered, or what the 3PL delivered.",
     )
-    amount_total = fields.Monetary(readonly=True)
+    amount_total = fields.Monetary(
+        readonly=True, help="The total of the order's sales order, taxes included."
+    )
     # The Odoo documents, for the users who may read them
     sale_order_id = fields.Many2one(
         "sale.order",
@@ -112,7 +132,11 @@ class InteropSupplyOrder(models.Model):
         copy=False,
         groups="sales_team.group_sale_salesman",
     )
-    sale_order_name = fields.Char(related="sale_order_id.name", string="Sales Order")
+    sale_order_name = fields.Char(
+        related="sale_order_id.name",
+        string="Sales Order",
+        help="The sales order created for the order.",
+    )
     picking_id = fields.Many2one(
         "stock.picking",
         string="Delivery",
@@ -120,7 +144,11 @@ class InteropSupplyOrder(models.Model):
         copy=False,
         groups="stock.group_stock_user",
     )
-    picking_name = fields.Char(related="picking_id.name", string="Delivery Order")
+    picking_name = fields.Char(
+        related="picking_id.name",
+        string="Delivery Order",
+        help="The delivery order the warehouse ships the order with.",
+    )
     return_picking_id = fields.Many2one(
         "stock.picking",
         string="Return",
@@ -134,8 +162,15 @@ class InteropSupplyOrder(models.Model):
         copy=False,
         groups="account.group_account_invoice",
     )
-    invoice_name = fields.Char(related="invoice_id.name", string="Invoice Number")
-    payment_state = fields.Selection(related="invoice_id.payment_state")
+    invoice_name = fields.Char(
+        related="invoice_id.name",
+        string="Invoice Number",
+        help="The number of the order's invoice.",
+    )
+    payment_state = fields.Selection(
+        related="invoice_id.payment_state",
+        help="Whether the order's invoice is paid, partly paid or still due.",
+    )
     # What the 3PL reported
     dispatch_message_id = fields.Many2one(
         "interop.message",
@@ -144,34 +179,86 @@ class InteropSupplyOrder(models.Model):
         copy=False,
         help="The outbound message that handed the delivery to the 3PL.",
     )
-    shipment_ref = fields.Char(string="Shipment", readonly=True)
-    carrier = fields.Char(readonly=True)
-    tracking_ref = fields.Char(string="Tracking Reference", readonly=True)
+    shipment_ref = fields.Char(
+        string="Shipment",
+        readonly=True,
+        help="The warehouse's reference of the shipment.",
+    )
+    carrier = fields.Char(
+        readonly=True,
+        help="The carrier shipping the order, as the warehouse reported it.",
+    )
+    tracking_ref = fields.Char(
+        string="Tracking Reference",
+        readonly=True,
+        help="The carrier's tracking number of the shipment.",
+    )
     dispatch_status = fields.Char(string="Last 3PL Status", readonly=True)
     # Milestones: the first time the order reached each one
-    date_received = fields.Datetime(string="Received", readonly=True)
-    date_confirmed = fields.Datetime(string="Confirmed", readonly=True)
-    date_reserved = fields.Datetime(string="Reserved", readonly=True)
-    date_dispatched = fields.Datetime(string="Dispatched", readonly=True)
-    date_delivered = fields.Datetime(string="Delivered", readonly=True)
-    date_invoiced = fields.Datetime(string="Invoiced", readonly=True)
-    date_paid = fields.Datetime(string="Paid", readonly=True)
-    date_reconciled = fields.Datetime(string="Reconciled", readonly=True)
-    date_returned = fields.Datetime(string="Returned", readonly=True)
+    date_received = fields.Datetime(
+        string="Received",
+        readonly=True,
+        help="When the order reached Odoo from its sales channel.",
+    )
+    date_confirmed = fields.Datetime(
+        string="Confirmed", readonly=True, help="When the sales order was confirmed."
+    )
+    date_reserved = fields.Datetime(
+        string="Reserved",
+        readonly=True,
+        help="When the stock of the order was reserved.",
+    )
+    date_dispatched = fields.Datetime(
+        string="Dispatched", readonly=True, help="When the warehouse shipped the order."
+    )
+    date_delivered = fields.Datetime(
+        string="Delivered", readonly=True, help="When the carrier delivered the order."
+    )
+    date_invoiced = fields.Datetime(
+        string="Invoiced", readonly=True, help="When the order's invoice was posted."
+    )
+    date_paid = fields.Datetime(
+        string="Paid", readonly=True, help="When the order's invoice was paid in full."
+    )
+    date_reconciled = fields.Datetime(
+        string="Reconciled",
+        readonly=True,
+        help="When a bank statement line settled the order's payment.",
+    )
+    date_returned = fields.Datetime(
+        string="Returned",
+        readonly=True,
+        help="When the order came back to the warehouse.",
+    )
     lag_confirmation_hours = fields.Float(
-        string="Received → Confirmed (h)", compute="_compute_lags", store=True
+        string="Received → Confirmed (h)",
+        compute="_compute_lags",
+        store=True,
+        help="Hours from receiving the order to confirming its sales order.",
     )
     lag_dispatch_hours = fields.Float(
-        string="Confirmed → Dispatched (h)", compute="_compute_lags", store=True
+        string="Confirmed → Dispatched (h)",
+        compute="_compute_lags",
+        store=True,
+        help="Hours from confirming the order to shipping it.",
     )
     lag_delivery_hours = fields.Float(
-        string="Dispatched → Delivered (h)", compute="_compute_lags", store=True
+        string="Dispatched → Delivered (h)",
+        compute="_compute_lags",
+        store=True,
+        help="Hours from shipping the order to its delivery.",
     )
     lag_payment_hours = fields.Float(
-        string="Invoiced → Paid (h)", compute="_compute_lags", store=True
+        string="Invoiced → Paid (h)",
+        compute="_compute_lags",
+        store=True,
+        help="Hours from the invoice to its payment.",
     )
     lag_total_hours = fields.Float(
-        string="Received → Paid (h)", compute="_compute_lags", store=True
+        string="Received → Paid (h)",
+        compute="_compute_lags",
+        store=True,
+        help="Hours from receiving the order to its payment.",
     )
     is_stuck = fields.Boolean(
         compute="_compute_is_stuck",
