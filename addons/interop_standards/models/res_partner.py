@@ -10,7 +10,8 @@ class ResPartner(models.Model):
     def _interop_handle_party_updated(self, message, payload):
         """party.updated (HL7 ADT^A08): the responsible party's new details on its
         contact, found by its reference; a party never seen before is created as
-        the revenue flow creates it (a probable duplicate goes to a person)."""
+        the revenue flow creates it (a probable duplicate goes to a person). A
+        field another system owns is refused, as on creation."""
         party = payload["party"]
         partner = self.search([("ref", "=", party["id"])], limit=1)
         if not partner:
@@ -32,5 +33,11 @@ class ResPartner(models.Model):
                 .id
             )
         # only what the message carries: an absent detail is kept
-        partner.write({key: value for key, value in vals.items() if value})
+        vals = {key: value for key, value in vals.items() if value}
+        # the check every handler writing contacts goes through: a field another
+        # system owns is refused, never overwritten
+        self.env["interop.system.of.record"]._check_write(
+            self._name, list(vals), message.endpoint_id
+        )
+        partner.write(vals)
         return partner

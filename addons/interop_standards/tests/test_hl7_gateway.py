@@ -119,6 +119,41 @@ class TestHl7Gateway(StandardsCase):
             ],
         )
 
+    def test_attack_adt_a08_overwrites_an_email_another_system_owns(self):
+        """An update of a known party goes through the system-of-record check the
+        creation and the generic handler go through."""
+        crm = self.env["interop.endpoint"].create(
+            self._endpoint_vals(code="test-crm-hl7", name="Test CRM")
+        )
+        self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": self.env.ref("base.model_res_partner").id,
+                "field_ids": [
+                    (6, 0, [self.env.ref("base.field_res_partner__email").id])
+                ],
+                "source": "endpoint",
+                "endpoint_id": crm.id,
+            }
+        )
+        party = self.env["res.partner"].create(
+            {
+                "name": "Sam Testperson",
+                "ref": "RP-HL7-3",
+                "email": "sam@crm.example.com",
+            }
+        )
+        ack = self._ack(self._post_hl7(data("adt_a08.hl7")))
+        self.assertEqual(self._msa(ack)[1], "AA")
+        child = self._originals("hl7.v2_message").child_ids
+        self._run_jobs(child)
+        self.assertEqual(child.state, "failed")
+        self.assertIn("email", child.last_error)
+        self.assertEqual(child.exception_ids.category_id.code, "system_of_record")
+        self.assertRecordValues(
+            party, [{"email": "sam@crm.example.com", "street": False}]
+        )
+
     def test_batch_is_split_into_messages_each_acknowledged(self):
         batch = (
             "BHS|^~\\&|TESTPM|TESTFAC\r"
