@@ -10,5 +10,6 @@
     "maintainers": ["interop-suite"],
     "license": "LGPL-3",
     "development_status": "Alpha",
-    "depends": ["interop"],
+    # interop_standards: its one-statement inserts of many messages are intake too
+    "depends": ["interop", "interop_standards"],
 }

@@ -67,3 +67,54 @@ class TestIntakeWritesEveryField(InteropMessageCase):
         )
         self.assertEqual(message.state, "rejected")
         self._assert_intake_fields(message)
+
+    def test_standards_statement_of_many_writes_a_defaulted_field_of_another_module(
+        self,
+    ):
+        # interop_standards' insert of the children of a file of many (an 835)
+        service = self.env["interop.message"].with_user(self.endpoint.service_user_id)
+        ids = service._log_queued_many(
+            self.endpoint.id,
+            self.endpoint.company_id.id,
+            self.event_type.id,
+            self.event_type.version,
+            [
+                {
+                    "body": json.dumps(self._payload(ref=f"INTAKE-MANY-{index}")),
+                    "idempotency_key": f"intake-many-{index}",
+                    "business_key": f"INTAKE-MANY-{index}",
+                }
+                for index in (1, 2)
+            ],
+        )
+        self.assertEqual(len(ids), 2)
+        for message in self.env["interop.message"].browse(ids):
+            self._assert_intake_fields(message)
+
+    def test_standards_original_and_child_statement_writes_a_defaulted_field(self):
+        # interop_standards' one statement for an original message and its child
+        service = self.env["interop.message"].with_user(self.endpoint.service_user_id)
+        row = {
+            "event_type_id": self.event_type.id,
+            "event_version": self.event_type.version,
+            "business_key": "INTAKE-5",
+        }
+        original_id, child_id, _correlation, _pending = (
+            service._log_original_with_child(
+                self.endpoint.id,
+                self.endpoint.company_id.id,
+                dict(
+                    row,
+                    body=json.dumps(self._payload(ref="INTAKE-5")),
+                    idempotency_key="intake-5",
+                ),
+                dict(
+                    row,
+                    body=json.dumps(self._payload(ref="INTAKE-5")),
+                    idempotency_key="intake-5:child",
+                ),
+                self.event_type,
+            )
+        )
+        for message in self.env["interop.message"].browse([original_id, child_id]):
+            self._assert_intake_fields(message)
