@@ -106,6 +106,16 @@ class SystemOfRecordConflict(InteropProcessingError):
     severity = "high"
 
 
+class ProbableDuplicate(InteropProcessingError):
+    """A contact a message would create looks like one Odoo already has.
+
+    Contacts are never merged automatically, and no look-alike is created: a
+    person decides which one is right.
+    """
+
+    category = "conflict"
+
+
 class TransportError(InteropProcessingError):
     """A technical or transport failure that retries could not overcome."""
 

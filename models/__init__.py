@@ -24,6 +24,7 @@ from . import interop_exception_routing
 from . import interop_exception
 from . import interop_exception_link
 from . import interop_handler_record
+from . import res_partner
 from . import interop_change_request_diff
 from . import interop_change_request
 from . import interop_config_version

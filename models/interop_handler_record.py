@@ -11,7 +11,12 @@ from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..errors import BusinessRuleError, MappingError, SystemOfRecordConflict
+from ..errors import (
+    BusinessRuleError,
+    MappingError,
+    ProbableDuplicate,
+    SystemOfRecordConflict,
+)
 from .interop_event_type import is_denied_record_model, path_get
 
 _logger = logging.getLogger(__name__)
@@ -134,8 +139,41 @@ class InteropHandlerRecord(models.AbstractModel):
         if record:
             record.write(vals)
         else:
+            if Model._name == "res.partner":
+                self._check_new_contact(Model, vals, message)
             record = Model.create(vals)
         return record
+
+    def _check_new_contact(self, Partner, vals, message):
+        """A contact the generic handler would create goes through the check every
+        handler creating contacts goes through: a look-alike of an existing contact
+        is not created (never a silent second contact), a person decides.
+        Serialized per company, as the other creators of contacts are."""
+        endpoint = message.endpoint_id
+        Partner._interop_lock_party_creation(endpoint.company_id)
+        duplicates, reason = Partner._interop_probable_duplicates(
+            vals, ref=vals.get("ref")
+        )
+        if not duplicates:
+            return
+        # no payload value in the words: the match value may be an email
+        raise ProbableDuplicate(
+            self.env._(
+                "A new contact from %(endpoint)s (event %(event)s) looks like "
+                "existing contact #%(contact)s (%(reason)s): contacts are not "
+                "merged automatically. Nothing was written.",
+                endpoint=endpoint.name,
+                event=message.event_type_id.sudo().display_name,
+                contact=duplicates[0].id,
+                reason=reason,
+            ),
+            suggested_action=self.env._(
+                "If it is the same contact, give the existing contact the values "
+                "the message matches on; otherwise correct the contact that is "
+                "wrong. Then retry."
+            ),
+            records=duplicates,
+        )
 
     def _lock_match(self, Model, field_name, value):
         """Serialize the creations of one match value, in this transaction: two

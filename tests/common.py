@@ -172,7 +172,8 @@ class InteropMessageCase(InteropCase):
             "contact": {
                 "ref": ref,
                 "name": name,
-                "email": "jane@example.com",
+                # one email per contact: the same email is a probable duplicate
+                "email": f"jane.{ref.lower()}@example.com",
                 **contact,
             },
         }

@@ -187,6 +187,55 @@ class TestGenericHandlerGuards(InteropMessageCase):
 
 
 @tagged("post_install", "-at_install")
+class TestGenericHandlerLookAlikes(InteropMessageCase):
+    """The generic handler creates contacts through the one probable-duplicate
+    check every handler creating contacts goes through."""
+
+    def test_a_look_alike_contact_is_a_conflict_never_a_second_contact(self):
+        existing = self.env["res.partner"].create(
+            {"name": "Rosa Diaz", "ref": "CRM-5", "email": "rosa.diaz@example.com"}
+        )
+        contacts_before = self.env["res.partner"].search_count([])
+        message = self._receive(
+            self._payload(ref="DUP-1", name="R. Diaz", email="Rosa.Diaz@example.com")
+        )
+        self.assertEqual(message.state, "failed")
+        exception = message.exception_ids
+        self.assertRecordValues(exception, [{"category_code": "conflict"}])
+        self.assertIn(f"#{existing.id}", exception.name)
+        self.assertIn("same email", exception.name)
+        for text in (exception.name, exception.description, message.last_error):
+            self.assertNotIn("rosa.diaz", text.lower())
+        self.assertEqual(
+            [(link.res_model, link.res_id) for link in exception.link_ids],
+            [("res.partner", existing.id)],
+        )
+        self.assertEqual(self.env["res.partner"].search_count([]), contacts_before)
+        # a person decides it is the same contact: its reference, then retry
+        existing.ref = "DUP-1"
+        message._replay()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(existing.name, "R. Diaz")
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(self.env["res.partner"].search_count([]), contacts_before)
+
+    def test_attack_a_percent_in_a_name_is_a_letter_not_a_pattern(self):
+        self.env["res.partner"].create(
+            {"name": "Harbor Home Care", "zip": "02110", "ref": "CRM-6"}
+        )
+        found, reason = self.env["res.partner"]._interop_probable_duplicates(
+            {"name": "Harbor%", "zip": "02110", "ref": "NEW-6"}, ref="NEW-6"
+        )
+        self.assertFalse(found)
+        self.assertIsNone(reason)
+        found, reason = self.env["res.partner"]._interop_probable_duplicates(
+            {"name": " harbor home care ", "zip": "02110"}, ref="NEW-6"
+        )
+        self.assertEqual(found.mapped("ref"), ["CRM-6"])
+        self.assertEqual(reason, "same name and postcode")
+
+
+@tagged("post_install", "-at_install")
 class TestPhiCopiedToRecords(InteropMessageCase):
     """The event type lists the PHI its handler may copy into business records."""
 
@@ -206,7 +255,7 @@ class TestPhiCopiedToRecords(InteropMessageCase):
         message = self._receive(self._payload(ref="CP-2"))
         self.assertRecordValues(
             self.env["res.partner"].search([("ref", "=", "CP-2")]),
-            [{"name": "Jane Roe", "email": "jane@example.com"}],
+            [{"name": "Jane Roe", "email": "jane.cp-2@example.com"}],
         )
         self.assertFalse(message.attempt_ids.note)
 

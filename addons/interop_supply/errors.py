@@ -2,16 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Processing failures of the supply flows that core errors do not name."""
 
-from odoo.addons.interop.errors import BusinessRuleError, InteropProcessingError
+from odoo.addons.interop.errors import BusinessRuleError, ProbableDuplicate
 
 
-class ProbableDuplicateCustomer(InteropProcessingError):
+class ProbableDuplicateCustomer(ProbableDuplicate):
     """An incoming customer looks like a contact another system already gave Odoo.
 
     Contacts are never merged, and no second contact is created: a person decides.
     """
-
-    category = "conflict"
 
 
 class StockShortage(BusinessRuleError):

@@ -1,13 +1,8 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.osv import expression
-from odoo.tools import escape_psql
 
 from ..errors import ProbableDuplicateParty
-
-#: the advisory lock every creation of a responsible party takes (per company)
-PARTY_LOCK_FIELD = "interop_responsible_party"
 
 
 class ResPartner(models.Model):
@@ -49,7 +44,7 @@ class ResPartner(models.Model):
         partner = self.search([("ref", "=", party["id"])], limit=1)
         if partner:
             return partner
-        duplicates, reason = self._interop_probable_duplicates(party)
+        duplicates, reason = self._interop_probable_duplicates(vals, ref=party["id"])
         if duplicates:
             raise ProbableDuplicateParty(
                 self.env._(
@@ -92,45 +87,15 @@ class ResPartner(models.Model):
         return {fname: value for fname, value in vals.items() if value}
 
     @api.model
-    def _interop_lock_party_creation(self, company):
-        """Serialize the creation of responsible parties in ``company``, in this
-        transaction (``interop.handler.record._lock_match``): concurrent creators
-        wait for each other, and one that began before another committed a party
-        runs again in a new transaction (a transient fault), which sees that party
-        (or its look-alike) and the checks above find it."""
-        self.env["interop.handler.record"]._lock_match(
-            self, PARTY_LOCK_FIELD, company.id or 0
+    def _interop_duplicate_rules(self):
+        # a responsible party has a birth date: same name and birth date is a
+        # look-alike too
+        rules = super()._interop_duplicate_rules()
+        rules.insert(
+            2,
+            (
+                ("name", "interop_birth_date"),
+                self.env._("same name and birth date"),
+            ),
         )
-
-    @api.model
-    def _interop_probable_duplicates(self, party):
-        """(contacts, reason) that may be the same person as ``party``."""
-        checks = []
-        if party.get("email"):
-            checks.append(
-                (
-                    [("email", "=ilike", escape_psql(party["email"].strip()))],
-                    self.env._("same email"),
-                )
-            )
-        if party.get("birth_date") and party.get("name"):
-            checks.append(
-                (
-                    [
-                        ("name", "=ilike", escape_psql(party["name"].strip())),
-                        ("interop_birth_date", "=", party["birth_date"]),
-                    ],
-                    self.env._("same name and birth date"),
-                )
-            )
-        if party.get("tax_id"):
-            checks.append(
-                ([("vat", "=", party["tax_id"].strip())], self.env._("same tax id"))
-            )
-        for domain, reason in checks:
-            found = self.search(
-                expression.AND([domain, [("ref", "!=", party["id"])]]), limit=5
-            )
-            if found:
-                return found, reason
-        return self.browse(), None
+        return rules

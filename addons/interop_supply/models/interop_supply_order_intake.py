@@ -3,7 +3,7 @@
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL, escape_psql, float_compare, float_round, mute_logger
+from odoo.tools import SQL, float_compare, float_round, mute_logger
 
 from odoo.addons.interop.errors import BusinessRuleError, MappingError
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -264,7 +264,19 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             partner = Partner
         if partner:
             return partner
-        duplicates, reason = self._probable_duplicates(customer)
+        vals = self._prepare_customer_vals(customer)
+        self.env["interop.system.of.record"]._check_write(
+            "res.partner", list(vals), endpoint
+        )
+        # the one check of every contact a message creates: serialized per company,
+        # then the reference and the look-alikes as the database now stands
+        Partner._interop_lock_party_creation(endpoint.company_id)
+        partner = Partner.search([("ref", "=", customer["id"])], limit=1)
+        if partner:
+            return partner
+        duplicates, reason = Partner._interop_probable_duplicates(
+            vals, ref=customer["id"]
+        )
         if duplicates:
             raise ProbableDuplicateCustomer(
                 self.env._(
@@ -283,10 +295,6 @@ class InteropSupplyOrderIntake(models.AbstractModel):
                 ),
                 records=duplicates,
             )
-        vals = self._prepare_customer_vals(customer)
-        self.env["interop.system.of.record"]._check_write(
-            "res.partner", list(vals), endpoint
-        )
         return Partner.create(vals)
 
     @api.model
@@ -312,39 +320,6 @@ class InteropSupplyOrderIntake(models.AbstractModel):
             )
             vals["country_id"] = country.id
         return {key: value for key, value in vals.items() if value}
-
-    @api.model
-    def _probable_duplicates(self, customer):
-        """(contacts, reason) that may be the same customer as ``customer``."""
-        Partner = self.env["res.partner"]
-        checks = []
-        if customer.get("email"):
-            checks.append(
-                (
-                    [("email", "=ilike", escape_psql(customer["email"].strip()))],
-                    self.env._("same email"),
-                )
-            )
-        if customer.get("tax_id"):
-            checks.append(
-                ([("vat", "=", customer["tax_id"].strip())], self.env._("same tax id"))
-            )
-        zip_code = (customer.get("billing_address") or {}).get("zip")
-        if zip_code:
-            checks.append(
-                (
-                    [
-                        ("name", "=ilike", escape_psql(customer["name"].strip())),
-                        ("zip", "=", zip_code),
-                    ],
-                    self.env._("same name and postcode"),
-                )
-            )
-        for domain, reason in checks:
-            found = Partner.search(domain + [("ref", "!=", customer["id"])], limit=5)
-            if found:
-                return found, reason
-        return Partner, None
 
     @api.model
     def _create_sale_order(

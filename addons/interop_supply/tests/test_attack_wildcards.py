@@ -56,5 +56,7 @@ class TestSupplyWildcards(TransactionCase):
             },
         ):
             with self.subTest(customer=customer["id"]):
-                found, _reason = Intake._probable_duplicates(customer)
+                found, _reason = self.env["res.partner"]._interop_probable_duplicates(
+                    Intake._prepare_customer_vals(customer), ref=customer["id"]
+                )
                 self.assertFalse(found)
