@@ -3,7 +3,7 @@
 {
     "name": "Interop — Integration Governance",
     "summary": "Govern every integration of a healthcare organisation from inside Odoo",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",

@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..errors import SystemOfRecordConflict
 
@@ -37,8 +38,12 @@ class InteropSystemOfRecord(models.Model):
     field_ids = fields.Many2many(
         "ir.model.fields",
         string="Owned Fields",
-        domain="[('model_id', '=', model_id), ('store', '=', True)]",
-        help="Fields this system owns; leave empty when it owns the whole record.",
+        # stored fields, and those a model keeps in another (a product's name and
+        # price are its template's)
+        domain="[('model_id', '=', model_id), '|', ('store', '=', True), "
+        "('related', '!=', False)]",
+        help="Fields this system owns; leave empty when it owns the rest of the "
+        "record (the fields no other system of record of the model lists).",
     )
     source = fields.Selection(
         [("odoo", "Odoo"), ("endpoint", "External System")],
@@ -67,13 +72,40 @@ class InteropSystemOfRecord(models.Model):
     )
     note = fields.Text()
 
-    _sql_constraints = [
-        (
-            "model_company_uniq",
-            "unique(model_id, company_id)",
-            "This model already has a system of record in this company.",
-        ),
-    ]
+    @api.constrains("model_id", "company_id", "field_ids")
+    def _check_one_owner_per_field(self):
+        """A model may have several rules, each owning some of its fields (the
+        catalog's names and prices, the rest in Odoo); never two owners of a field,
+        and at most one rule owning the rest of the record (no fields listed)."""
+        for rule in self:
+            others = self.search(
+                [
+                    ("id", "!=", rule.id),
+                    ("model_id", "=", rule.model_id.id),
+                    ("company_id", "=", rule.company_id.id),
+                ]
+            )
+            if not rule.field_ids and others.filtered(
+                lambda other: not other.field_ids
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(model)s already has a system of record for the whole "
+                        "record in %(company)s: list the fields this one owns.",
+                        model=rule.model_id.name,
+                        company=rule.company_id.name,
+                    )
+                )
+            shared = rule.field_ids & others.field_ids
+            if shared:
+                raise ValidationError(
+                    self.env._(
+                        "A field has one system of record: %(fields)s of %(model)s "
+                        "already belong to another rule.",
+                        fields=", ".join(shared.mapped("field_description")),
+                        model=rule.model_id.name,
+                    )
+                )
 
     @api.depends("entity", "model_id", "source", "endpoint_id")
     def _compute_display_name(self):
@@ -83,12 +115,37 @@ class InteropSystemOfRecord(models.Model):
             record.display_name = f"{labels.get(record.entity, '')}: {owner}"
 
     @api.model
-    def _find(self, model_name, company):
-        """The rule of ``model_name`` in ``company`` (may be empty)."""
-        return self.sudo().search(
-            [("model_name", "=", model_name), ("company_id", "=", company.id)],
-            limit=1,
+    def _find(self, model_name, company, fname=None):
+        """The rule of ``model_name`` in ``company`` (may be empty): the one owning
+        ``fname`` when given, else the one owning the whole record, else the first."""
+        rules = self.sudo().search(
+            [("model_name", "=", model_name), ("company_id", "=", company.id)]
         )
+        if fname:
+            owning = rules.filtered(lambda rule: fname in rule.field_ids.mapped("name"))
+            if owning:
+                return owning[:1]
+        return rules.filtered(lambda rule: not rule.field_ids)[:1] or rules[:1]
+
+    @api.model
+    def _owners(self, model_name, fnames, company):
+        """{field name: the rule that owns it} for the ``fnames`` of ``model_name``
+        in ``company`` that a rule owns: the rule listing the field, else the rule
+        of the whole record."""
+        rules = self.sudo().search(
+            [("model_name", "=", model_name), ("company_id", "=", company.id)]
+        )
+        whole = rules.filtered(lambda rule: not rule.field_ids)[:1]
+        by_field = {}
+        for rule in rules - whole:
+            for fname in rule.field_ids.mapped("name"):
+                by_field[fname] = rule
+        owners = {}
+        for fname in fnames:
+            rule = by_field.get(fname) or whole
+            if rule:
+                owners[fname] = rule
+        return owners
 
     def _get_data_owner(self):
         """The person who fixes these records: the data owner, else the business
@@ -115,34 +172,34 @@ class InteropSystemOfRecord(models.Model):
         Processing calls this before it creates or updates records from a message:
         a field owned by Odoo or by another system is never overwritten silently.
         """
-        rule = self.sudo().search(
-            [
-                ("model_name", "=", model_name),
-                ("company_id", "=", endpoint.company_id.id),
-            ],
-            limit=1,
-        )
-        if not rule:
+        conflicts = {}
+        for fname, rule in self._owners(
+            model_name, fnames, endpoint.company_id
+        ).items():
+            if rule.source != "endpoint" or rule.endpoint_id != endpoint:
+                conflicts.setdefault(rule, []).append(fname)
+        if not conflicts:
             return True
-        if rule.source == "endpoint" and rule.endpoint_id == endpoint:
-            return True
-        owned = set(rule.field_ids.mapped("name")) or set(fnames)
-        conflicting = sorted(owned.intersection(fnames))
-        if not conflicting:
-            return True
-        owner = rule.endpoint_id.name if rule.source == "endpoint" else "Odoo"
+        labels = dict(ENTITIES)
+        sentences, owners = [], []
+        for rule, conflicting in conflicts.items():
+            owner = rule.endpoint_id.name if rule.source == "endpoint" else "Odoo"
+            owners.append(owner)
+            sentences.append(
+                self.env._(
+                    "%(entity)s are owned by %(owner)s: %(endpoint)s may not change "
+                    "%(fields)s.",
+                    entity=labels[rule.entity],
+                    owner=owner,
+                    endpoint=endpoint.name,
+                    fields=", ".join(sorted(conflicting)),
+                )
+            )
         raise SystemOfRecordConflict(
-            self.env._(
-                "%(entity)s are owned by %(owner)s: %(endpoint)s may not change "
-                "%(fields)s.",
-                entity=dict(ENTITIES)[rule.entity],
-                owner=owner,
-                endpoint=endpoint.name,
-                fields=", ".join(conflicting),
-            ),
+            " ".join(sentences),
             suggested_action=self.env._(
                 "Correct the data in %(owner)s, or change the system of record if "
                 "ownership really moved; then replay the message.",
-                owner=owner,
+                owner=self.env._(" and ").join(dict.fromkeys(owners)),
             ),
         )

@@ -108,3 +108,48 @@ class TestUpgradeTo130(TransactionCase):
         )
         self.assertEqual(cr.fetchone()[0], 0)
         self.assertEqual(cron.model_id.model, "interop.retention")
+
+
+MIGRATION_140 = (
+    Path(__file__).parent.parent / "migrations" / "18.0.1.4.0" / "post-migration.py"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestUpgradeTo140(TransactionCase):
+    def test_a_model_may_have_a_system_of_record_per_field_after_upgrade(self):
+        cr = self.env.cr
+        SystemOfRecord = self.env["interop.system.of.record"]
+        SystemOfRecord.search([]).unlink()
+        self.env.flush_all()
+        # as a database of 18.0.1.3.0 has it: one rule per model and company
+        cr.execute(
+            "ALTER TABLE interop_system_of_record ADD CONSTRAINT"
+            " interop_system_of_record_model_company_uniq"
+            " UNIQUE (model_id, company_id)"
+        )
+        spec = importlib.util.spec_from_file_location(
+            "interop_migrate_140", MIGRATION_140
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(cr, "18.0.1.3.0")
+        model = self.env.ref("base.model_res_partner")
+        fields_ = self.env["ir.model.fields"]._get
+        SystemOfRecord.create({"entity": "responsible_party", "model_id": model.id})
+        SystemOfRecord.create(
+            {
+                "entity": "responsible_party",
+                "model_id": model.id,
+                "source": "endpoint",
+                "endpoint_id": self.env.ref("interop.endpoint_crm").id,
+                "field_ids": [(6, 0, fields_("res.partner", "email").ids)],
+            }
+        )
+        self.env.flush_all()
+        cr.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conname ="
+            " 'interop_system_of_record_model_company_uniq'"
+        )
+        self.assertEqual(cr.fetchone()[0], 0)
+        self.assertEqual(SystemOfRecord.search_count([("model_id", "=", model.id)]), 2)

@@ -368,6 +368,29 @@ class TestEnvironmentGuard(OutboundCase):
         self.assertEqual(message.exception_ids.user_id, self.manager)
         self.assertFalse(self.remote.received)
 
+    def test_many_messages_to_production_are_one_exception_for_one_person(self):
+        self._set_database("test")
+        # test setup, past change control
+        self.endpoint._interop_apply_write(
+            {
+                "environment": "production",
+                "base_url": self.remote.url.replace("http:", "https:") + "/api",
+            }
+        )
+        messages = self.env["interop.message"]
+        for index in range(4):
+            message = self._send({"invoice": f"INV-P{index}"})
+            message._job_send()
+            messages |= message
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        exception = messages.exception_ids
+        self.assertEqual(len(exception), 1)
+        self.assertRecordValues(exception, [{"occurrence_count": 4, "state": "open"}])
+        self.assertEqual(exception.affected_message_ids, messages)
+        self.assertEqual(len(exception.activity_ids), 1)
+        self.assertEqual(exception.activity_ids.user_id, self.manager)
+        self.assertFalse(self.remote.received)
+
     def test_production_endpoints_are_called_over_https_only(self):
         self._set_database("production")
         # a URL that went around the form's check is still stopped before the call

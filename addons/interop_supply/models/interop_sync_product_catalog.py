@@ -2,12 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from odoo.addons.interop.errors import BusinessRuleError
+from odoo.addons.interop.errors import BusinessRuleError, SystemOfRecordConflict
 
 
 class InteropSync(models.Model):
     """A pull of a partner's product catalog (codes, names, prices) into Odoo's
     products, found by their internal reference; and the products a push may send.
+    What the catalog may write is what the systems of record of products give its
+    endpoint: a field Odoo or another system owns is refused, item by item.
 
     Kept apart from ``interop_sync.py`` (bank statements): each pull handler of
     the supply chain in a file of its own.
@@ -66,9 +68,13 @@ class InteropSync(models.Model):
             .with_user(self.user_id)
             .with_context(active_test=False)
         )
+        SystemOfRecord = self.env["interop.system.of.record"]
         product = Product.search([("default_code", "=", code.strip())], limit=1)
         if not product:
-            Product.create(dict(vals, default_code=code.strip()))
+            vals["default_code"] = code.strip()
+            # a catalog may create the products whose every field it owns
+            SystemOfRecord._check_write(Product._name, list(vals), self.endpoint_id)
+            Product.create(vals)
             return "created"
         changed = {
             fname: value
@@ -78,5 +84,11 @@ class InteropSync(models.Model):
         }
         if not changed:
             return "unchanged"
+        try:
+            # only what changes: a name Odoo owns and the catalog repeats is no
+            # conflict
+            SystemOfRecord._check_write(Product._name, list(changed), self.endpoint_id)
+        except SystemOfRecordConflict as error:
+            raise error.add_records(product) from None
         product.write(changed)
         return "updated"

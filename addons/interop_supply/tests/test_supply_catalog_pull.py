@@ -17,6 +17,8 @@ CATALOG = (
     {"code": "LAB-LIPID", "name": "Lipid Panel", "price": 24.0},
     {"code": "US-ABD", "name": "Abdominal Ultrasound", "price": 150.0},
 )
+#: the product fields a catalog item gives
+CATALOG_FIELDS = ("default_code", "name", "list_price", "type", "active")
 
 
 def catalog_page(items=CATALOG, size=2):
@@ -52,6 +54,36 @@ class SyncCase(OutboundCase):
                 "resource_path": "/catalog/services",
                 "pull_handler": "product_catalog",
                 "chunk_size": 2,
+            }
+        )
+        # who owns what of a product, as the demo says it: the catalog its codes,
+        # names, list prices, types and whether offered; Odoo the rest
+        SystemOfRecord = cls.env["interop.system.of.record"]
+        SystemOfRecord.search([]).unlink()
+        product_model = cls.env.ref("product.model_product_product")
+        cls.odoo_owns_products = SystemOfRecord.create(
+            {"entity": "product", "model_id": product_model.id, "source": "odoo"}
+        )
+        cls.catalog_owns = SystemOfRecord.create(
+            {
+                "entity": "product",
+                "model_id": product_model.id,
+                "source": "endpoint",
+                "endpoint_id": cls.endpoint.id,
+                "field_ids": [
+                    (
+                        6,
+                        0,
+                        cls.env["ir.model.fields"]
+                        .search(
+                            [
+                                ("model", "=", "product.product"),
+                                ("name", "in", CATALOG_FIELDS),
+                            ]
+                        )
+                        .ids,
+                    )
+                ],
             }
         )
 
@@ -136,6 +168,16 @@ class TestCatalogPull(SyncCase):
         self.assertRecordValues(
             exception, [{"category_code": "business_rule", "user_id": self.user.id}]
         )
+        # the same bad item at the next run is the same root cause: counted on the
+        # open exception, no second exception nor activity
+        self.catalog.watermark = False
+        self.catalog._run()
+        again = self.env["interop.exception"].search(
+            [("endpoint_id", "=", self.endpoint.id), ("name", "ilike", "BAD-1")]
+        )
+        self.assertEqual(again, exception)
+        self.assertEqual(exception.occurrence_count, 2)
+        self.assertEqual(len(exception.activity_ids), 1)
 
     def test_attack_item_error_quoting_a_value_reaches_no_exception_nor_log(self):
         """An item fails on an error whose text quotes a value it choked on (as
@@ -269,6 +311,88 @@ class TestCatalogPull(SyncCase):
         self.assertEqual(run.state, "failed")
         self.assertIn("This database is staging", run.errors)
         self.assertFalse(self.remote.received)
+
+
+@tagged("post_install", "-at_install")
+class TestCatalogOwnership(SyncCase):
+    """The catalog writes the product fields the systems of record give its
+    endpoint, and nothing else."""
+
+    def _exception(self):
+        return self.env["interop.exception"].search(
+            [
+                ("endpoint_id", "=", self.endpoint.id),
+                ("category_code", "=", "system_of_record"),
+            ]
+        )
+
+    def test_a_field_odoo_owns_is_never_overwritten_by_the_catalog(self):
+        self.remote.answer(CATALOG_PATH, catalog_page())
+        self.catalog._run()
+        # Odoo takes the names back; the catalog keeps the prices
+        name = self.env["ir.model.fields"]._get("product.product", "name")
+        self.catalog_owns.field_ids = [(3, name.id)]
+        self.catalog.watermark = False
+        self.remote.reset()
+        changed = [
+            dict(CATALOG[0], name="MRI Brain 3T", price=430.0),
+            dict(CATALOG[1], price=320.0),
+            *CATALOG[2:],
+        ]
+        self.remote.answer(CATALOG_PATH, catalog_page(changed))
+        run = self.catalog._run()
+        self.assertRecordValues(
+            run, [{"state": "done", "updated_count": 1, "failed_count": 1}]
+        )
+        products = self._products()
+        mri = products.filtered(lambda p: p.default_code == "MRI-BRAIN")
+        ct = products.filtered(lambda p: p.default_code == "CT-CHEST")
+        self.assertRecordValues(mri, [{"name": "MRI Brain", "list_price": 420.0}])
+        self.assertEqual(ct.list_price, 320.0)
+        self.assertIn("MRI-BRAIN", run.errors)
+        exception = self._exception()
+        self.assertEqual(len(exception), 1)
+        self.assertIn("Odoo", exception.name)
+        self.assertIn("may not change name.", exception.name)
+        self.assertEqual(
+            [(link.res_model, link.res_id) for link in exception.link_ids],
+            [("product.product", mri.id)],
+        )
+
+    def test_a_catalog_item_repeating_an_odoo_owned_value_is_no_conflict(self):
+        self.remote.answer(CATALOG_PATH, catalog_page())
+        self.catalog._run()
+        name = self.env["ir.model.fields"]._get("product.product", "name")
+        self.catalog_owns.field_ids = [(3, name.id)]
+        self.catalog.watermark = False
+        self.remote.reset()
+        # the names as Odoo has them, a new price: only what changes is checked
+        changed = [dict(CATALOG[0], price=430.0), *CATALOG[1:]]
+        self.remote.answer(CATALOG_PATH, catalog_page(changed))
+        run = self.catalog._run()
+        self.assertRecordValues(run, [{"updated_count": 1, "failed_count": 0}])
+        self.assertFalse(self._exception())
+
+    def test_attack_a_catalog_whose_fields_another_system_owns_creates_nothing(self):
+        other = self.endpoint.copy({"name": "Other catalog", "code": "other-catalog"})
+        self.catalog_owns.endpoint_id = other
+        self.remote.answer(CATALOG_PATH, catalog_page())
+        run = self.catalog._run()
+        self.assertRecordValues(
+            run, [{"state": "done", "created_count": 0, "failed_count": 5}]
+        )
+        self.assertFalse(self._products())
+        # one root cause: one exception counting the items, one activity
+        exception = self._exception()
+        self.assertRecordValues(exception, [{"occurrence_count": 5, "state": "open"}])
+        self.assertIn("Other catalog", exception.name)
+        self.assertEqual(len(exception.activity_ids), 1)
+        # and the next run counts on it
+        self.catalog.watermark = False
+        self.catalog._run()
+        self.assertEqual(self._exception(), exception)
+        self.assertEqual(exception.occurrence_count, 10)
+        self.assertEqual(len(exception.activity_ids), 1)
 
 
 @tagged("post_install", "-at_install")

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.interop.errors import SystemOfRecordConflict
+
 
 @tagged("post_install", "-at_install")
 class TestSupplyDemo(TransactionCase):
@@ -9,3 +11,22 @@ class TestSupplyDemo(TransactionCase):
         """Inventory's demo renames the main company; the story's network is still
         Meridian Diagnostics on every screen and document."""
         self.assertEqual(self.env.ref("base.main_company").name, "Meridian Diagnostics")
+
+    def test_demo_catalog_writes_what_its_system_of_record_gives_it(self):
+        """CareSlot's catalog owns the codes, names and list prices of services;
+        Odoo the rest, and no other system writes them."""
+        SystemOfRecord = self.env["interop.system.of.record"]
+        careslot = self.env.ref("interop.endpoint_scheduling_platform")
+        catalog = ["default_code", "name", "list_price", "type", "active"]
+        self.assertTrue(
+            SystemOfRecord._check_write("product.product", catalog, careslot)
+        )
+        with self.assertRaisesRegex(SystemOfRecordConflict, "owned by Odoo"):
+            SystemOfRecord._check_write("product.product", ["taxes_id"], careslot)
+        crm = self.env.ref("interop.endpoint_crm")
+        owned = f"owned by {careslot.name}"
+        with self.assertRaisesRegex(SystemOfRecordConflict, owned):
+            SystemOfRecord._check_write("product.product", ["list_price"], crm)
+        # exceptions needing a new service still ask supply chain's catalog owner
+        rule = SystemOfRecord._find("product.product", self.env.company)
+        self.assertEqual(rule.user_id, self.env.ref("interop.user_supply_lead"))
