@@ -3,7 +3,7 @@
 import json
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.interop.models.interop_change_request import schema_breaking_changes
 
@@ -243,3 +243,23 @@ class TestSchemaCompatibility(InteropMessageCase):
             "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
         }
         self.assertEqual(schema_breaking_changes(old, new), [])
+
+
+@tagged("post_install", "-at_install")
+class TestDemoChangeRequest(TransactionCase):
+    def test_demo_pending_change_is_asked_by_a_person_nina_decides(self):
+        """The demo's pending change was asked by a person (the administrator), not
+        by OdooBot; Nina, who did not ask it, may approve it."""
+        endpoint = self.env.ref("interop.endpoint_payment_gateway")
+        request = self.env["interop.change.request"].search(
+            [
+                ("res_model", "=", "interop.endpoint"),
+                ("res_id", "=", endpoint.id),
+                ("state", "=", "submitted"),
+            ]
+        )
+        self.assertEqual(len(request), 1)
+        self.assertEqual(request.author_id, self.env.ref("base.user_admin"))
+        nina = self.env.ref("interop.user_integration_engineer")
+        self.assertTrue(request.with_user(nina).can_decide)
+        self.assertFalse(request.with_user(nina).is_author)
