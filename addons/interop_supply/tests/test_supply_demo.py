@@ -1,6 +1,7 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.interop.errors import SystemOfRecordConflict
 
@@ -30,3 +31,20 @@ class TestSupplyDemo(TransactionCase):
         # exceptions needing a new service still ask supply chain's catalog owner
         rule = SystemOfRecord._find("product.product", self.env.company)
         self.assertEqual(rule.user_id, self.env.ref("interop.user_supply_lead"))
+
+    def test_owned_fields_offer_a_products_template_fields_not_computed_ones(self):
+        """The Owned Fields picker of a product rule offers the fields a catalog
+        writes, those product.product keeps in its template included (name, list
+        price), and not the computed figures nobody writes (quantity on hand)."""
+        SystemOfRecord = self.env["interop.system.of.record"]
+        model = self.env.ref("product.model_product_product")
+        domain = SystemOfRecord._fields["field_ids"].domain
+        offered = self.env["ir.model.fields"].search(
+            safe_eval(domain, {"model_id": model.id})
+        )
+        names = set(offered.mapped("name"))
+        self.assertLessEqual(
+            {"default_code", "name", "list_price", "type", "active"}, names
+        )
+        self.assertNotIn("qty_available", names)
+        self.assertEqual(set(offered.mapped("model")), {"product.product"})
