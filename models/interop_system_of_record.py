@@ -100,8 +100,8 @@ class InteropSystemOfRecord(models.Model):
             if shared:
                 raise ValidationError(
                     self.env._(
-                        "A field has one system of record: %(fields)s of %(model)s "
-                        "already belong to another rule.",
+                        "A field has one system of record: another rule already "
+                        "owns %(fields)s of %(model)s.",
                         fields=", ".join(shared.mapped("field_description")),
                         model=rule.model_id.name,
                     )

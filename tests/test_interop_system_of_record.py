@@ -58,7 +58,7 @@ class TestSystemOfRecordPerField(InteropCase):
         self.assertTrue(check("res.partner.category", ["name"], self.endpoint))
 
     def test_a_field_has_one_owner_and_a_record_one_rest(self):
-        with self.assertRaisesRegex(ValidationError, "already belong to another rule"):
+        with self.assertRaisesRegex(ValidationError, "another rule already owns"):
             self.SystemOfRecord.create(
                 {
                     "entity": "responsible_party",
@@ -77,7 +77,7 @@ class TestSystemOfRecordPerField(InteropCase):
                     "endpoint_id": self.endpoint.id,
                 }
             )
-        with self.assertRaisesRegex(ValidationError, "already belong to another rule"):
+        with self.assertRaisesRegex(ValidationError, "another rule already owns"):
             self.odoo_rule.field_ids = self._fields_of("email")
 
     def test_the_data_owner_is_the_one_of_the_field_else_of_the_rest(self):
