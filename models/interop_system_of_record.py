@@ -111,33 +111,36 @@ class InteropSystemOfRecord(models.Model):
     def _compute_display_name(self):
         labels = dict(ENTITIES)
         for record in self:
-            owner = record.endpoint_id.name if record.source == "endpoint" else "Odoo"
-            record.display_name = f"{labels.get(record.entity, '')}: {owner}"
+            record.display_name = f"{labels.get(record.entity, '')}: {record._owner()}"
+
+    def _owner(self):
+        """The name of the owning system: the endpoint's, or Odoo."""
+        self.ensure_one()
+        return self.endpoint_id.name if self.source == "endpoint" else "Odoo"
+
+    @api.model
+    def _rules(self, model_name, company):
+        """Every rule of ``model_name`` in ``company``."""
+        return self.sudo().search(
+            [("model_name", "=", model_name), ("company_id", "=", company.id)]
+        )
 
     @api.model
     def _find(self, model_name, company, fname=None):
         """The rule of ``model_name`` in ``company`` (may be empty): the one owning
-        ``fname`` when given, else the one owning the whole record, else the first."""
-        rules = self.sudo().search(
-            [("model_name", "=", model_name), ("company_id", "=", company.id)]
-        )
-        if fname:
-            owning = rules.filtered(lambda rule: fname in rule.field_ids.mapped("name"))
-            if owning:
-                return owning[:1]
-        return rules.filtered(lambda rule: not rule.field_ids)[:1] or rules[:1]
+        ``fname`` when given (see :meth:`_owners`), else the one owning the whole
+        record, else the first."""
+        rules = self._rules(model_name, company)
+        owner = rules._owners([fname]).get(fname) if fname else None
+        return owner or rules.filtered(lambda rule: not rule.field_ids)[:1] or rules[:1]
 
-    @api.model
-    def _owners(self, model_name, fnames, company):
-        """{field name: the rule that owns it} for the ``fnames`` of ``model_name``
-        in ``company`` that a rule owns: the rule listing the field, else the rule
-        of the whole record."""
-        rules = self.sudo().search(
-            [("model_name", "=", model_name), ("company_id", "=", company.id)]
-        )
-        whole = rules.filtered(lambda rule: not rule.field_ids)[:1]
+    def _owners(self, fnames):
+        """{field name: the rule that owns it} among these rules (one model's, in
+        one company), for the ``fnames`` a rule owns: the rule listing the field,
+        else the rule of the whole record."""
+        whole = self.filtered(lambda rule: not rule.field_ids)[:1]
         by_field = {}
-        for rule in rules - whole:
+        for rule in self - whole:
             for fname in rule.field_ids.mapped("name"):
                 by_field[fname] = rule
         owners = {}
@@ -160,9 +163,10 @@ class InteropSystemOfRecord(models.Model):
     def _get_owner_label(self):
         self.ensure_one()
         labels = dict(ENTITIES)
-        owner = self.endpoint_id.name if self.source == "endpoint" else "Odoo"
         return self.env._(
-            "%(entity)s in %(system)s", entity=labels.get(self.entity), system=owner
+            "%(entity)s in %(system)s",
+            entity=labels.get(self.entity),
+            system=self._owner(),
         )
 
     @api.model
@@ -173,9 +177,8 @@ class InteropSystemOfRecord(models.Model):
         a field owned by Odoo or by another system is never overwritten silently.
         """
         conflicts = {}
-        for fname, rule in self._owners(
-            model_name, fnames, endpoint.company_id
-        ).items():
+        rules = self._rules(model_name, endpoint.company_id)
+        for fname, rule in rules._owners(fnames).items():
             if rule.source != "endpoint" or rule.endpoint_id != endpoint:
                 conflicts.setdefault(rule, []).append(fname)
         if not conflicts:
@@ -183,7 +186,7 @@ class InteropSystemOfRecord(models.Model):
         labels = dict(ENTITIES)
         sentences, owners = [], []
         for rule, conflicting in conflicts.items():
-            owner = rule.endpoint_id.name if rule.source == "endpoint" else "Odoo"
+            owner = rule._owner()
             owners.append(owner)
             sentences.append(
                 self.env._(

@@ -56,6 +56,26 @@ class ResPartner(models.Model):
         return self.browse(), None
 
     @api.model
+    def _interop_check_new_contact(self, vals, ref, endpoint):
+        """What a handler checks before a message of ``endpoint`` creates the
+        contact ``vals`` of reference ``ref``: the systems of record (a field
+        another system owns is refused), then, creations serialized per company,
+        the contact of ``ref`` as the database now stands (a concurrent job may
+        have created it) and the look-alikes of ``vals``.
+
+        Returns (the contact of ``ref`` or empty, the look-alikes, the reason).
+        """
+        self.env["interop.system.of.record"]._check_write(
+            self._name, list(vals), endpoint
+        )
+        self._interop_lock_party_creation(endpoint.company_id)
+        partner = self.search([("ref", "=", ref)], limit=1)
+        if partner:
+            return partner, self.browse(), None
+        duplicates, reason = self._interop_probable_duplicates(vals, ref=ref)
+        return self.browse(), duplicates, reason
+
+    @api.model
     def _interop_lock_party_creation(self, company):
         """Serialize the creation of contacts by messages in ``company``, in this
         transaction (``interop.handler.record._lock_match``): concurrent creators

@@ -35,16 +35,11 @@ class ResPartner(models.Model):
         if partner:
             return partner
         vals = self._interop_party_vals(party)
-        self.env["interop.system.of.record"]._check_write(
-            self._name,
-            [fname for fname, value in vals.items() if value not in (None, False, "")],
-            endpoint,
+        partner, duplicates, reason = self._interop_check_new_contact(
+            vals, party["id"], endpoint
         )
-        self._interop_lock_party_creation(endpoint.company_id)
-        partner = self.search([("ref", "=", party["id"])], limit=1)
         if partner:
             return partner
-        duplicates, reason = self._interop_probable_duplicates(vals, ref=party["id"])
         if duplicates:
             raise ProbableDuplicateParty(
                 self.env._(

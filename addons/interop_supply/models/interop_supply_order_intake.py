@@ -265,18 +265,12 @@ class InteropSupplyOrderIntake(models.AbstractModel):
         if partner:
             return partner
         vals = self._prepare_customer_vals(customer)
-        self.env["interop.system.of.record"]._check_write(
-            "res.partner", list(vals), endpoint
+        # the one check of every contact a message creates
+        partner, duplicates, reason = Partner._interop_check_new_contact(
+            vals, customer["id"], endpoint
         )
-        # the one check of every contact a message creates: serialized per company,
-        # then the reference and the look-alikes as the database now stands
-        Partner._interop_lock_party_creation(endpoint.company_id)
-        partner = Partner.search([("ref", "=", customer["id"])], limit=1)
         if partner:
             return partner
-        duplicates, reason = Partner._interop_probable_duplicates(
-            vals, ref=customer["id"]
-        )
         if duplicates:
             raise ProbableDuplicateCustomer(
                 self.env._(

@@ -326,21 +326,26 @@ class TestCatalogOwnership(SyncCase):
             ]
         )
 
-    def test_a_field_odoo_owns_is_never_overwritten_by_the_catalog(self):
+    def _pull_again_once_odoo_owns_the_names(self, changed):
+        """The catalog pulled, then Odoo takes the names back (the catalog keeps
+        the prices), then the whole catalog pulled again as ``changed``."""
         self.remote.answer(CATALOG_PATH, catalog_page())
         self.catalog._run()
-        # Odoo takes the names back; the catalog keeps the prices
         name = self.env["ir.model.fields"]._get("product.product", "name")
         self.catalog_owns.field_ids = [(3, name.id)]
         self.catalog.watermark = False
         self.remote.reset()
-        changed = [
-            dict(CATALOG[0], name="MRI Brain 3T", price=430.0),
-            dict(CATALOG[1], price=320.0),
-            *CATALOG[2:],
-        ]
         self.remote.answer(CATALOG_PATH, catalog_page(changed))
-        run = self.catalog._run()
+        return self.catalog._run()
+
+    def test_a_field_odoo_owns_is_never_overwritten_by_the_catalog(self):
+        run = self._pull_again_once_odoo_owns_the_names(
+            [
+                dict(CATALOG[0], name="MRI Brain 3T", price=430.0),
+                dict(CATALOG[1], price=320.0),
+                *CATALOG[2:],
+            ]
+        )
         self.assertRecordValues(
             run, [{"state": "done", "updated_count": 1, "failed_count": 1}]
         )
@@ -360,16 +365,10 @@ class TestCatalogOwnership(SyncCase):
         )
 
     def test_a_catalog_item_repeating_an_odoo_owned_value_is_no_conflict(self):
-        self.remote.answer(CATALOG_PATH, catalog_page())
-        self.catalog._run()
-        name = self.env["ir.model.fields"]._get("product.product", "name")
-        self.catalog_owns.field_ids = [(3, name.id)]
-        self.catalog.watermark = False
-        self.remote.reset()
         # the names as Odoo has them, a new price: only what changes is checked
-        changed = [dict(CATALOG[0], price=430.0), *CATALOG[1:]]
-        self.remote.answer(CATALOG_PATH, catalog_page(changed))
-        run = self.catalog._run()
+        run = self._pull_again_once_odoo_owns_the_names(
+            [dict(CATALOG[0], price=430.0), *CATALOG[1:]]
+        )
         self.assertRecordValues(run, [{"updated_count": 1, "failed_count": 0}])
         self.assertFalse(self._exception())
 
