@@ -30,6 +30,9 @@
         "views/interop_sync_views.xml",
         "views/interop_supply_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["interop_supply/static/tests/tours/*.js"],
+    },
     "demo": [
         "demo/res_users_demo.xml",
         "demo/product_demo.xml",

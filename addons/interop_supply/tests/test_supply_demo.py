@@ -1,6 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.interop.errors import SystemOfRecordConflict
@@ -48,3 +48,19 @@ class TestSupplyDemo(TransactionCase):
         )
         self.assertNotIn("qty_available", names)
         self.assertEqual(set(offered.mapped("model")), {"product.product"})
+
+
+@tagged("post_install", "-at_install")
+class TestSupplyOwnedFieldsPicker(HttpCase):
+    def test_nina_is_offered_a_products_template_field_to_own(self):
+        """In Chromium, as Nina: the Owned Fields picker of the products' rule
+        offers the sales price (kept in the product's template); nothing saved."""
+        rule = self.env.ref("interop_revenue.system_of_record_services")
+        self.assertFalse(rule.field_ids)
+        self.start_tour(
+            f"/odoo/action-interop.interop_system_of_record_action/{rule.id}",
+            "interop_supply_owned_fields_tour",
+            login="integration",
+        )
+        rule.invalidate_recordset()
+        self.assertFalse(rule.field_ids)
