@@ -340,6 +340,8 @@ class LoadResult:
         self.elapsed = 0.0
         self.accepted = []  # (status, response body) of the 2xx answers
         self.connections = 0  # connections opened (keep-alive mode)
+        #: CPU seconds by whom during the load (:func:`cpu_seconds`), when measured
+        self.cpu = Counter()
 
     @property
     def count(self):
@@ -361,6 +363,18 @@ class LoadResult:
         self.elapsed += other.elapsed
         self.accepted += other.accepted
         self.connections += other.connections
+        self.cpu.update(other.cpu)
+
+    def cpu_summary(self):
+        """CPU time per request by whom (ms), when it was measured."""
+        if not self.cpu or not self.count:
+            return ""
+        parts = [
+            f"{who} {seconds / self.count * 1000:.2f}"
+            for who, seconds in sorted(self.cpu.items())
+        ]
+        total = sum(self.cpu.values()) / self.count * 1000
+        return f"CPU ms per request: {', '.join(parts)}; total {total:.2f}"
 
     def summary(self):
         return (
@@ -374,6 +388,49 @@ class LoadResult:
                 else ""
             )
         )
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server, db):
+    """CPU seconds (user + system) used so far by the Odoo of ``server`` (its
+    process group: master, workers, job runner; with the workers it has reaped),
+    by PostgreSQL's processes for ``db`` (its backends and autovacuum workers:
+    not the cluster's shared writers, which serve other databases too) and by
+    this process (the load's client threads). Read from ``/proc``: counters of
+    the kernel, no sampling; two readings around a load give what it cost."""
+    odoo = postgres = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat_file:
+                stat = stat_file.read()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline_file:
+                cmdline = cmdline_file.read().decode(errors="replace")
+        except OSError:  # a process that ended meanwhile
+            continue
+        command, fields = (
+            stat[stat.index("(") + 1 : stat.rindex(")")],
+            stat[stat.rindex(")") + 2 :].split(),
+        )
+        # fields from the 3rd of proc(5): pgrp 5th, utime 14th ... cstime 17th
+        ticks = int(fields[11]) + int(fields[12])
+        if int(fields[2]) == server.process.pid:
+            odoo += ticks
+            if int(entry.name) == server.process.pid:  # and the workers it reaped
+                odoo += int(fields[13]) + int(fields[14])
+        elif command.startswith("postgres") and db in cmdline.split():
+            postgres += ticks
+    own = os.times()
+    return Counter(
+        {
+            "Odoo": odoo / CLOCK_TICKS,
+            "PostgreSQL": postgres / CLOCK_TICKS,
+            "client": own.user + own.system,
+        }
+    )
 
 
 def run_load(
@@ -460,13 +517,17 @@ def prepared(make, count, offset):
 
 
 def alternate_rounds(
-    port, routes, clients, rounds, seconds, per_second, log_rounds=True
+    port, routes, clients, rounds, seconds, per_second, log_rounds=True, cpu=None
 ):
     """Two routes measured side by side on one server: ``rounds`` rounds of
     ``seconds`` each per route, alternating A B, B A, ... (a drift of the machine
     (cache, autovacuum, a neighbour) weighs on both alike), each round's requests
     prepared beforehand (``per_second`` × ``seconds`` of them: more than the
     server answers; a faster machine ends the round on the count).
+
+    ``cpu``: a function returning CPU seconds so far by whom (e.g. ``lambda:
+    cpu_seconds(server, db)``), read around each round: the CPU time of each
+    route per request by whom (:meth:`LoadResult.cpu_summary`).
 
     ``routes``: ``[(label, make_request), (label, make_request)]``. Returns
     ``(totals, ratios)``: a :class:`LoadResult` per label, in the order given, and
@@ -481,14 +542,19 @@ def alternate_rounds(
         for label, make in pair:
             count = int(per_second * seconds)
             offset += count
+            requests = prepared(make, count, offset)
+            before = cpu() if cpu else None
             part = run_load(
                 port,
-                prepared(make, count, offset),
+                requests,
                 clients=clients,
                 duration=seconds,
                 count=count,
                 label=label,
             )
+            if cpu:
+                part.cpu = cpu()
+                part.cpu.subtract(before)
             if log_rounds:
                 log(f"round {round_no + 1}: {part.summary()}")
             totals[label].merge(part)

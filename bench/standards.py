@@ -49,6 +49,7 @@ from harness import (
     OdooServer,
     Setup,
     alternate_rounds,
+    cpu_seconds,
     free_port,
     log,
     machine,
@@ -207,28 +208,42 @@ def warm_up(port):
 
 
 def intake(servers, args):
-    """HL7 against JSON on each server of ``servers`` (``{name: port}``): with
-    two (``--before-conf``), two code versions measured in the same run, their
+    """HL7 against JSON on each server of ``servers`` (``{name: OdooServer}``):
+    with two (``--before-conf``), two code versions measured in the same run, their
     rounds interleaved (each turn an AB BA pair of rounds on one server, the
-    servers' order alternating from turn to turn)."""
+    servers' order alternating from turn to turn). The CPU time of each route is
+    read around its rounds (Odoo, PostgreSQL's backends, the client threads): at
+    several clients the two cores are the bound, and the rates' ratio is theirs."""
     log("warming up both routes")
-    for port in servers.values():
-        warm_up(port)
+    for server in servers.values():
+        warm_up(server.port)
     routes = [("hl7 dft", hl7_request), ("json", json_request)]
     results = {}
     for clients in (int(c) for c in args.clients.split(",")):
         if len(servers) == 1:
-            ((name, port),) = servers.items()
+            ((name, server),) = servers.items()
             results[name, clients] = alternate_rounds(
-                port, routes, clients, args.rounds, args.seconds, PREPARED_PER_SECOND
+                server.port,
+                routes,
+                clients,
+                args.rounds,
+                args.seconds,
+                PREPARED_PER_SECOND,
+                cpu=lambda server=server: cpu_seconds(server, args.db),
             )
             continue
         order = list(servers.items())
         for turn in range(max(1, args.rounds // 2)):
-            for name, port in order if turn % 2 == 0 else reversed(order):
+            for name, server in order if turn % 2 == 0 else reversed(order):
                 log(f"{name}, turn {turn + 1}")
                 totals, ratios = alternate_rounds(
-                    port, routes, clients, 2, args.seconds, PREPARED_PER_SECOND
+                    server.port,
+                    routes,
+                    clients,
+                    2,
+                    args.seconds,
+                    PREPARED_PER_SECOND,
+                    cpu=lambda server=server: cpu_seconds(server, args.db),
                 )
                 if (name, clients) not in results:
                     results[name, clients] = (totals, ratios)
@@ -241,8 +256,9 @@ def intake(servers, args):
     for (name, clients), ((hl7_total, json_total), ratios) in sorted(
         results.items(), key=lambda item: (item[0][1], item[0][0])
     ):
-        print(hl7_total.summary())
-        print(json_total.summary())
+        for total in (hl7_total, json_total):
+            print(total.summary())
+            print(f"           {total.cpu_summary()}")
         ratio = hl7_total.rate() / json_total.rate()
         bad = sum(n for s, n in hl7_total.statuses.items() if s != 200) + sum(
             n for s, n in json_total.statuses.items() if s != 202
@@ -458,9 +474,9 @@ def main():
         (BENCH_ENDPOINT,),
     )
     port = free_port(args.port)
-    with OdooServer(setup, args.db, port, runner=False, name="standards"):
+    with OdooServer(setup, args.db, port, runner=False, name="standards") as server:
         if not args.before_conf:
-            met = intake({"this code": port}, args)
+            met = intake({"this code": server}, args)
         else:
             # the code to compare with: the same database, another addons path
             before = Setup()
@@ -470,8 +486,10 @@ def main():
             before.options = before.options["options"]
             before.addons_path = f"{before.options['addons_path']},{BENCH_ADDONS}"
             other = free_port(port + 1)
-            with OdooServer(before, args.db, other, runner=False, name="before"):
-                met = intake({"this code": port, "before": other}, args)
+            with OdooServer(
+                before, args.db, other, runner=False, name="before"
+            ) as other_server:
+                met = intake({"this code": server, "before": other_server}, args)
         met &= remittance(port, args)
     return 0 if met else 1
 
