@@ -131,7 +131,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="interop_bench_process")
     parser.add_argument("--messages", type=int, default=3000)
-    parser.add_argument("--batch-sizes", default="1,50")
+    parser.add_argument("--batch-sizes", default="1,250")  # 250: as shipped
     parser.add_argument("--fail-every", type=int, default=100, help="0: none fails")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument(

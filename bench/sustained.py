@@ -19,6 +19,7 @@ import time
 from harness import (
     OdooServer,
     Setup,
+    cpu_seconds,
     free_port,
     governed_request,
     log,
@@ -63,9 +64,10 @@ def main():
     samples = []
     with OdooServer(
         setup, args.db, port, runner=True, name="sustained", channels=args.channels
-    ):
+    ) as server:
         stop = threading.Event()
         start = time.perf_counter()
+        cpu = cpu_seconds(server, args.db)
 
         def sampler():
             while not stop.wait(10):
@@ -108,6 +110,7 @@ def main():
         states = wait_until(drained, args.drain_timeout, interval=1)
         drain_time = time.perf_counter() - drain_start
         stop.set()
+        cpu = cpu_seconds(server, args.db) - cpu
     elapsed = time.perf_counter() - start
     ids = [json.loads(body)["message_id"] for _n, _status, body in load.accepted]
     failing = {n for n, _status, _body in load.accepted if n % args.fail_every == 0}
@@ -158,6 +161,18 @@ def main():
         f"{'target met' if rate >= TARGET_RATE else 'target NOT met'} "
         f"(>= {TARGET_RATE}/s, figure only: the checks below decide the status)"
     )
+    if processed:
+        # what bounds the rate when the backlog stays small: the two cores
+        print(
+            "CPU ms per message accepted and processed: "
+            + ", ".join(
+                f"{who} {seconds / processed * 1000:.2f}"
+                for who, seconds in sorted(cpu.items())
+            )
+            + f"; total {sum(cpu.values()) / processed * 1000:.2f} "
+            f"({sum(cpu.values()) / elapsed:.2f} cores busy on average, of "
+            f"{os.cpu_count()})"
+        )
     print("backlog over time (s, stored, queued, processed):")
     for sample in samples:
         print(f"  {sample[0]:5.0f} {sample[1]:7d} {sample[2]:7d} {sample[3]:7d}")

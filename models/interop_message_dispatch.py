@@ -37,6 +37,11 @@ MAX_BATCH_SIZE = 500
 #: 0.1 missed the 5-s drain target and processed 1.4x less under load
 #: (bench/README.md, issue 23)
 DEFAULT_BATCH_SECONDS = 0.5
+#: seconds a drain started by newly queued messages waits before it starts, so that
+#: the messages of a trickle share a drain (ir.config_parameter
+#: interop.processing_linger_seconds; 0: at once). queue_job keeps a job's start
+#: time to the second: the wait is up to this long, half of it on average.
+DEFAULT_LINGER_SECONDS = 1
 #: messages claimed and processed together (one statement per step for them all)
 CHUNK_SIZE = 10
 #: :meth:`InteropMessageDispatch._drain_batch`: the batch failed outside the
@@ -110,10 +115,14 @@ class InteropMessageDispatch(models.AbstractModel):
         return f"interop-drain:{self.env.cr.dbname}:{event_type.id}"
 
     @api.model
-    def _ensure_drain(self, event_type, message_ids=None):
+    def _ensure_drain(self, event_type, message_ids=None, linger=True):
         """Make sure a job that has not started yet will process the queued messages
         of ``event_type``: one pending drain per event type takes every message queued
         before it starts.
+
+        ``linger``: the drain starts after :meth:`_processing_linger_seconds`, so that
+        the messages that follow join it (newly queued messages); without, at once
+        (the next drain of a backlog, the dispatch cron's).
 
         A message committed just after the drain it counted on started is taken by
         the next drain: the next message queued creates one, and the dispatch cron
@@ -125,7 +134,7 @@ class InteropMessageDispatch(models.AbstractModel):
         self.env.cr.execute(SQL("SELECT %s", self._drain_pending_sql(event_type)))
         if self.env.cr.fetchone()[0]:
             return None
-        return self._delay_drain(event_type)
+        return self._delay_drain(event_type, linger=linger)
 
     @api.model
     def _drain_pending_sql(self, event_type):
@@ -138,10 +147,25 @@ class InteropMessageDispatch(models.AbstractModel):
         )
 
     @api.model
-    def _delay_drain(self, event_type, message_ids=None):
+    def _processing_linger_seconds(self):
+        """Seconds a drain of newly queued messages waits for those that follow."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("interop.processing_linger_seconds", DEFAULT_LINGER_SECONDS)
+        )
+        try:
+            return max(0, min(int(value), 60))
+        except (TypeError, ValueError):
+            return DEFAULT_LINGER_SECONDS
+
+    @api.model
+    def _delay_drain(self, event_type, message_ids=None, linger=False):
         # the job runs as the user who queued the messages, as their own jobs would;
         # each handler runs as the service user of the message's endpoint
+        seconds = linger and self._processing_linger_seconds()
         return self.with_delay(
+            eta=seconds and fields.Datetime.now() + timedelta(seconds=seconds) or None,
             channel=event_type.channel or "root.interop",
             identity_key=self._drain_identity(event_type),
             description=self.env._(
@@ -493,10 +517,12 @@ class InteropMessageDispatch(models.AbstractModel):
             env = self.env(cr=cr)
             event_type = env["interop.event.type"].browse(event_type_id).exists()
             if event_type:
-                env["interop.message.dispatch"]._ensure_drain(event_type)
+                env["interop.message.dispatch"]._ensure_drain(event_type, linger=False)
                 return True
         # an event type of this very transaction (a test's): hand over here
-        self._ensure_drain(self.env["interop.event.type"].browse(event_type_id))
+        self._ensure_drain(
+            self.env["interop.event.type"].browse(event_type_id), linger=False
+        )
         return True
 
     @api.model
@@ -517,7 +543,7 @@ class InteropMessageDispatch(models.AbstractModel):
             row[0] for row in self.env.cr.fetchall()
         )
         for event_type in event_types:
-            self._ensure_drain(event_type)
+            self._ensure_drain(event_type, linger=False)
         self._recover_dead_jobs()
         return len(event_types)
 

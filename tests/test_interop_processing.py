@@ -1,10 +1,12 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
+from datetime import timedelta
 from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
 
+from odoo import fields
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.job import Job
@@ -133,6 +135,51 @@ class TestMicroBatches(ProcessingCase):
         self._perform(self._drains())
         self.assertEqual(messages.mapped("state"), ["done"] * 5)
         self.assertFalse(self._drains())
+
+    def test_a_drain_of_new_messages_waits_for_those_that_follow(self):
+        """A trickle of messages shares a drain: the drain their first message
+        queues starts after the linger (queue_job keeps its start to the second),
+        the messages queued meanwhile join it."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "interop.processing_linger_seconds", "2"
+        )
+        before = fields.Datetime.now()
+        messages = self._queue("L-1")
+        drain = self._drains()
+        self.assertEqual(len(drain), 1)
+        self.assertGreater(drain.eta, before)
+        self.assertLessEqual(drain.eta, fields.Datetime.now() + timedelta(seconds=2))
+        messages |= self._queue("L-2") | self._queue("L-3")
+        self.assertEqual(self._drains(), drain, "they join the drain that waits")
+        self._perform(drain)
+        self.assertEqual(messages.mapped("state"), ["done"] * 3)
+        self.assertEqual(set(messages.mapped("job_uuid")), {drain.uuid})
+
+    def test_a_backlog_and_the_cron_do_not_wait(self):
+        """The next drain of a backlog (handed over by a drain that stopped at
+        its batch size) and the dispatch cron's start at once; a linger of 0
+        starts every drain at once."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("interop.processing_batch_size", "2")
+        messages = self.Message
+        for ref in ("H-1", "H-2", "H-3"):
+            messages |= self._queue(ref)
+        first = self._drains()
+        self.assertTrue(first.eta, "new messages: the drain waits")
+        self._perform(first)
+        handed_over = self._drains()
+        self.assertEqual(len(handed_over), 1)
+        self.assertFalse(handed_over.eta, "a backlog: the next drain does not wait")
+        handed_over.unlink()
+        self.assertEqual(self.Dispatch._cron_dispatch_queued(), 1)
+        self.assertFalse(self._drains().eta, "the cron's drain does not wait")
+        self._perform(self._drains())
+        self.assertEqual(messages.mapped("state"), ["done"] * 3)
+        params.set_param("interop.processing_linger_seconds", "0")
+        message = self._queue("H-4")
+        self.assertFalse(self._drains().eta, "a linger of 0: no wait")
+        self._perform(self._drains())
+        self.assertEqual(message.state, "done")
 
     def test_a_batch_size_of_one_gives_every_message_its_own_job(self):
         self.env["ir.config_parameter"].sudo().set_param(
