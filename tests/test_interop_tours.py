@@ -57,8 +57,10 @@ class TestInteropTours(HttpCase):
             with self.registry.cursor() as cr:
                 cr.execute(
                     "UPDATE queue_job SET state = 'enqueued' WHERE id > %s "
-                    "AND state = 'pending' AND (eta IS NULL OR eta <= now() at "
-                    "time zone 'utc') RETURNING uuid",
+                    "AND state = 'pending' AND (eta IS NULL OR eta <= "
+                    # the clock, as the runner's: now() is the test transaction's
+                    # start, and a drain waits for the messages that follow it
+                    "clock_timestamp() at time zone 'utc') RETURNING uuid",
                     (after_job_id,),
                 )
                 uuids = [row[0] for row in cr.fetchall()]
