@@ -37,7 +37,7 @@ MAX_BATCH_SIZE = 500
 #: 0.1 missed the 5-s drain target and processed 1.4x less under load
 #: (bench/README.md, issue 23)
 DEFAULT_BATCH_SECONDS = 0.5
-#: seconds a drain started by newly queued messages waits before it starts, so that
+#: seconds a drain started by messages just received waits before it starts, so that
 #: the messages of a trickle share a drain (ir.config_parameter
 #: interop.processing_linger_seconds; 0: at once). queue_job keeps a job's start
 #: time to the second: the wait is up to this long, half of it on average.
@@ -115,14 +115,15 @@ class InteropMessageDispatch(models.AbstractModel):
         return f"interop-drain:{self.env.cr.dbname}:{event_type.id}"
 
     @api.model
-    def _ensure_drain(self, event_type, message_ids=None, linger=True):
+    def _ensure_drain(self, event_type, message_ids=None, linger=False):
         """Make sure a job that has not started yet will process the queued messages
         of ``event_type``: one pending drain per event type takes every message queued
         before it starts.
 
         ``linger``: the drain starts after :meth:`_processing_linger_seconds`, so that
-        the messages that follow join it (newly queued messages); without, at once
-        (the next drain of a backlog, the dispatch cron's).
+        the messages that follow join it (messages just received); without, at once
+        (a replay or a retry someone waits for, the next drain of a backlog, the
+        dispatch cron's).
 
         A message committed just after the drain it counted on started is taken by
         the next drain: the next message queued creates one, and the dispatch cron
@@ -517,12 +518,10 @@ class InteropMessageDispatch(models.AbstractModel):
             env = self.env(cr=cr)
             event_type = env["interop.event.type"].browse(event_type_id).exists()
             if event_type:
-                env["interop.message.dispatch"]._ensure_drain(event_type, linger=False)
+                env["interop.message.dispatch"]._ensure_drain(event_type)
                 return True
         # an event type of this very transaction (a test's): hand over here
-        self._ensure_drain(
-            self.env["interop.event.type"].browse(event_type_id), linger=False
-        )
+        self._ensure_drain(self.env["interop.event.type"].browse(event_type_id))
         return True
 
     @api.model
@@ -543,7 +542,7 @@ class InteropMessageDispatch(models.AbstractModel):
             row[0] for row in self.env.cr.fetchall()
         )
         for event_type in event_types:
-            self._ensure_drain(event_type, linger=False)
+            self._ensure_drain(event_type)
         self._recover_dead_jobs()
         return len(event_types)
 

@@ -101,7 +101,8 @@ class InteropMessageProcessing(models.AbstractModel):
         dispatch = self.env["interop.message.dispatch"]
         if dispatch._processing_batch_size() <= 1:
             return self.browse(message_id)._dispatch()
-        return dispatch._ensure_drain(event_type, message_ids=[message_id])
+        # a message just received: its drain waits for those that follow
+        return dispatch._ensure_drain(event_type, message_ids=[message_id], linger=True)
 
     def _enqueue_own_job(self, eta=None):
         """One processing job for this message alone (its retries are the job's)."""

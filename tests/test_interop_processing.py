@@ -136,36 +136,43 @@ class TestMicroBatches(ProcessingCase):
         self.assertEqual(messages.mapped("state"), ["done"] * 5)
         self.assertFalse(self._drains())
 
-    def test_a_drain_of_new_messages_waits_for_those_that_follow(self):
+    def _received(self, ref):
+        """A message as the gateway and the endpoints take it in (``_intake``)."""
+        message = self._receive(self._payload(ref=ref))
+        self.assertEqual(message.state, "queued")
+        return message
+
+    def test_a_drain_of_received_messages_waits_for_those_that_follow(self):
         """A trickle of messages shares a drain: the drain their first message
         queues starts after the linger (queue_job keeps its start to the second),
-        the messages queued meanwhile join it."""
+        the messages received meanwhile join it."""
         self.env["ir.config_parameter"].sudo().set_param(
             "interop.processing_linger_seconds", "2"
         )
         before = fields.Datetime.now()
-        messages = self._queue("L-1")
+        messages = self._received("L-1")
         drain = self._drains()
         self.assertEqual(len(drain), 1)
         self.assertGreater(drain.eta, before)
         self.assertLessEqual(drain.eta, fields.Datetime.now() + timedelta(seconds=2))
-        messages |= self._queue("L-2") | self._queue("L-3")
+        messages |= self._received("L-2") | self._received("L-3")
         self.assertEqual(self._drains(), drain, "they join the drain that waits")
         self._perform(drain)
         self.assertEqual(messages.mapped("state"), ["done"] * 3)
         self.assertEqual(set(messages.mapped("job_uuid")), {drain.uuid})
 
-    def test_a_backlog_and_the_cron_do_not_wait(self):
-        """The next drain of a backlog (handed over by a drain that stopped at
-        its batch size) and the dispatch cron's start at once; a linger of 0
-        starts every drain at once."""
+    def test_a_replay_a_backlog_and_the_cron_do_not_wait(self):
+        """Someone waits for a replay or a retry, a backlog is already there: the
+        drains of a replay, of the rest of a backlog (handed over by a drain at its
+        batch size) and of the dispatch cron start at once; a linger of 0 starts
+        every drain at once."""
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("interop.processing_batch_size", "2")
         messages = self.Message
         for ref in ("H-1", "H-2", "H-3"):
-            messages |= self._queue(ref)
+            messages |= self._received(ref)
         first = self._drains()
-        self.assertTrue(first.eta, "new messages: the drain waits")
+        self.assertTrue(first.eta, "messages received: the drain waits")
         self._perform(first)
         handed_over = self._drains()
         self.assertEqual(len(handed_over), 1)
@@ -175,8 +182,16 @@ class TestMicroBatches(ProcessingCase):
         self.assertFalse(self._drains().eta, "the cron's drain does not wait")
         self._perform(self._drains())
         self.assertEqual(messages.mapped("state"), ["done"] * 3)
+        replayed = self._queue("H-5")
+        self._drains().unlink()
+        replayed._set_state("processing")
+        replayed._set_state("failed", last_error="A fault since fixed.")
+        replayed._replay()
+        self.assertFalse(self._drains().eta, "a replay does not wait")
+        self._perform(self._drains())
+        self.assertEqual(replayed.state, "done")
         params.set_param("interop.processing_linger_seconds", "0")
-        message = self._queue("H-4")
+        message = self._received("H-4")
         self.assertFalse(self._drains().eta, "a linger of 0: no wait")
         self._perform(self._drains())
         self.assertEqual(message.state, "done")
