@@ -369,12 +369,7 @@ class LoadResult:
         """CPU time per request by whom (ms), when it was measured."""
         if not self.cpu or not self.count:
             return ""
-        parts = [
-            f"{who} {seconds / self.count * 1000:.2f}"
-            for who, seconds in sorted(self.cpu.items())
-        ]
-        total = sum(self.cpu.values()) / self.count * 1000
-        return f"CPU ms per request: {', '.join(parts)}; total {total:.2f}"
+        return f"CPU ms per request: {cpu_per(self.cpu, self.count)}"
 
     def summary(self):
         return (
@@ -431,6 +426,15 @@ def cpu_seconds(server, db):
             "client": own.user + own.system,
         }
     )
+
+
+def cpu_per(cpu, count):
+    """``cpu`` (:func:`cpu_seconds` between two readings) per one of ``count``
+    (requests, messages), in ms by whom and in total."""
+    parts = [
+        f"{who} {seconds / count * 1000:.2f}" for who, seconds in sorted(cpu.items())
+    ]
+    return f"{', '.join(parts)}; total {sum(cpu.values()) / count * 1000:.2f}"
 
 
 def run_load(

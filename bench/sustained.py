@@ -19,6 +19,7 @@ import time
 from harness import (
     OdooServer,
     Setup,
+    cpu_per,
     cpu_seconds,
     free_port,
     governed_request,
@@ -164,12 +165,7 @@ def main():
     if processed:
         # what bounds the rate when the backlog stays small: the two cores
         print(
-            "CPU ms per message accepted and processed: "
-            + ", ".join(
-                f"{who} {seconds / processed * 1000:.2f}"
-                for who, seconds in sorted(cpu.items())
-            )
-            + f"; total {sum(cpu.values()) / processed * 1000:.2f} "
+            f"CPU ms per message accepted and processed: {cpu_per(cpu, processed)} "
             f"({sum(cpu.values()) / elapsed:.2f} cores busy on average, of "
             f"{os.cpu_count()})"
         )

@@ -42,6 +42,7 @@ DEFAULT_BATCH_SECONDS = 0.5
 #: interop.processing_linger_seconds; 0: at once). queue_job keeps a job's start
 #: time to the second: the wait is up to this long, half of it on average.
 DEFAULT_LINGER_SECONDS = 1
+MAX_LINGER_SECONDS = 60
 #: messages claimed and processed together (one statement per step for them all)
 CHUNK_SIZE = 10
 #: :meth:`InteropMessageDispatch._drain_batch`: the batch failed outside the
@@ -98,17 +99,23 @@ class InteropMessageDispatch(models.AbstractModel):
     _description = "Message Dispatch"
 
     @api.model
+    def _processing_param(self, key, default, cast, lower, upper=None):
+        """The System Parameter ``key`` read with ``cast`` and kept within ``lower``
+        and ``upper`` (None: no upper bound); ``default`` when it is unset or not
+        a number."""
+        value = self.env["ir.config_parameter"].sudo().get_param(key, default)
+        try:
+            value = max(lower, cast(value))
+        except (TypeError, ValueError):
+            return default
+        return value if upper is None else min(value, upper)
+
+    @api.model
     def _processing_batch_size(self):
         """Messages one processing job takes at most (1: a job per message)."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("interop.processing_batch_size", DEFAULT_BATCH_SIZE)
+        return self._processing_param(
+            "interop.processing_batch_size", DEFAULT_BATCH_SIZE, int, 1, MAX_BATCH_SIZE
         )
-        try:
-            return max(1, min(int(value), MAX_BATCH_SIZE))
-        except (TypeError, ValueError):
-            return DEFAULT_BATCH_SIZE
 
     @api.model
     def _drain_identity(self, event_type):
@@ -149,24 +156,22 @@ class InteropMessageDispatch(models.AbstractModel):
 
     @api.model
     def _processing_linger_seconds(self):
-        """Seconds a drain of newly queued messages waits for those that follow."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("interop.processing_linger_seconds", DEFAULT_LINGER_SECONDS)
+        """Seconds a drain of messages just received waits for those that follow."""
+        return self._processing_param(
+            "interop.processing_linger_seconds",
+            DEFAULT_LINGER_SECONDS,
+            int,
+            0,
+            MAX_LINGER_SECONDS,
         )
-        try:
-            return max(0, min(int(value), 60))
-        except (TypeError, ValueError):
-            return DEFAULT_LINGER_SECONDS
 
     @api.model
     def _delay_drain(self, event_type, message_ids=None, linger=False):
         # the job runs as the user who queued the messages, as their own jobs would;
         # each handler runs as the service user of the message's endpoint
-        seconds = linger and self._processing_linger_seconds()
+        seconds = self._processing_linger_seconds() if linger else 0
         return self.with_delay(
-            eta=seconds and fields.Datetime.now() + timedelta(seconds=seconds) or None,
+            eta=fields.Datetime.now() + timedelta(seconds=seconds) if seconds else None,
             channel=event_type.channel or "root.interop",
             identity_key=self._drain_identity(event_type),
             description=self.env._(
@@ -178,15 +183,9 @@ class InteropMessageDispatch(models.AbstractModel):
     def _processing_batch_seconds(self):
         """Seconds a drain processes before it hands the rest over to the next one
         (0: bounded by the batch size alone)."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("interop.processing_batch_seconds", DEFAULT_BATCH_SECONDS)
+        return self._processing_param(
+            "interop.processing_batch_seconds", DEFAULT_BATCH_SECONDS, float, 0.0
         )
-        try:
-            return max(0.0, float(value))
-        except (TypeError, ValueError):
-            return DEFAULT_BATCH_SECONDS
 
     @api.model
     def _job_drain(self, event_type_id, message_ids=None):
