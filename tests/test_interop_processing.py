@@ -7,6 +7,8 @@ from unittest.mock import patch
 from psycopg2 import errors as pg_errors
 
 from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.service.model import get_public_method
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.job import Job
@@ -195,6 +197,30 @@ class TestMicroBatches(ProcessingCase):
         self.assertFalse(self._drains().eta, "a linger of 0: no wait")
         self._perform(self._drains())
         self.assertEqual(message.state, "done")
+
+    def test_only_an_administrator_sets_the_linger(self):
+        """An Interop manager can neither set the linger (a System Parameter) nor
+        reach the drains' private methods over RPC."""
+        Params = self.env["ir.config_parameter"].with_user(self.manager)
+        for attempt in (
+            lambda: Params.set_param("interop.processing_linger_seconds", "0"),
+            lambda: Params.create(
+                {"key": "interop.processing_linger_seconds", "value": "0"}
+            ),
+        ):
+            with self.assertRaises(AccessError), mute_logger("odoo.models"):
+                attempt()
+        for method in (
+            "_ensure_drain",
+            "_delay_drain",
+            "_processing_param",
+            "_processing_linger_seconds",
+        ):
+            with (
+                self.subTest(method=method),
+                self.assertRaisesRegex(AccessError, "cannot be called remotely"),
+            ):
+                get_public_method(self.Dispatch.with_user(self.manager), method)
 
     def test_a_batch_size_of_one_gives_every_message_its_own_job(self):
         self.env["ir.config_parameter"].sudo().set_param(
