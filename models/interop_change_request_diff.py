@@ -52,6 +52,10 @@ class InteropChangeRequestDiff(models.AbstractModel):
             return self.env[field.comodel_name].sudo().browse(
                 value
             ).exists().display_name or str(value)
+        if field.type == "many2many":
+            # sudo: the names of what it lists (fields of a model, say), as above
+            records = self.env[field.comodel_name].sudo().browse(value).exists()
+            return ", ".join(sorted(records.mapped("display_name")))
         if field.type == "selection":
             return dict(field._description_selection(self.env)).get(value, value)
         return str(value)

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
 # A form asks that an edit of a change-controlled record become a change request: a
@@ -36,8 +36,17 @@ class InteropGovernedMixin(models.AbstractModel):
     def _interop_apply_write(self, vals):
         """Write ``vals`` past change control: approved changes, server-side setup.
 
-        Private (a leading underscore): RPC cannot call it.
+        Private (a leading underscore): RPC cannot call it. A many2many's value is
+        the list of ids the snapshot keeps (see :meth:`_interop_snapshot`).
         """
+        vals = {
+            fname: [Command.set(value or [])]
+            if self._fields[fname].type == "many2many"
+            and isinstance(value, (list, tuple))
+            and all(isinstance(item, int) for item in value)
+            else value
+            for fname, value in vals.items()
+        }
         return self.with_context(**{APPLY_KEY: _APPLY_TOKEN}).write(vals)
 
     def _interop_applying(self):
@@ -94,7 +103,8 @@ class InteropGovernedMixin(models.AbstractModel):
         return False
 
     def _interop_snapshot(self):
-        """Governed values of the record, JSON-serialisable, as ``write`` takes them."""
+        """Governed values of the record, JSON-serialisable, as ``write`` takes them
+        (a many2many as the sorted list of its ids)."""
         self.ensure_one()
         snapshot = {}
         for fname in self._get_interop_governed_fields():
@@ -102,6 +112,8 @@ class InteropGovernedMixin(models.AbstractModel):
             value = self[fname]
             if field.type == "many2one":
                 value = value.id or False
+            elif field.type == "many2many":
+                value = sorted(value.ids)
             elif field.type in ("date", "datetime"):
                 value = field.to_string(value) if value else False
             snapshot[fname] = value
@@ -113,11 +125,13 @@ class InteropGovernedMixin(models.AbstractModel):
         governed = set(self._get_interop_governed_fields()).intersection(vals)
         if not governed:
             return super().write(vals)
+        # who may not write the record may not ask for a change of it either
+        self.check_access("write")
         controlled = self.filtered(
             lambda r: (
                 r._interop_is_change_controlled()
                 and any(
-                    r._interop_snapshot()[f] != self._normalise(f, vals[f])
+                    r._interop_snapshot()[f] != r._normalise(f, vals[f])
                     for f in governed
                 )
             )
@@ -152,14 +166,47 @@ class InteropGovernedMixin(models.AbstractModel):
             super(InteropGovernedMixin, uncontrolled).write(vals)
         return True
 
-    @api.model
     def _normalise(self, fname, value):
+        """``value`` of ``fname`` as ``write`` gets it, in the form of the snapshot:
+        a many2one's id; a many2many's sorted ids once its commands are applied to
+        this record's (one record, or none)."""
         field = self._fields[fname]
         if field.type == "many2one" and isinstance(value, models.BaseModel):
             return value.id
+        if field.type == "many2many":
+            return self._normalise_many2many(fname, value)
         if value is None:
             return False
         return value
+
+    def _normalise_many2many(self, fname, value):
+        if isinstance(value, models.BaseModel):
+            return sorted(value.ids)
+        commands = list(value or ())
+        if all(isinstance(command, int) for command in commands):
+            return sorted(set(commands))  # a list of ids: what it is set to
+        ids = set(self[fname].ids) if len(self) == 1 else set()
+        for command in commands:
+            if not isinstance(command, (list, tuple)) or not command:
+                raise UserError(self.env._("A list of records cannot be read."))
+            if command[0] == Command.SET:
+                ids = set(command[2] or ())
+            elif command[0] == Command.CLEAR:
+                ids = set()
+            elif command[0] == Command.LINK:
+                ids.add(command[1])
+            elif command[0] in (Command.UNLINK, Command.DELETE):
+                ids.discard(command[1])
+            else:
+                # what a governed list names is chosen, not created or edited here
+                raise UserError(
+                    self.env._(
+                        "%(field)s of a change-controlled record is chosen among "
+                        "existing records: it is not created or edited from here.",
+                        field=self._fields[fname].get_description(self.env)["string"],
+                    )
+                )
+        return sorted(ids)
 
     def action_view_change_requests(self):
         self.ensure_one()

@@ -1,9 +1,14 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..errors import SystemOfRecordConflict
+from .interop_governed_mixin import REQUEST_KEY
+
+#: a write that puts an archived rule in effect: change-controlled like an edit of a
+#: rule in effect. A client sending it only makes its own write stricter.
+ACTIVATING_KEY = "interop_system_of_record_activating"
 
 ENTITIES = [
     ("responsible_party", "Customers / Responsible Parties"),
@@ -17,14 +22,39 @@ ENTITIES = [
 
 
 class InteropSystemOfRecord(models.Model):
-    """Which system is the source of truth for a business entity."""
+    """Which system is the source of truth for a business entity.
+
+    Change-controlled: who owns a field decides which system may overwrite it (an
+    endpoint given a price field writes prices), so a rule in effect changes, is
+    archived or is deleted only through an approved change request, and a new rule
+    starts archived, in effect once its activation is approved. Only Odoo itself
+    (data files, server code in superuser mode) creates rules in effect.
+    """
 
     _name = "interop.system.of.record"
     _description = "System of Record"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.governed.mixin"]
     _order = "entity, model_id"
     _check_company_auto = True
+    # the data owner (who is asked to fix a record) and the note are not governed:
+    # they route work, they do not decide what a system may write
+    _interop_governed_fields = (
+        "active",
+        "entity",
+        "model_id",
+        "field_ids",
+        "source",
+        "endpoint_id",
+        "company_id",
+    )
 
+    active = fields.Boolean(
+        default=lambda self: self.env.su,
+        copy=False,
+        tracking=True,
+        help="In effect. A new rule starts archived: it takes effect once a change "
+        "request activating it is approved.",
+    )
     entity = fields.Selection(ENTITIES, required=True, tracking=True)
     model_id = fields.Many2one(
         "ir.model",
@@ -72,15 +102,17 @@ class InteropSystemOfRecord(models.Model):
     )
     note = fields.Text()
 
-    @api.constrains("model_id", "company_id", "field_ids")
+    @api.constrains("active", "model_id", "company_id", "field_ids")
     def _check_one_owner_per_field(self):
-        """A model may have several rules, each owning some of its fields (the
-        catalog's names and prices, the rest in Odoo); never two owners of a field,
-        and at most one rule owning the rest of the record (no fields listed)."""
-        for rule in self:
+        """A model may have several rules in effect, each owning some of its fields
+        (the catalog's names and prices, the rest in Odoo); never two owners of a
+        field, and at most one rule owning the rest of the record (no fields
+        listed). An archived rule is checked when it is activated."""
+        for rule in self.filtered("active"):
             others = self.search(
                 [
                     ("id", "!=", rule.id),
+                    ("active", "=", True),
                     ("model_id", "=", rule.model_id.id),
                     ("company_id", "=", rule.company_id.id),
                 ]
@@ -107,6 +139,66 @@ class InteropSystemOfRecord(models.Model):
                     )
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not (self.env.su or self._interop_applying()) and any(
+            vals.get("active") for vals in vals_list
+        ):
+            raise UserError(
+                self.env._(
+                    "A new system of record starts archived: it takes effect once a "
+                    "change request activating it is approved (Request Activation "
+                    "on its form)."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        rules = self
+        if vals.get("active") and not self._interop_applying():
+            # putting an archived rule in effect is governed as an edit of one in
+            # effect: the mixin refuses it, or drafts it as a change request
+            rules = self.with_context(**{ACTIVATING_KEY: True})
+        return super(InteropSystemOfRecord, rules).write(vals)
+
+    def _interop_is_change_controlled(self):
+        self.ensure_one()
+        return self.active or bool(self.env.context.get(ACTIVATING_KEY))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_effect(self):
+        if not self.env.su and any(rule.active for rule in self):
+            raise UserError(
+                self.env._(
+                    "A system of record in effect is archived through an approved "
+                    "change request before it is deleted."
+                )
+            )
+
+    def action_request_activation(self):
+        """Draft the change request that puts this archived rule in effect."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.active:
+            raise UserError(self.env._("%s is already in effect.", self.display_name))
+        self.with_context(**{REQUEST_KEY: True}).write({"active": True})
+        request = self.env["interop.change.request"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("state", "=", "draft"),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        # the author says why and submits it there
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": request._name,
+            "res_id": request.id,
+            "views": [[False, "form"]],
+        }
+
     @api.depends("entity", "model_id", "source", "endpoint_id")
     def _compute_display_name(self):
         labels = dict(ENTITIES)
@@ -120,9 +212,13 @@ class InteropSystemOfRecord(models.Model):
 
     @api.model
     def _rules(self, model_name, company):
-        """Every rule of ``model_name`` in ``company``."""
+        """Every rule in effect of ``model_name`` in ``company``."""
         return self.sudo().search(
-            [("model_name", "=", model_name), ("company_id", "=", company.id)]
+            [
+                ("active", "=", True),
+                ("model_name", "=", model_name),
+                ("company_id", "=", company.id),
+            ]
         )
 
     @api.model

@@ -92,6 +92,14 @@ class TestAccessMatrix(TransactionCase):
                 [("state", "=", "failed")], limit=1
             ),
             "interop.audit.entry": env["interop.audit.entry"].search([], limit=1),
+            # a rule not in effect yet: its activation is asked
+            "interop.system.of.record": env["interop.system.of.record"].create(
+                {
+                    "entity": "other",
+                    "model_id": env.ref("base.model_res_partner_category").id,
+                    "active": False,
+                }
+            ),
         }
         for model in (
             "interop.api.key",

@@ -290,9 +290,14 @@ class TestExceptionQueue(InteropMessageCase):
     def test_fix_and_replay_resolves_the_exception(self):
         message = self._failing_message()
         exception = message.exception_ids
-        self.sor.field_ids = [(5, 0, 0)]
-        self.sor.source = "endpoint"
-        self.sor.endpoint_id = self.endpoint
+        # ownership moved (an approved change, applied)
+        self.sor._interop_apply_write(
+            {
+                "field_ids": [(5, 0, 0)],
+                "source": "endpoint",
+                "endpoint_id": self.endpoint.id,
+            }
+        )
         exception.with_user(self.user).action_retry()
         self.assertEqual(message.state, "done")
         self.assertEqual(exception.state, "resolved")

@@ -48,7 +48,7 @@ class TestExceptionContext(InteropMessageCase):
         )
 
     def test_data_owner_defaults_to_the_owning_systems_business_owner(self):
-        self.sor.write(
+        self.sor._interop_apply_write(
             {"user_id": False, "source": "endpoint", "endpoint_id": self.endpoint.id}
         )
         other = self.env["interop.endpoint"].create(
@@ -58,7 +58,7 @@ class TestExceptionContext(InteropMessageCase):
                 business_owner_id=self.manager.id,
             )
         )
-        self.sor.endpoint_id = other
+        self.sor._interop_apply_write({"endpoint_id": other.id})
         message = self._receive(self._payload(ref="P-77"))
         self.assertEqual(message.exception_ids.fixer_id, self.manager)
 

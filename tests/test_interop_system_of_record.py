@@ -1,7 +1,10 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+import json
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from ..errors import SystemOfRecordConflict
 from .common import InteropCase
@@ -78,7 +81,9 @@ class TestSystemOfRecordPerField(InteropCase):
                 }
             )
         with self.assertRaisesRegex(ValidationError, "another rule already owns"):
-            self.odoo_rule.field_ids = self._fields_of("email")
+            self.odoo_rule._interop_apply_write(
+                {"field_ids": self._fields_of("email").ids}
+            )
 
     def test_the_data_owner_is_the_one_of_the_field_else_of_the_rest(self):
         find = self.SystemOfRecord._find
@@ -99,3 +104,198 @@ class TestSystemOfRecordPerField(InteropCase):
                         "endpoint_id": self.endpoint.id,
                     }
                 )
+
+
+@tagged("post_install", "-at_install")
+class TestSystemOfRecordChangeControl(InteropCase):
+    """Who owns a field decides which system may overwrite it: a rule takes effect,
+    changes, is archived and is deleted only through approved change requests,
+    whatever a Manager sends over RPC."""
+
+    #: what a client may put into execute_kw's context
+    CLIENT_CONTEXT = {
+        "interop_change_apply": True,
+        "interop_change_workflow": True,
+        "active_test": False,
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.SystemOfRecord = cls.env["interop.system.of.record"]
+        cls.SystemOfRecord.search([]).unlink()
+        cls.approver = new_test_user(
+            cls.env, login="sor_approver", groups="interop.group_interop_manager"
+        )
+        cls.partner_model = cls.env.ref("base.model_res_partner")
+        cls.crm = cls.endpoint.copy({"name": "Test CRM", "code": "test-crm"})
+        # Odoo owns contacts (created by Odoo itself: in effect)
+        cls.odoo_rule = cls.SystemOfRecord.create(
+            {"entity": "responsible_party", "model_id": cls.partner_model.id}
+        )
+        cls.email = cls._fields_of("email")
+        cls.phone = cls._fields_of("phone")
+
+    @classmethod
+    def _fields_of(cls, *names):
+        return cls.env["ir.model.fields"].search(
+            [("model", "=", "res.partner"), ("name", "in", names)]
+        )
+
+    def _as_manager(self, records):
+        return records.with_user(self.manager).with_context(**self.CLIENT_CONTEXT)
+
+    def _crm_email_vals(self):
+        return {
+            "entity": "responsible_party",
+            "model_id": self.partner_model.id,
+            "source": "endpoint",
+            "endpoint_id": self.crm.id,
+            "field_ids": [Command.set(self.email.ids)],
+        }
+
+    def _crm_may_write_email(self):
+        try:
+            return self.SystemOfRecord._check_write("res.partner", ["email"], self.crm)
+        except SystemOfRecordConflict:
+            return False
+
+    def test_attack_a_new_rule_does_not_take_effect_without_approval(self):
+        self.assertFalse(self._crm_may_write_email())
+        with self.assertRaisesRegex(UserError, "starts archived"):
+            self._as_manager(self.SystemOfRecord).create(
+                {**self._crm_email_vals(), "active": True}
+            )
+        rule = self._as_manager(self.SystemOfRecord).create(self._crm_email_vals())
+        self.assertFalse(rule.active)
+        self.assertFalse(
+            self._crm_may_write_email(), "an archived rule decides nothing"
+        )
+        # putting it in effect: refused directly, drafted from the form
+        for attempt in (
+            lambda: self._as_manager(rule).write({"active": True}),
+            lambda: self._as_manager(rule).action_unarchive(),
+            lambda: self._as_manager(rule).copy({"active": True}),
+        ):
+            with self.assertRaisesRegex(UserError, "approved change request|archived"):
+                attempt()
+        self.assertFalse(rule.active)
+        self.assertFalse(self._crm_may_write_email())
+        action = self._as_manager(rule).action_request_activation()
+        self.assertEqual(action["res_model"], "interop.change.request")
+        request = self.env["interop.change.request"].search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+        )
+        self.assertRecordValues(request, [{"state": "draft"}])
+        self.assertEqual(request._values(), {"active": True})
+        self.assertFalse(rule.active)
+        # the author cannot approve it; another approver puts it in effect
+        request.with_user(self.manager).reason = "The CRM owns emails from now on"
+        request.with_user(self.manager).action_submit()
+        with self.assertRaises(AccessError):
+            request.with_user(self.manager).action_approve()
+        request.with_user(self.approver).action_approve()
+        self.assertTrue(rule.active)
+        self.assertTrue(self._crm_may_write_email())
+
+    def test_attack_a_rule_in_effect_changes_only_when_approved(self):
+        rule = self.SystemOfRecord.create(self._crm_email_vals())
+        self.assertTrue(rule.active)
+        self.assertTrue(self._crm_may_write_email())
+        self.assertFalse(self._crm_may_write_phone())
+        for vals in (
+            {"field_ids": [Command.link(self.phone.id)]},
+            {"field_ids": [Command.set((self.email | self.phone).ids)]},
+            {"field_ids": (self.email | self.phone).ids},
+            {"endpoint_id": self.endpoint.id},
+            {"source": "odoo"},
+            {"active": False},
+        ):
+            with (
+                self.subTest(vals=vals),
+                self.assertRaisesRegex(UserError, "approved change request"),
+            ):
+                self._as_manager(rule).write(vals)
+        with self.assertRaisesRegex(UserError, "approved change request"):
+            self._as_manager(rule).action_archive()
+        with self.assertRaisesRegex(UserError, "archived through an approved"):
+            self._as_manager(rule).unlink()
+        # a governed list is chosen among existing records, not created from here
+        with self.assertRaisesRegex(UserError, "chosen among existing records"):
+            self._as_manager(rule).write(
+                {"field_ids": [Command.create({"name": "x_attack"})]}
+            )
+        self.assertRecordValues(
+            rule, [{"active": True, "source": "endpoint", "endpoint_id": self.crm.id}]
+        )
+        self.assertEqual(rule.field_ids, self.email)
+        self.assertFalse(self._crm_may_write_phone())
+        # who fixes the records is no decision of what a system writes: direct
+        self._as_manager(rule).write({"user_id": self.manager.id, "note": "CRM team"})
+        self.assertEqual(rule.user_id, self.manager)
+
+    def _crm_may_write_phone(self):
+        try:
+            return self.SystemOfRecord._check_write("res.partner", ["phone"], self.crm)
+        except SystemOfRecordConflict:
+            return False
+
+    def test_owned_fields_change_through_a_request_that_names_them(self):
+        rule = self.SystemOfRecord.create(self._crm_email_vals())
+        # the form's way: the edit is drafted, nothing changes yet
+        self._as_manager(rule).with_context(interop_request_change=True).write(
+            {"field_ids": [Command.link(self.phone.id)]}
+        )
+        self.assertEqual(rule.field_ids, self.email)
+        request = self.env["interop.change.request"].search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+        )
+        self.assertEqual(
+            request._values(), {"field_ids": sorted((self.email | self.phone).ids)}
+        )
+        self.assertEqual(request._old_values(), {"field_ids": self.email.ids})
+        # reviewers read the fields by name, before and after
+        self.assertIn(self.email.display_name, request.diff_html)
+        self.assertIn(self.phone.display_name, request.diff_html)
+        self.assertIn(self.phone.display_name, rule.interop_pending_change_html)
+        self._approve_pending(rule, approver=self.approver)
+        self.assertEqual(rule.field_ids, self.email | self.phone)
+        self.assertTrue(self._crm_may_write_phone())
+        # the versions keep the lists; rolling back is a request too
+        versions = self.env["interop.config.version"].search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)],
+            order="number",
+        )
+        self.assertEqual(
+            [json.loads(v.snapshot_json)["field_ids"] for v in versions],
+            [self.email.ids, sorted((self.email | self.phone).ids)],
+        )
+        self.assertIn(self.phone.display_name, versions[-1].snapshot_html)
+        versions[0].with_user(self.manager).action_rollback()
+        self.assertEqual(rule.field_ids, self.email | self.phone)
+        self._approve_pending(rule, approver=self.approver)
+        self.assertEqual(rule.field_ids, self.email)
+        self.assertFalse(self._crm_may_write_phone())
+
+    def test_an_activation_that_would_give_a_field_two_owners_is_refused(self):
+        self.SystemOfRecord.create(self._crm_email_vals())
+        rule = self._as_manager(self.SystemOfRecord).create(
+            {**self._crm_email_vals(), "endpoint_id": self.endpoint.id}
+        )
+        self.assertFalse(rule.active, "archived rules are not checked against others")
+        # what approval would refuse is refused when the activation is asked
+        with self.assertRaisesRegex(ValidationError, "another rule already owns"):
+            rule.with_user(self.manager).action_request_activation()
+        self.assertFalse(rule.active)
+
+    def test_archived_rules_are_edited_and_deleted_directly(self):
+        rule = self._as_manager(self.SystemOfRecord).create(self._crm_email_vals())
+        self._as_manager(rule).write(
+            {
+                "field_ids": [Command.link(self.phone.id)],
+                "endpoint_id": self.endpoint.id,
+            }
+        )
+        self.assertEqual(rule.field_ids, self.email | self.phone)
+        self._as_manager(rule).unlink()
+        self.assertFalse(rule.exists())

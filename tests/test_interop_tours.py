@@ -7,7 +7,7 @@ import threading
 
 import requests
 
-from odoo import sql_db
+from odoo import Command, sql_db
 from odoo.http import root
 from odoo.tests import HttpCase, tagged
 
@@ -207,6 +207,55 @@ class TestInteropTours(HttpCase):
                     timeout=90,
                 )
         self.assertEqual(self._modified_by(auditor), before, "the auditor changed data")
+
+    def test_systems_of_record_change_through_approved_requests(self):
+        rule = self.env.ref("interop.system_of_record_partner_contact")
+        self.assertTrue(rule.active)
+        self.start_tour(
+            f"/odoo/action-interop.interop_system_of_record_action/{rule.id}",
+            "interop_system_of_record_edit_tour",
+            login="integration",
+            timeout=120,
+        )
+        rule.invalidate_recordset()
+        self.assertEqual(rule.source, "endpoint", "applied without approval")
+        Request = self.env["interop.change.request"]
+        request = Request.search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+        )
+        self.assertEqual(request._values(), {"source": "odoo"})
+        archived = self.env["interop.system.of.record"].create(
+            {
+                "entity": "responsible_party",
+                "model_id": rule.model_id.id,
+                "source": "endpoint",
+                "endpoint_id": rule.endpoint_id.id,
+                "field_ids": [
+                    Command.set(self.env.ref("base.field_res_partner__mobile").ids)
+                ],
+                "active": False,
+            }
+        )
+        self.start_tour(
+            f"/odoo/action-interop.interop_system_of_record_action/{archived.id}",
+            "interop_system_of_record_activation_tour",
+            login="integration",
+            timeout=120,
+        )
+        archived.invalidate_recordset()
+        self.assertFalse(archived.active, "activated without approval")
+        self.assertRecordValues(
+            Request.search(
+                [("res_model", "=", archived._name), ("res_id", "=", archived.id)]
+            ),
+            [
+                {
+                    "state": "submitted",
+                    "author_id": self._user("integration").id,
+                    "reason": "The CRM keeps the mobile numbers now.",
+                }
+            ],
+        )
 
     def test_governed_edit_says_a_change_request_was_drafted(self):
         endpoint = self.env.ref("interop.endpoint_logistics")

@@ -332,7 +332,8 @@ class TestCatalogOwnership(SyncCase):
         self.remote.answer(CATALOG_PATH, catalog_page())
         self.catalog._run()
         name = self.env["ir.model.fields"]._get("product.product", "name")
-        self.catalog_owns.field_ids = [(3, name.id)]
+        # an approved change of who owns what, applied
+        self.catalog_owns._interop_apply_write({"field_ids": [(3, name.id)]})
         self.catalog.watermark = False
         self.remote.reset()
         self.remote.answer(CATALOG_PATH, catalog_page(changed))
@@ -374,7 +375,7 @@ class TestCatalogOwnership(SyncCase):
 
     def test_attack_a_catalog_whose_fields_another_system_owns_creates_nothing(self):
         other = self.endpoint.copy({"name": "Other catalog", "code": "other-catalog"})
-        self.catalog_owns.endpoint_id = other
+        self.catalog_owns._interop_apply_write({"endpoint_id": other.id})
         self.remote.answer(CATALOG_PATH, catalog_page())
         run = self.catalog._run()
         self.assertRecordValues(
