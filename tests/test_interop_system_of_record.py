@@ -299,3 +299,23 @@ class TestSystemOfRecordChangeControl(InteropCase):
         self.assertEqual(rule.field_ids, self.email | self.phone)
         self._as_manager(rule).unlink()
         self.assertFalse(rule.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestSystemOfRecordDemo(InteropCase):
+    def test_demo_proposed_rule_decides_nothing_until_nina_approves_it(self):
+        rule = self.env.ref("interop.system_of_record_partner_mobile")
+        find = self.env["interop.system.of.record"]._find
+        self.assertFalse(rule.active)
+        self.assertNotEqual(find("res.partner", rule.company_id, "mobile"), rule)
+        request = self.env["interop.change.request"].search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+        )
+        self.assertRecordValues(
+            request,
+            [{"state": "submitted", "author_id": self.env.ref("base.user_admin").id}],
+        )
+        nina = self.env.ref("interop.user_integration_engineer")
+        request.with_user(nina).action_approve()
+        self.assertTrue(rule.active)
+        self.assertEqual(find("res.partner", rule.company_id, "mobile"), rule)
