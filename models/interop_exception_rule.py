@@ -14,6 +14,7 @@ class InteropExceptionRule(models.Model):
     _inherit = ["mail.thread", "interop.governed.mixin", "interop.owned.mixin"]
     # active too: archiving a rule in use reroutes exceptions as surely as editing it,
     # and an archived rule is edited freely, then restored
+    _interop_governed_activation = True
     _interop_governed_fields = (
         "active",
         "sequence",
@@ -29,7 +30,7 @@ class InteropExceptionRule(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10, tracking=True)
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(default=True, copy=False, tracking=True)
     company_id = fields.Many2one(
         "res.company",
         default=lambda self: self.env.company,
@@ -76,6 +77,10 @@ class InteropExceptionRule(models.Model):
     def _interop_is_change_controlled(self):
         self.ensure_one()
         return self.active
+
+    def action_request_activation(self):
+        """Request Activation: the change request that puts this rule in effect."""
+        return self._interop_request_activation()
 
     @api.model
     def _match(self, endpoint, event_type, category, company):

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from markupsafe import Markup
 
-from odoo import Command, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 # A form asks that an edit of a change-controlled record become a change request: a
@@ -28,6 +28,12 @@ class InteropGovernedMixin(models.AbstractModel):
     _description = "Change-Controlled Configuration"
 
     _interop_governed_fields = ()
+    #: rules in effect while active (routing, timing, systems of record): a record a
+    #: person creates starts archived, and putting an archived one in effect is
+    #: governed as an edit of one in effect (``_interop_request_activation``). Only
+    #: Odoo itself (data files, server code in superuser mode) and approved changes
+    #: create them in effect.
+    _interop_governed_activation = False
 
     def _get_interop_governed_fields(self):
         """Names of the governed fields; modules extending a model add theirs here."""
@@ -52,6 +58,60 @@ class InteropGovernedMixin(models.AbstractModel):
     def _interop_applying(self):
         """Whether this write applies an approved change (``_interop_apply_write``)."""
         return self.env.context.get(APPLY_KEY) is _APPLY_TOKEN
+
+    def _interop_activation_governed(self):
+        """Whether putting records in effect needs an approved change here: a
+        person's create or write, not Odoo's own nor an approved change."""
+        return self._interop_governed_activation and not (
+            self.env.su or self._interop_applying()
+        )
+
+    @api.model
+    def default_get(self, fields_list):
+        defaults = super().default_get(fields_list)
+        if "active" in defaults and self._interop_activation_governed():
+            defaults["active"] = False
+        return defaults
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self._interop_activation_governed() and any(
+            vals.get("active") for vals in vals_list
+        ):
+            raise UserError(
+                self.env._(
+                    "A new %(model)s starts archived: it takes effect once a change "
+                    "request activating it is approved (Request Activation on its "
+                    "form).",
+                    model=self._description,
+                )
+            )
+        return super().create(vals_list)
+
+    def _interop_request_activation(self):
+        """Draft the change request that puts this archived record in effect, and
+        open it: its author says why and submits it there. The models of
+        ``_interop_governed_activation`` offer it as ``action_request_activation``."""
+        self.ensure_one()
+        self.check_access("write")
+        if not self._interop_governed_activation or self.active:
+            raise UserError(self.env._("%s is already in effect.", self.display_name))
+        self.with_context(**{REQUEST_KEY: True}).write({"active": True})
+        request = self.env["interop.change.request"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "=", self.id),
+                ("state", "=", "draft"),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": request._name,
+            "res_id": request.id,
+            "views": [[False, "form"]],
+        }
 
     interop_pending_change_count = fields.Integer(
         string="Pending Changes", compute="_compute_interop_pending_change_count"
@@ -127,9 +187,11 @@ class InteropGovernedMixin(models.AbstractModel):
             return super().write(vals)
         # who may not write the record may not ask for a change of it either
         self.check_access("write")
+        # an archived rule put in effect: as an edit of one in effect
+        activating = bool(vals.get("active")) and self._interop_activation_governed()
         controlled = self.filtered(
             lambda r: (
-                r._interop_is_change_controlled()
+                (r._interop_is_change_controlled() or (activating and not r.active))
                 and any(
                     r._interop_snapshot()[f] != r._normalise(f, vals[f])
                     for f in governed

@@ -4,11 +4,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..errors import SystemOfRecordConflict
-from .interop_governed_mixin import REQUEST_KEY
-
-#: a write that puts an archived rule in effect: change-controlled like an edit of a
-#: rule in effect. A client sending it only makes its own write stricter.
-ACTIVATING_KEY = "interop_system_of_record_activating"
 
 ENTITIES = [
     ("responsible_party", "Customers / Responsible Parties"),
@@ -38,6 +33,7 @@ class InteropSystemOfRecord(models.Model):
     _check_company_auto = True
     # the data owner (who is asked to fix a record) and the note are not governed:
     # they route work, they do not decide what a system may write
+    _interop_governed_activation = True
     _interop_governed_fields = (
         "active",
         "entity",
@@ -49,7 +45,7 @@ class InteropSystemOfRecord(models.Model):
     )
 
     active = fields.Boolean(
-        default=lambda self: self.env.su,
+        default=True,
         copy=False,
         tracking=True,
         help="In effect. A new rule starts archived: it takes effect once a change "
@@ -139,31 +135,13 @@ class InteropSystemOfRecord(models.Model):
                     )
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not (self.env.su or self._interop_applying()) and any(
-            vals.get("active") for vals in vals_list
-        ):
-            raise UserError(
-                self.env._(
-                    "A new system of record starts archived: it takes effect once a "
-                    "change request activating it is approved (Request Activation "
-                    "on its form)."
-                )
-            )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        rules = self
-        if vals.get("active") and not self._interop_applying():
-            # putting an archived rule in effect is governed as an edit of one in
-            # effect: the mixin refuses it, or drafts it as a change request
-            rules = self.with_context(**{ACTIVATING_KEY: True})
-        return super(InteropSystemOfRecord, rules).write(vals)
-
     def _interop_is_change_controlled(self):
         self.ensure_one()
-        return self.active or bool(self.env.context.get(ACTIVATING_KEY))
+        return self.active
+
+    def action_request_activation(self):
+        """Request Activation: the change request that puts this rule in effect."""
+        return self._interop_request_activation()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_effect(self):
@@ -174,30 +152,6 @@ class InteropSystemOfRecord(models.Model):
                     "change request before it is deleted."
                 )
             )
-
-    def action_request_activation(self):
-        """Draft the change request that puts this archived rule in effect."""
-        self.ensure_one()
-        self.check_access("write")
-        if self.active:
-            raise UserError(self.env._("%s is already in effect.", self.display_name))
-        self.with_context(**{REQUEST_KEY: True}).write({"active": True})
-        request = self.env["interop.change.request"].search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "=", self.id),
-                ("state", "=", "draft"),
-            ],
-            order="id desc",
-            limit=1,
-        )
-        # the author says why and submits it there
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": request._name,
-            "res_id": request.id,
-            "views": [[False, "form"]],
-        }
 
     @api.depends("entity", "model_id", "source", "endpoint_id")
     def _compute_display_name(self):

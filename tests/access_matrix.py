@@ -184,6 +184,8 @@ ACTIONS = {
     },
     "interop.sync": {"action_run_now": ("manager",)},
     "interop.system.of.record": {"action_request_activation": ("manager",)},
+    "interop.exception.rule": {"action_request_activation": ("manager",)},
+    "interop.timing.rule": {"action_request_activation": ("manager",)},
     # PHI Access on top of a role that reads attempts (see interop_outbound's
     # test_outbound_delivery)
     "interop.message.attempt": {"action_reveal_response": ()},

@@ -92,11 +92,26 @@ class TestAccessMatrix(TransactionCase):
                 [("state", "=", "failed")], limit=1
             ),
             "interop.audit.entry": env["interop.audit.entry"].search([], limit=1),
-            # a rule not in effect yet: its activation is asked
+            # rules not in effect yet: their activation is asked
             "interop.system.of.record": env["interop.system.of.record"].create(
                 {
                     "entity": "other",
                     "model_id": env.ref("base.model_res_partner_category").id,
+                    "active": False,
+                }
+            ),
+            "interop.exception.rule": env["interop.exception.rule"].create(
+                {
+                    "name": "Matrix routing",
+                    "user_id": cls.users["manager"].id,
+                    "active": False,
+                }
+            ),
+            "interop.timing.rule": env["interop.timing.rule"].create(
+                {
+                    "name": "Matrix timing",
+                    "kind": "service_date_window",
+                    "action": "exception",
                     "active": False,
                 }
             ),

@@ -269,6 +269,52 @@ class TestQueueConfigurationAttacks(InteropMessageCase):
         self.assertTrue(rule.active)
         self.assertEqual(rule.interop_pending_change_count, 1)
 
+    def test_attack_manager_routes_exceptions_with_a_rule_of_their_own(self):
+        """A new rule, or an archived one edited and restored, reroutes exceptions
+        as surely as an edit of a rule in effect: its activation is approved."""
+        Rule = self.env["interop.exception.rule"].with_user(self.manager)
+        vals = {
+            "name": "Everything to me",
+            "sequence": 1,
+            "user_id": self.manager.id,
+        }
+        with self.assertRaisesRegex(UserError, "starts archived"):
+            Rule.create({**vals, "active": True})
+        rule = Rule.create(vals)
+        self.assertFalse(rule.active)
+        archived = self._active_rule()
+        archived._interop_apply_write({"active": False})
+        archived.with_user(self.manager).write(
+            {"team_id": False, "user_id": self.manager.id}
+        )
+        for attempt in (
+            lambda: rule.write({"active": True}),
+            lambda: rule.action_unarchive(),
+            lambda: archived.with_user(self.manager).action_unarchive(),
+            lambda: (
+                archived.with_user(self.manager)
+                .with_context(interop_change_apply=True)
+                .write({"active": True})
+            ),
+            lambda: archived.with_user(self.manager).copy({"active": True}),
+        ):
+            with self.assertRaisesRegex(UserError, "change request"):
+                attempt()
+        self.assertFalse(rule.active or archived.active)
+        rule.action_request_activation()
+        request = self.env["interop.change.request"].search(
+            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+        )
+        self.assertEqual(request._values(), {"active": True})
+        self.assertFalse(rule.active)
+        approver = new_test_user(
+            self.env, login="routing_approver", groups="interop.group_interop_manager"
+        )
+        request.with_user(self.manager).reason = "Cover for the holidays"
+        request.with_user(self.manager).action_submit()
+        request.with_user(approver).action_approve()
+        self.assertTrue(rule.active)
+
     def test_attack_manager_deletes_a_rule_in_use(self):
         rule = self._active_rule()
         with self.assertRaises(UserError):

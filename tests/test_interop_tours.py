@@ -236,26 +236,38 @@ class TestInteropTours(HttpCase):
                 "active": False,
             }
         )
-        self.start_tour(
-            f"/odoo/action-interop.interop_system_of_record_action/{archived.id}",
-            "interop_system_of_record_activation_tour",
-            login="integration",
-            timeout=120,
+        routing = self.env["interop.exception.rule"].create(
+            {
+                "name": "Holiday cover",
+                "user_id": self._user("integration").id,
+                "active": False,
+            }
         )
-        archived.invalidate_recordset()
-        self.assertFalse(archived.active, "activated without approval")
-        self.assertRecordValues(
-            Request.search(
-                [("res_model", "=", archived._name), ("res_id", "=", archived.id)]
-            ),
-            [
-                {
-                    "state": "submitted",
-                    "author_id": self._user("integration").id,
-                    "reason": "The CRM keeps the mobile numbers now.",
-                }
-            ],
-        )
+        for action, rule in (
+            ("interop.interop_system_of_record_action", archived),
+            ("interop.interop_exception_rule_action", routing),
+        ):
+            with self.subTest(model=rule._name):
+                self.start_tour(
+                    f"/odoo/action-{action}/{rule.id}",
+                    "interop_rule_activation_tour",
+                    login="integration",
+                    timeout=120,
+                )
+                rule.invalidate_recordset()
+                self.assertFalse(rule.active, "activated without approval")
+                self.assertRecordValues(
+                    Request.search(
+                        [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
+                    ),
+                    [
+                        {
+                            "state": "submitted",
+                            "author_id": self._user("integration").id,
+                            "reason": "Reviewed with the data owners.",
+                        }
+                    ],
+                )
 
     def test_governed_edit_says_a_change_request_was_drafted(self):
         endpoint = self.env.ref("interop.endpoint_logistics")

@@ -57,6 +57,7 @@ class InteropTimingRule(models.Model):
     _description = "Timing Rule"
     _inherit = ["mail.thread", "interop.governed.mixin"]
     # archiving a rule in use lets early messages through as surely as editing it
+    _interop_governed_activation = True
     _interop_governed_fields = (
         "active",
         "sequence",
@@ -74,7 +75,7 @@ class InteropTimingRule(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     sequence = fields.Integer(default=10, tracking=True)
-    active = fields.Boolean(default=True, tracking=True)
+    active = fields.Boolean(default=True, copy=False, tracking=True)
     company_id = fields.Many2one(
         "res.company",
         required=True,
@@ -221,6 +222,10 @@ class InteropTimingRule(models.Model):
     def _interop_is_change_controlled(self):
         self.ensure_one()
         return self.active
+
+    def action_request_activation(self):
+        """Request Activation: the change request that puts this rule in effect."""
+        return self._interop_request_activation()
 
     # Enforcement
 

@@ -12,3 +12,4 @@ from . import test_revenue_monitor
 from . import test_revenue_timing
 from . import test_revenue_flow
 from . import test_revenue_party
+from . import test_revenue_timing_tour

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import RevenueCase
 
@@ -63,6 +63,36 @@ class TestAttackTiming(RevenueCase):
         unused = self.window_rule.copy({"name": "Never used", "active": False})
         unused.with_user(self.manager).unlink()
         self.assertFalse(unused.exists())
+
+    def test_attack_manager_puts_a_rule_in_effect_without_approval(self):
+        """A new rule, or an archived one restored, holds or fails completions as
+        surely as an edit of a rule in effect: its activation is approved."""
+        billing = self.env.ref("interop_revenue.timing_rule_bill_after_service")
+        self.assertFalse(billing.active)
+        Rule = self.env["interop.timing.rule"].with_user(self.manager)
+        vals = {
+            "name": "Fail them all",
+            "kind": "service_date_window",
+            "action": "exception",
+        }
+        with self.assertRaisesRegex(UserError, "starts archived"):
+            Rule.create({**vals, "active": True})
+        rule = Rule.create(vals)
+        self.assertFalse(rule.active)
+        for record in (rule, billing.with_user(self.manager)):
+            with self.assertRaisesRegex(UserError, "change request"):
+                record.action_unarchive()
+            with self.assertRaisesRegex(UserError, "change request"):
+                record.with_context(interop_change_apply=True).write({"active": True})
+        self.assertFalse(rule.active or billing.active)
+        action = billing.with_user(self.manager).action_request_activation()
+        self.assertEqual(action["res_model"], "interop.change.request")
+        self.assertFalse(billing.active)
+        approver = new_test_user(
+            self.env, login="timing_approver", groups="interop.group_interop_manager"
+        )
+        self._approve_pending(billing, approver=approver)
+        self.assertTrue(billing.active)
 
     def test_attack_manager_creates_a_rule_that_fails_every_completion(self):
         """A tolerance of a billion hours reaches past year 9999: every completion

@@ -1,6 +1,7 @@
 /** @odoo-module **/
-// Nina (integration manager) and the systems of record: an edit of a rule in effect is
-// drafted as a change request; a new rule starts archived and she asks for its
+// Nina (integration manager) and the rules in effect once active: an edit of a system
+// of record in effect is drafted as a change request; an archived rule (a system of
+// record, a routing rule, a timing rule) decides nothing until she asks for its
 // activation, which another approver decides.
 
 import { registry } from "@web/core/registry";
@@ -41,13 +42,14 @@ registry.category("web_tour.tours").add("interop_system_of_record_edit_tour", {
     ],
 });
 
-registry.category("web_tour.tours").add("interop_system_of_record_activation_tour", {
+// a system of record, a routing rule, a timing rule: each starts archived
+registry.category("web_tour.tours").add("interop_rule_activation_tour", {
     // started on the form of an archived rule
     steps: () => [
         {
             content: "An archived rule decides nothing",
             timeout: STEP_TIMEOUT,
-            trigger: ".o_form_view .ribbon:contains('Not in Effect')",
+            trigger: ".o_form_view .alert-info:contains('decides nothing')",
         },
         {
             content: "Ask for its activation",
@@ -65,7 +67,7 @@ registry.category("web_tour.tours").add("interop_system_of_record_activation_tou
             content: "Say why",
             timeout: STEP_TIMEOUT,
             trigger: ".o_form_view .o_field_widget[name='reason'] textarea",
-            run: "edit The CRM keeps the mobile numbers now.",
+            run: "edit Reviewed with the data owners.",
         },
         {
             content: "Submit it for approval",
