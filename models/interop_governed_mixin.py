@@ -201,6 +201,15 @@ class InteropGovernedMixin(models.AbstractModel):
         if not controlled:
             return super().write(vals)
         if not self.env.context.get(REQUEST_KEY):
+            archived = controlled.filtered(lambda r: activating and not r.active)
+            if archived:
+                raise UserError(
+                    self.env._(
+                        "%(records)s is archived: it is put in effect only through an "
+                        "approved change request (Request Activation on its form).",
+                        records=", ".join(archived.mapped("display_name")),
+                    )
+                )
             raise UserError(
                 self.env._(
                     "%(records)s is in use: its %(fields)s change only through an "

@@ -181,6 +181,11 @@ class TestSystemOfRecordChangeControl(InteropCase):
                 attempt()
         self.assertFalse(rule.active)
         self.assertFalse(self._crm_may_write_email())
+        # said as it is: archived, put in effect by an approved request
+        with self.assertRaisesRegex(
+            UserError, "is archived: it is put in effect only through an approved"
+        ):
+            self._as_manager(rule).write({"active": True})
         action = self._as_manager(rule).action_request_activation()
         self.assertEqual(action["res_model"], "interop.change.request")
         request = self.env["interop.change.request"].search(
