@@ -45,6 +45,7 @@ class InteropGovernedMixin(models.AbstractModel):
         Private (a leading underscore): RPC cannot call it. A many2many's value is
         the list of ids the snapshot keeps (see :meth:`_interop_snapshot`).
         """
+        # an empty list is no command to ``write``: the ids are set explicitly
         vals = {
             fname: [Command.set(value or [])]
             if self._fields[fname].type == "many2many"
@@ -96,16 +97,7 @@ class InteropGovernedMixin(models.AbstractModel):
         self.check_access("write")
         if not self._interop_governed_activation or self.active:
             raise UserError(self.env._("%s is already in effect.", self.display_name))
-        self.with_context(**{REQUEST_KEY: True}).write({"active": True})
-        request = self.env["interop.change.request"].search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "=", self.id),
-                ("state", "=", "draft"),
-            ],
-            order="id desc",
-            limit=1,
-        )
+        request = self._interop_draft_change({"active": True})
         return {
             "type": "ir.actions.act_window",
             "res_model": request._name,
@@ -221,14 +213,8 @@ class InteropGovernedMixin(models.AbstractModel):
                     ),
                 )
             )
-        ChangeRequest = self.env["interop.change.request"]
         for record in controlled:
-            request = ChangeRequest._draft_from_edit(
-                record, {f: vals[f] for f in governed}
-            )
-            # what approval would refuse (http in production, a breaking schema...)
-            # is refused now, at save, in words
-            request._check_governance()
+            record._interop_draft_change({f: vals[f] for f in governed})
         rest = {k: v for k, v in vals.items() if k not in governed}
         if rest:
             super(InteropGovernedMixin, controlled).write(rest)
@@ -236,6 +222,15 @@ class InteropGovernedMixin(models.AbstractModel):
         if uncontrolled:
             super(InteropGovernedMixin, uncontrolled).write(vals)
         return True
+
+    def _interop_draft_change(self, vals):
+        """The draft change request writing ``vals`` (governed fields) on this
+        record; what approval would refuse (http in production, a breaking
+        schema...) is refused now, at save, in words."""
+        self.ensure_one()
+        request = self.env["interop.change.request"]._draft_from_edit(self, vals)
+        request._check_governance()
+        return request
 
     def _normalise(self, fname, value):
         """``value`` of ``fname`` as ``write`` gets it, in the form of the snapshot:

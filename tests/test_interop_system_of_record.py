@@ -106,6 +106,15 @@ class TestSystemOfRecordPerField(InteropCase):
                 )
 
 
+def _requests(record):
+    """The change requests of ``record``, whoever reads them."""
+    return (
+        record.env["interop.change.request"]
+        .sudo()
+        .search([("res_model", "=", record._name), ("res_id", "=", record.id)])
+    )
+
+
 @tagged("post_install", "-at_install")
 class TestSystemOfRecordChangeControl(InteropCase):
     """Who owns a field decides which system may overwrite it: a rule takes effect,
@@ -154,14 +163,14 @@ class TestSystemOfRecordChangeControl(InteropCase):
             "field_ids": [Command.set(self.email.ids)],
         }
 
-    def _crm_may_write_email(self):
+    def _crm_may_write(self, fname):
         try:
-            return self.SystemOfRecord._check_write("res.partner", ["email"], self.crm)
+            return self.SystemOfRecord._check_write("res.partner", [fname], self.crm)
         except SystemOfRecordConflict:
             return False
 
     def test_attack_a_new_rule_does_not_take_effect_without_approval(self):
-        self.assertFalse(self._crm_may_write_email())
+        self.assertFalse(self._crm_may_write("email"))
         with self.assertRaisesRegex(UserError, "starts archived"):
             self._as_manager(self.SystemOfRecord).create(
                 {**self._crm_email_vals(), "active": True}
@@ -169,7 +178,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
         rule = self._as_manager(self.SystemOfRecord).create(self._crm_email_vals())
         self.assertFalse(rule.active)
         self.assertFalse(
-            self._crm_may_write_email(), "an archived rule decides nothing"
+            self._crm_may_write("email"), "an archived rule decides nothing"
         )
         # putting it in effect: refused directly, drafted from the form
         for attempt in (
@@ -180,7 +189,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
             with self.assertRaisesRegex(UserError, "approved change request|archived"):
                 attempt()
         self.assertFalse(rule.active)
-        self.assertFalse(self._crm_may_write_email())
+        self.assertFalse(self._crm_may_write("email"))
         # said as it is: archived, put in effect by an approved request
         with self.assertRaisesRegex(
             UserError, "is archived: it is put in effect only through an approved"
@@ -188,9 +197,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
             self._as_manager(rule).write({"active": True})
         action = self._as_manager(rule).action_request_activation()
         self.assertEqual(action["res_model"], "interop.change.request")
-        request = self.env["interop.change.request"].search(
-            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
-        )
+        request = _requests(rule)
         self.assertRecordValues(request, [{"state": "draft"}])
         self.assertEqual(request._values(), {"active": True})
         self.assertFalse(rule.active)
@@ -201,13 +208,13 @@ class TestSystemOfRecordChangeControl(InteropCase):
             request.with_user(self.manager).action_approve()
         request.with_user(self.approver).action_approve()
         self.assertTrue(rule.active)
-        self.assertTrue(self._crm_may_write_email())
+        self.assertTrue(self._crm_may_write("email"))
 
     def test_attack_a_rule_in_effect_changes_only_when_approved(self):
         rule = self.SystemOfRecord.create(self._crm_email_vals())
         self.assertTrue(rule.active)
-        self.assertTrue(self._crm_may_write_email())
-        self.assertFalse(self._crm_may_write_phone())
+        self.assertTrue(self._crm_may_write("email"))
+        self.assertFalse(self._crm_may_write("phone"))
         for vals in (
             {"field_ids": [Command.link(self.phone.id)]},
             {"field_ids": [Command.set((self.email | self.phone).ids)]},
@@ -234,16 +241,10 @@ class TestSystemOfRecordChangeControl(InteropCase):
             rule, [{"active": True, "source": "endpoint", "endpoint_id": self.crm.id}]
         )
         self.assertEqual(rule.field_ids, self.email)
-        self.assertFalse(self._crm_may_write_phone())
+        self.assertFalse(self._crm_may_write("phone"))
         # who fixes the records is no decision of what a system writes: direct
         self._as_manager(rule).write({"user_id": self.manager.id, "note": "CRM team"})
         self.assertEqual(rule.user_id, self.manager)
-
-    def _crm_may_write_phone(self):
-        try:
-            return self.SystemOfRecord._check_write("res.partner", ["phone"], self.crm)
-        except SystemOfRecordConflict:
-            return False
 
     def test_owned_fields_change_through_a_request_that_names_them(self):
         rule = self.SystemOfRecord.create(self._crm_email_vals())
@@ -252,9 +253,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
             {"field_ids": [Command.link(self.phone.id)]}
         )
         self.assertEqual(rule.field_ids, self.email)
-        request = self.env["interop.change.request"].search(
-            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
-        )
+        request = _requests(rule)
         self.assertEqual(
             request._values(), {"field_ids": sorted((self.email | self.phone).ids)}
         )
@@ -265,7 +264,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
         self.assertIn(self.phone.display_name, rule.interop_pending_change_html)
         self._approve_pending(rule, approver=self.approver)
         self.assertEqual(rule.field_ids, self.email | self.phone)
-        self.assertTrue(self._crm_may_write_phone())
+        self.assertTrue(self._crm_may_write("phone"))
         # the versions keep the lists; rolling back is a request too
         versions = self.env["interop.config.version"].search(
             [("res_model", "=", rule._name), ("res_id", "=", rule.id)],
@@ -280,7 +279,7 @@ class TestSystemOfRecordChangeControl(InteropCase):
         self.assertEqual(rule.field_ids, self.email | self.phone)
         self._approve_pending(rule, approver=self.approver)
         self.assertEqual(rule.field_ids, self.email)
-        self.assertFalse(self._crm_may_write_phone())
+        self.assertFalse(self._crm_may_write("phone"))
 
     def test_an_activation_that_would_give_a_field_two_owners_is_refused(self):
         self.SystemOfRecord.create(self._crm_email_vals())
@@ -313,9 +312,7 @@ class TestSystemOfRecordDemo(InteropCase):
         find = self.env["interop.system.of.record"]._find
         self.assertFalse(rule.active)
         self.assertNotEqual(find("res.partner", rule.company_id, "mobile"), rule)
-        request = self.env["interop.change.request"].search(
-            [("res_model", "=", rule._name), ("res_id", "=", rule.id)]
-        )
+        request = _requests(rule)
         self.assertRecordValues(
             request,
             [{"state": "submitted", "author_id": self.env.ref("base.user_admin").id}],
