@@ -249,8 +249,9 @@ class InteropGovernedMixin(models.AbstractModel):
         if isinstance(value, models.BaseModel):
             return sorted(value.ids)
         commands = list(value or ())
-        if all(isinstance(command, int) for command in commands):
-            return sorted(set(commands))  # a list of ids: what it is set to
+        # a list of ids is what it is set to; an empty list, no command at all
+        if commands and all(isinstance(command, int) for command in commands):
+            return sorted(set(commands))
         ids = set(self[fname].ids) if len(self) == 1 else set()
         for command in commands:
             if not isinstance(command, (list, tuple)) or not command:

@@ -232,6 +232,12 @@ class TestSystemOfRecordChangeControl(InteropCase):
             self._as_manager(rule).action_archive()
         with self.assertRaisesRegex(UserError, "archived through an approved"):
             self._as_manager(rule).unlink()
+        # an empty list is no command: nothing changes, nothing is asked
+        self._as_manager(rule).with_context(interop_request_change=True).write(
+            {"field_ids": []}
+        )
+        self.assertEqual(rule.field_ids, self.email)
+        self.assertFalse(_requests(rule))
         # a governed list is chosen among existing records, not created from here
         with self.assertRaisesRegex(UserError, "chosen among existing records"):
             self._as_manager(rule).write(
