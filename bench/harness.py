@@ -338,8 +338,9 @@ class LoadResult:
         self.statuses = Counter()
         self.errors = Counter()
         self.elapsed = 0.0
-        self.accepted = []  # (status, response body) of the 2xx answers
+        self.accepted = []  # (n, status, response body) of the 2xx answers
         self.connections = 0  # connections opened (keep-alive mode)
+        self.exhausted = False  # the requests made beforehand ran out (bench/wrk.py)
         #: CPU seconds by whom during the load (:func:`cpu_seconds`), when measured
         self.cpu = Counter()
 
@@ -363,6 +364,7 @@ class LoadResult:
         self.elapsed += other.elapsed
         self.accepted += other.accepted
         self.connections += other.connections
+        self.exhausted |= other.exhausted
         self.cpu.update(other.cpu)
 
     def cpu_summary(self):
@@ -382,6 +384,7 @@ class LoadResult:
                 if self.connections and self.count
                 else ""
             )
+            + ("  (ran out of requests made beforehand)" if self.exhausted else "")
         )
 
 
@@ -393,7 +396,8 @@ def cpu_seconds(server, db):
     process group: master, workers, job runner; with the workers it has reaped),
     by PostgreSQL's processes for ``db`` (its backends and autovacuum workers:
     not the cluster's shared writers, which serve other databases too) and by
-    this process (the load's client threads). Read from ``/proc``: counters of
+    this process (the load's client threads) and the children it waited for (a
+    ``wrk`` client, bench/wrk.py). Read from ``/proc``: counters of
     the kernel, no sampling; two readings around a load give what it cost."""
     odoo = postgres = 0
     for entry in os.scandir("/proc"):
@@ -423,7 +427,7 @@ def cpu_seconds(server, db):
         {
             "Odoo": odoo / CLOCK_TICKS,
             "PostgreSQL": postgres / CLOCK_TICKS,
-            "client": own.user + own.system,
+            "client": own.user + own.system + own.children_user + own.children_system,
         }
     )
 

@@ -8,6 +8,9 @@ source "$(dirname "$0")/interop-env.sh"
 script=${1:?usage: tools/bench.sh SCRIPT [ARGS...]}
 shift
 interop_bootstrap "${PORT:-8069}"
+# the load generator of the HTTP benchmarks (bench/wrk.py; Python threads without it)
+command -v wrk >/dev/null || { is_root && apt_install wrk; } \
+    || echo "wrk is not installed: the HTTP benchmarks use Python clients" >&2
 if [[ $script == drills ]]; then
     ensure_drills_venv
     export INTEROP_DRILLS_VENV
