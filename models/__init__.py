@@ -2,6 +2,7 @@ from . import interop_crypto
 from . import interop_key_mixin
 from . import interop_audit_entry
 from . import interop_governed_mixin
+from . import interop_flow_mixin
 from . import interop_team
 from . import interop_owned_mixin
 from . import interop_endpoint_lifecycle

@@ -3,7 +3,7 @@
 {
     "name": "Interop Supply",
     "summary": "Shop and CRM orders to stock, 3PL dispatch, invoice and bank, governed",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",

@@ -1,10 +1,8 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+
+from odoo.addons.interop.models.interop_flow_mixin import Hours, hours_between
 
 RECEIVED = "received"
 VALIDATED = "validated"
@@ -45,14 +43,6 @@ ELIGIBILITY_STATES = [
 ]
 
 
-def _hours_between(start, end):
-    if not start or not end:
-        # not reached yet: empty (NULL), so that averages count only the visits
-        # that reached both milestones
-        return False
-    return round((end - start).total_seconds() / 3600.0, 2)
-
-
 class InteropVisit(models.Model):
     """A completed visit reported by a scheduling platform, on its way to cash.
 
@@ -63,9 +53,11 @@ class InteropVisit(models.Model):
 
     _name = "interop.visit"
     _description = "Visit"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "interop.flow.mixin"]
     _order = "date_received desc, id desc"
     _check_company_auto = True
+    _interop_flow_open_states = OPEN_STATES
+    _interop_flow_stuck_param = STUCK_HOURS_PARAM
 
     name = fields.Char(
         string="Visit ID",
@@ -167,35 +159,35 @@ class InteropVisit(models.Model):
         readonly=True,
         help="When the visit was cancelled (its invoice, if any, is credited).",
     )
-    lag_validation_hours = fields.Float(
+    lag_validation_hours = Hours(
         string="Received → Validated (h)",
         compute="_compute_lags",
         store=True,
         aggregator="avg",
         help="Hours from receiving the visit to validating it (mapped, priced).",
     )
-    lag_billing_hours = fields.Float(
+    lag_billing_hours = Hours(
         string="Validated → Invoiced (h)",
         compute="_compute_lags",
         store=True,
         aggregator="avg",
         help="Hours from validation to the invoice.",
     )
-    lag_payment_hours = fields.Float(
+    lag_payment_hours = Hours(
         string="Invoiced → Paid (h)",
         compute="_compute_lags",
         store=True,
         aggregator="avg",
         help="Hours from the invoice to its payment.",
     )
-    lag_reconciliation_hours = fields.Float(
+    lag_reconciliation_hours = Hours(
         string="Paid → Reconciled (h)",
         compute="_compute_lags",
         store=True,
         aggregator="avg",
         help="Hours from payment to the gateway's settlement.",
     )
-    lag_total_hours = fields.Float(
+    lag_total_hours = Hours(
         string="Received → Paid (h)",
         compute="_compute_lags",
         store=True,
@@ -203,8 +195,6 @@ class InteropVisit(models.Model):
         help="Hours from receiving the visit to its payment.",
     )
     is_stuck = fields.Boolean(
-        compute="_compute_is_stuck",
-        search="_search_is_stuck",
         help="Completed but not invoiced for longer than the configured delay.",
     )
     # Accounting documents, for the users who may read them
@@ -238,9 +228,7 @@ class InteropVisit(models.Model):
         compute="_compute_waiting_reason",
         help="The open exceptions stopping this visit, in their words.",
     )
-    payment_count = fields.Integer(compute="_compute_counts")
-    interop_message_count = fields.Integer(compute="_compute_counts")
-    interop_exception_count = fields.Integer(compute="_compute_counts")
+    payment_count = fields.Integer(compute="_compute_payment_count")
 
     _sql_constraints = [
         (
@@ -264,56 +252,23 @@ class InteropVisit(models.Model):
     )
     def _compute_lags(self):
         for visit in self:
-            visit.lag_validation_hours = _hours_between(
+            visit.lag_validation_hours = hours_between(
                 visit.date_received, visit.date_validated
             )
-            visit.lag_billing_hours = _hours_between(
+            visit.lag_billing_hours = hours_between(
                 visit.date_validated, visit.date_invoiced
             )
-            visit.lag_payment_hours = _hours_between(
+            visit.lag_payment_hours = hours_between(
                 visit.date_invoiced, visit.date_paid
             )
-            visit.lag_reconciliation_hours = _hours_between(
+            visit.lag_reconciliation_hours = hours_between(
                 visit.date_paid, visit.date_reconciled
             )
-            visit.lag_total_hours = _hours_between(visit.date_received, visit.date_paid)
+            visit.lag_total_hours = hours_between(visit.date_received, visit.date_paid)
 
-    @api.model
-    def _stuck_cutoff(self):
-        params = self.env["ir.config_parameter"].sudo()
-        hours = float(params.get_param(STUCK_HOURS_PARAM, 24) or 24)
-        return fields.Datetime.now() - timedelta(hours=hours)
-
-    def _compute_is_stuck(self):
-        cutoff = self._stuck_cutoff()
-        for visit in self:
-            visit.is_stuck = bool(
-                visit.state in OPEN_STATES
-                and visit.date_received
-                and visit.date_received < cutoff
-            )
-
-    def _search_is_stuck(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on stuck visits."))
-        stuck = [
-            ("state", "in", OPEN_STATES),
-            ("date_received", "<", self._stuck_cutoff()),
-        ]
-        return stuck if (operator == "=") == value else ["!", "&", *stuck]
-
-    def _compute_counts(self):
-        Message = self.env["interop.message"]
-        Exception_ = self.env["interop.exception"]
+    def _compute_payment_count(self):
         for visit in self:
             visit.payment_count = len(visit.payment_ids)
-            visit.interop_message_count = Message.search_count(visit._message_domain())
-            visit.interop_exception_count = Exception_.search_count(
-                [
-                    ("business_key", "=", visit.name),
-                    ("company_id", "=", visit.company_id.id),
-                ]
-            )
 
     @api.depends_context("uid")
     def _compute_waiting_reason(self):
@@ -327,30 +282,7 @@ class InteropVisit(models.Model):
             )
             visit.waiting_reason = "\n".join(exceptions.mapped("name")) or False
 
-    def _message_domain(self):
-        self.ensure_one()
-        return [
-            ("business_key", "=", self.name),
-            ("company_id", "=", self.company_id.id),
-        ]
-
     # Actions
-
-    def action_view_interop_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_message_action"
-        )
-        action.update(domain=self._message_domain(), context={})
-        return action
-
-    def action_view_interop_exceptions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_exception_action"
-        )
-        action.update(domain=self._message_domain(), context={})
-        return action
 
     def action_view_invoices(self):
         self.ensure_one()
@@ -456,14 +388,3 @@ class InteropVisit(models.Model):
             [("name", "=", visit_id), ("company_id", "=", endpoint.company_id.id)],
             limit=1,
         )
-
-    def _lock(self):
-        """Serialize the processing of one visit: two deliveries never bill twice."""
-        self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM interop_visit WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset()

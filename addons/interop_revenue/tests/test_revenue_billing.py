@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 
 from .common import RevenueCase
@@ -123,6 +123,27 @@ class TestVisitBilling(RevenueCase):
                 "interop_revenue.stuck_hours", "48"
             )
             self.assertNotIn(visit, Visit.search([("is_stuck", "=", True)]))
+
+    def test_a_stuck_delay_that_is_not_a_number_counts_as_a_day(self):
+        self._complete(codes=("99999",))
+        visit = self._visit()
+        Visit = self.env["interop.visit"]
+        now = fields.Datetime.now()
+        for value in ("abc", "nan", "inf", " "):
+            self.env["ir.config_parameter"].set_param(
+                "interop_revenue.stuck_hours", value
+            )
+            for hours, stuck in ((23, False), (25, True)):
+                with freeze_time(now + timedelta(hours=hours)):
+                    visit.invalidate_recordset(["is_stuck"])
+                    self.assertEqual(visit.is_stuck, stuck, (value, hours))
+                    self.assertEqual(
+                        visit in Visit.search([("is_stuck", "=", True)]),
+                        stuck,
+                        (value, hours),
+                    )
+        with self.assertRaisesRegex(UserError, "searched as stuck or not"):
+            Visit.search([("is_stuck", "in", [True])])
 
     def test_missing_contract_price_is_a_business_rule_then_replay(self):
         self.pricelist.item_ids.filtered(lambda i: i.product_id == self.ct).unlink()

@@ -1,13 +1,11 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
-
 from psycopg2 import IntegrityError
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
+from odoo.addons.interop.models.interop_flow_mixin import Hours, hours_between
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..order_flow import (
@@ -25,14 +23,7 @@ from ..order_flow import (
     RETURNED,
     STATES,
     STUCK_HOURS_PARAM,
-    float_param,
 )
-
-
-def _hours_between(start, end):
-    if not start or not end:
-        return 0.0
-    return round((end - start).total_seconds() / 3600.0, 2)
 
 
 class InteropSupplyOrder(models.Model):
@@ -47,11 +38,15 @@ class InteropSupplyOrder(models.Model):
     _description = "Supply Order"
     _inherit = [
         "mail.thread",
+        "interop.flow.mixin",
         "interop.supply.order.intake",
         "interop.supply.order.fulfilment",
     ]
     _order = "date_received desc, id desc"
     _check_company_auto = True
+    _interop_flow_open_states = OPEN_STATES
+    _interop_flow_stuck_field = "date_state"
+    _interop_flow_stuck_param = STUCK_HOURS_PARAM
 
     name = fields.Char(
         string="Order ID",
@@ -230,43 +225,44 @@ class InteropSupplyOrder(models.Model):
         readonly=True,
         help="When the order came back to the warehouse.",
     )
-    lag_confirmation_hours = fields.Float(
+    lag_confirmation_hours = Hours(
         string="Received → Confirmed (h)",
         compute="_compute_lags",
         store=True,
+        aggregator="avg",
         help="Hours from receiving the order to confirming its sales order.",
     )
-    lag_dispatch_hours = fields.Float(
+    lag_dispatch_hours = Hours(
         string="Confirmed → Dispatched (h)",
         compute="_compute_lags",
         store=True,
+        aggregator="avg",
         help="Hours from confirming the order to shipping it.",
     )
-    lag_delivery_hours = fields.Float(
+    lag_delivery_hours = Hours(
         string="Dispatched → Delivered (h)",
         compute="_compute_lags",
         store=True,
+        aggregator="avg",
         help="Hours from shipping the order to its delivery.",
     )
-    lag_payment_hours = fields.Float(
+    lag_payment_hours = Hours(
         string="Invoiced → Paid (h)",
         compute="_compute_lags",
         store=True,
+        aggregator="avg",
         help="Hours from the invoice to its payment.",
     )
-    lag_total_hours = fields.Float(
+    lag_total_hours = Hours(
         string="Received → Paid (h)",
         compute="_compute_lags",
         store=True,
+        aggregator="avg",
         help="Hours from receiving the order to its payment.",
     )
     is_stuck = fields.Boolean(
-        compute="_compute_is_stuck",
-        search="_search_is_stuck",
         help="On its way but in the same state for longer than the configured delay.",
     )
-    interop_message_count = fields.Integer(compute="_compute_counts")
-    interop_exception_count = fields.Integer(compute="_compute_counts")
 
     _sql_constraints = [
         (
@@ -292,58 +288,19 @@ class InteropSupplyOrder(models.Model):
     )
     def _compute_lags(self):
         for order in self:
-            order.lag_confirmation_hours = _hours_between(
+            order.lag_confirmation_hours = hours_between(
                 order.date_received, order.date_confirmed
             )
-            order.lag_dispatch_hours = _hours_between(
+            order.lag_dispatch_hours = hours_between(
                 order.date_confirmed, order.date_dispatched
             )
-            order.lag_delivery_hours = _hours_between(
+            order.lag_delivery_hours = hours_between(
                 order.date_dispatched, order.date_delivered
             )
-            order.lag_payment_hours = _hours_between(
+            order.lag_payment_hours = hours_between(
                 order.date_invoiced, order.date_paid
             )
-            order.lag_total_hours = _hours_between(order.date_received, order.date_paid)
-
-    @api.model
-    def _stuck_cutoff(self):
-        hours = float_param(self.env, STUCK_HOURS_PARAM, 24, 24)
-        return fields.Datetime.now() - timedelta(hours=hours)
-
-    def _compute_is_stuck(self):
-        cutoff = self._stuck_cutoff()
-        for order in self:
-            order.is_stuck = bool(
-                order.state in OPEN_STATES
-                and order.date_state
-                and order.date_state < cutoff
-            )
-
-    def _search_is_stuck(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on stuck orders."))
-        stuck = [
-            ("state", "in", OPEN_STATES),
-            ("date_state", "<", self._stuck_cutoff()),
-        ]
-        return stuck if (operator == "=") == value else ["!", "&", *stuck]
-
-    def _compute_counts(self):
-        Message = self.env["interop.message"]
-        Exception_ = self.env["interop.exception"]
-        for order in self:
-            order.interop_message_count = Message.search_count(order._message_domain())
-            order.interop_exception_count = Exception_.search_count(
-                order._exception_domain()
-            )
-
-    def _message_domain(self):
-        self.ensure_one()
-        return [
-            ("business_key", "=", self.name),
-            ("company_id", "=", self.company_id.id),
-        ]
+            order.lag_total_hours = hours_between(order.date_received, order.date_paid)
 
     def _exception_domain(self):
         self.ensure_one()
@@ -355,24 +312,6 @@ class InteropSupplyOrder(models.Model):
             ("res_model", "=", self._name),
             ("res_id", "=", self.id),
         ]
-
-    # Actions
-
-    def action_view_interop_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_message_action"
-        )
-        action.update(domain=self._message_domain(), context={})
-        return action
-
-    def action_view_interop_exceptions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_exception_action"
-        )
-        action.update(domain=self._exception_domain(), context={})
-        return action
 
     # Milestones
 
@@ -451,15 +390,3 @@ class InteropSupplyOrder(models.Model):
                 seconds=ORDER_BUSY_SECONDS,
                 ignore_retry=True,
             ) from None
-
-    def _lock(self):
-        """Serialize the processing of one order: two statuses never ship or
-        invoice it twice."""
-        self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM interop_supply_order WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset()

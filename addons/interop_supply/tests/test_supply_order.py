@@ -1,9 +1,10 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import Counter
+from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .common import SupplyCase
@@ -283,6 +284,36 @@ class TestSupplyOrderIntake(SupplyCase):
             message.last_error,
         )
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "C-T-SOR")]))
+
+    def test_lags_average_only_the_orders_that_reached_both_milestones(self):
+        Order = self.env["interop.supply.order"]
+        for name in ("T-LAG1", "T-LAG2", "T-LAG3"):
+            self._send(self.shop, "order.received", self._order_payload(name))
+        orders = Order.search([("name", "in", ("T-LAG1", "T-LAG2", "T-LAG3"))])
+        received = fields.Datetime.to_datetime("2026-11-02 08:00:00")
+        for order, paid_after in zip(
+            orders.sorted("name"), (10, 20, None), strict=True
+        ):
+            order.write(
+                {
+                    "date_received": received,
+                    "date_paid": paid_after and received + timedelta(hours=paid_after),
+                }
+            )
+        orders.flush_recordset()
+        self.env.cr.execute(
+            "SELECT name, lag_total_hours FROM interop_supply_order WHERE id IN %s",
+            (tuple(orders.ids),),
+        )
+        # an order not paid yet has no lag to pay (not one of 0 hours)
+        self.assertEqual(
+            dict(self.env.cr.fetchall()),
+            {"T-LAG1": 10.0, "T-LAG2": 20.0, "T-LAG3": None},
+        )
+        # the dashboards' measure: the average of the two paid orders, not a sum
+        # and not a third order paid at once
+        (group,) = Order.read_group([("id", "in", orders.ids)], ["lag_total_hours"], [])
+        self.assertEqual(group["lag_total_hours"], 15.0)
 
     def test_stuck_orders_are_found_by_their_delay(self):
         self._send(self.shop, "order.received", self._order_payload())
