@@ -35,6 +35,8 @@ INBOUND_PATH = f"/interop/v1/inbound/{BENCH_ENDPOINT}/{BENCH_EVENT}"
 PLAIN_PATH = "/interop_bench/plain"
 DELAY_PATH = "/interop_bench/delay"
 BENCH_MODULES = "interop,interop_gateway,interop_outbound,interop_revenue,interop_bench"
+#: the system parameter holding the fingerprint of the code a bench database was made by
+FINGERPRINT_PARAM = "interop_bench.code_fingerprint"
 
 
 def log(message):
@@ -106,6 +108,64 @@ class Setup:
             ),
             check=True,
         )
+        self.remember_code(db)
+
+    def code_fingerprint(self):
+        """A hash of the suite's code that shapes a database (models, data, views:
+        the Python, XML and CSV files of its modules and the bench fixtures)."""
+        digest = hashlib.sha256()
+        tops = [ROOT / name for name in ("models", "data", "security", "views")]
+        tops += [ROOT / "addons", BENCH_ADDONS, ROOT / "__manifest__.py"]
+        for top in tops:
+            files = [top] if top.is_file() else sorted(top.rglob("*"))
+            for path in files:
+                if path.suffix in (".py", ".xml", ".csv") and "tests" not in path.parts:
+                    digest.update(str(path.relative_to(ROOT)).encode())
+                    digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def ensure_current(self, db):
+        """Upgrade the suite's modules of ``db`` when the code changed since it was
+        installed or last upgraded (``--keep-db``): a database kept from an older
+        tree lacks the columns of the newer one, and its routes would answer 500."""
+        fingerprint = self.code_fingerprint()
+        rows = self.query(
+            db,
+            "SELECT value FROM ir_config_parameter WHERE key = %s",
+            (FINGERPRINT_PARAM,),
+        )
+        if rows and rows[0][0] == fingerprint:
+            return
+        modules = ",".join(
+            name
+            for (name,) in self.query(
+                db,
+                "SELECT name FROM ir_module_module WHERE state = 'installed'"
+                " AND name LIKE 'interop%%' ORDER BY name",
+            )
+        )
+        log(f"{db} was made by other code: upgrading {modules}")
+        subprocess.run(
+            self.odoo(
+                db,
+                "-u",
+                modules,
+                "--stop-after-init",
+                "--no-http",
+                f"--logfile={self.log_dir / f'{db}-upgrade.log'}",
+                "--log-level=warn",
+            ),
+            check=True,
+        )
+        self.remember_code(db, fingerprint)
+
+    def remember_code(self, db, fingerprint=None):
+        self.query(
+            db,
+            "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (FINGERPRINT_PARAM, fingerprint or self.code_fingerprint()),
+        )
 
     def query(self, db, sql, params=None):
         conn = self.connect(db)
@@ -150,6 +210,7 @@ class OdooServer:
         self.process = None
 
     def start(self, timeout=90):
+        self.setup.ensure_current(self.db)
         load = "base,web,queue_job,interop_gateway"
         args = self.setup.odoo(
             self.db,

@@ -329,6 +329,7 @@ def main():
             "--log-level=warn",
         ]
     )
+    setup.ensure_current(args.db)  # a database kept from other code
     registry = odoo.modules.registry.Registry(args.db)
     print(f"\nMonitoring at scale ({machine()})")
     with registry.cursor() as cr:

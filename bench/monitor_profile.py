@@ -79,6 +79,7 @@ def main():
             "--log-level=warn",
         ]
     )
+    setup.ensure_current(args.db)  # a database kept from other code
     registry = odoo.modules.registry.Registry(args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, api.SUPERUSER_ID, {})

@@ -214,6 +214,7 @@ def profile(setup, db, batch_size, top, use_cprofile=True, origins=False):
     )
     odoo.tools.config["log_level"] = "warn"
     odoo.netsvc.init_logger()
+    setup.ensure_current(db)  # a database kept from other code
     registry = odoo.modules.registry.Registry(db)
     stats = defaultdict(lambda: [0, 0.0])
     where = {}

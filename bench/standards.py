@@ -377,6 +377,7 @@ def profile(setup, db, count, top):
     )
     odoo.tools.config["log_level"] = "warn"
     odoo.netsvc.init_logger()
+    setup.ensure_current(db)  # a database kept from other code
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         public_uid = api.Environment(cr, odoo.SUPERUSER_ID, {}).ref("base.public_user")

@@ -89,6 +89,7 @@ def odoo_env(setup, db):
             ["-c", setup.conf, f"--addons-path={setup.addons_path}", "--log-level=warn"]
         )
         _CONFIGURED.append(True)
+    setup.ensure_current(db)  # a database kept from other code
     return odoo, odoo.modules.registry.Registry(db)
 
 
