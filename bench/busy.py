@@ -50,6 +50,11 @@ ROUTES = {
 }
 
 
+def shifted(make, offset, n):
+    """``make``'s request ``offset + n``: each cell's requests (and keys) its own."""
+    return make(offset + n)
+
+
 def set_batch_seconds(setup, db, seconds):
     """Set interop.processing_batch_seconds and tell every worker to reload its
     cached parameters (as ``set_param`` through the ORM would)."""
@@ -149,9 +154,7 @@ def main():
                     offset += 10**6
                     if route in seconds_of:
                         set_batch_seconds(setup, args.db, seconds_of[route])
-                    make = functools.partial(
-                        lambda n, m, o: m(o + n), m=makers[route], o=offset
-                    )
+                    make = functools.partial(shifted, makers[route], offset)
                     if mode == "wrk":
                         count = int(args.max_rate * args.seconds)
                         with WrkLoad(port, make, count, label=route) as load:
