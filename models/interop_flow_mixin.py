@@ -64,10 +64,37 @@ class InteropFlowMixin(models.AbstractModel):
     _interop_flow_stuck_field = "date_received"
     #: the system parameter of the hours after which it is stuck
     _interop_flow_stuck_param = None
+    #: each lag field (:class:`Hours`, ``compute="_compute_lags"``) and the two
+    #: milestones (date fields) it is measured between
+    _interop_flow_lags = {}
 
     is_stuck = fields.Boolean(compute="_compute_is_stuck", search="_search_is_stuck")
     interop_message_count = fields.Integer(compute="_compute_interop_counts")
     interop_exception_count = fields.Integer(compute="_compute_interop_counts")
+
+    @api.depends(
+        lambda self: sorted(
+            {date for pair in self._interop_flow_lags.values() for date in pair}
+        )
+    )
+    def _compute_lags(self):
+        for record in self:
+            for lag, (start, end) in self._interop_flow_lags.items():
+                record[lag] = hours_between(record[start], record[end])
+
+    def _interop_flow_clear_unreached_lags(self):
+        """For an upgrade from lags stored as 0 while a milestone was missing: empty
+        (NULL) where one is, as :meth:`_compute_lags` now leaves them."""
+        for lag, (start, end) in self._interop_flow_lags.items():
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = NULL WHERE %s IS NULL OR %s IS NULL",
+                    SQL.identifier(self._table),
+                    SQL.identifier(lag),
+                    SQL.identifier(start),
+                    SQL.identifier(end),
+                )
+            )
 
     @api.model
     def _stuck_cutoff(self):
@@ -131,19 +158,19 @@ class InteropFlowMixin(models.AbstractModel):
             )
 
     def action_view_interop_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_message_action"
+        return self._interop_flow_action(
+            "interop.interop_message_action", self._message_domain()
         )
-        action.update(domain=self._message_domain(), context={})
-        return action
 
     def action_view_interop_exceptions(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "interop.interop_exception_action"
+        return self._interop_flow_action(
+            "interop.interop_exception_action", self._exception_domain()
         )
-        action.update(domain=self._exception_domain(), context={})
+
+    def _interop_flow_action(self, xmlid, domain):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action.update(domain=domain, context={})
         return action
 
     def _lock(self):

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from odoo.addons.interop.models.interop_flow_mixin import Hours, hours_between
+from odoo.addons.interop.models.interop_flow_mixin import Hours
 
 RECEIVED = "received"
 VALIDATED = "validated"
@@ -58,6 +58,13 @@ class InteropVisit(models.Model):
     _check_company_auto = True
     _interop_flow_open_states = OPEN_STATES
     _interop_flow_stuck_param = STUCK_HOURS_PARAM
+    _interop_flow_lags = {
+        "lag_validation_hours": ("date_received", "date_validated"),
+        "lag_billing_hours": ("date_validated", "date_invoiced"),
+        "lag_payment_hours": ("date_invoiced", "date_paid"),
+        "lag_reconciliation_hours": ("date_paid", "date_reconciled"),
+        "lag_total_hours": ("date_received", "date_paid"),
+    }
 
     name = fields.Char(
         string="Visit ID",
@@ -242,29 +249,6 @@ class InteropVisit(models.Model):
     def _compute_amounts(self):
         for visit in self:
             visit.amount_total = sum(visit.line_ids.mapped("price_subtotal"))
-
-    @api.depends(
-        "date_received",
-        "date_validated",
-        "date_invoiced",
-        "date_paid",
-        "date_reconciled",
-    )
-    def _compute_lags(self):
-        for visit in self:
-            visit.lag_validation_hours = hours_between(
-                visit.date_received, visit.date_validated
-            )
-            visit.lag_billing_hours = hours_between(
-                visit.date_validated, visit.date_invoiced
-            )
-            visit.lag_payment_hours = hours_between(
-                visit.date_invoiced, visit.date_paid
-            )
-            visit.lag_reconciliation_hours = hours_between(
-                visit.date_paid, visit.date_reconciled
-            )
-            visit.lag_total_hours = hours_between(visit.date_received, visit.date_paid)
 
     def _compute_payment_count(self):
         for visit in self:

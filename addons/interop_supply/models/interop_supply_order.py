@@ -5,7 +5,7 @@ from psycopg2 import IntegrityError
 from odoo import api, fields, models
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.interop.models.interop_flow_mixin import Hours, hours_between
+from odoo.addons.interop.models.interop_flow_mixin import Hours
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..order_flow import (
@@ -47,6 +47,13 @@ class InteropSupplyOrder(models.Model):
     _interop_flow_open_states = OPEN_STATES
     _interop_flow_stuck_field = "date_state"
     _interop_flow_stuck_param = STUCK_HOURS_PARAM
+    _interop_flow_lags = {
+        "lag_confirmation_hours": ("date_received", "date_confirmed"),
+        "lag_dispatch_hours": ("date_confirmed", "date_dispatched"),
+        "lag_delivery_hours": ("date_dispatched", "date_delivered"),
+        "lag_payment_hours": ("date_invoiced", "date_paid"),
+        "lag_total_hours": ("date_received", "date_paid"),
+    }
 
     name = fields.Char(
         string="Order ID",
@@ -277,30 +284,6 @@ class InteropSupplyOrder(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         policy = params.get_param(INVOICE_POLICY_PARAM, "delivery")
         return policy if policy in ("order", "delivery") else "delivery"
-
-    @api.depends(
-        "date_received",
-        "date_confirmed",
-        "date_dispatched",
-        "date_delivered",
-        "date_invoiced",
-        "date_paid",
-    )
-    def _compute_lags(self):
-        for order in self:
-            order.lag_confirmation_hours = hours_between(
-                order.date_received, order.date_confirmed
-            )
-            order.lag_dispatch_hours = hours_between(
-                order.date_confirmed, order.date_dispatched
-            )
-            order.lag_delivery_hours = hours_between(
-                order.date_dispatched, order.date_delivered
-            )
-            order.lag_payment_hours = hours_between(
-                order.date_invoiced, order.date_paid
-            )
-            order.lag_total_hours = hours_between(order.date_received, order.date_paid)
 
     def _exception_domain(self):
         self.ensure_one()

@@ -8,25 +8,9 @@ counted every visit on its way as one that took no time. The lags are now NULL u
 both milestones are reached, which ``AVG`` leaves out.
 """
 
-from odoo.tools import SQL
-
-#: each lag and the two milestones it is measured between
-LAGS = {
-    "lag_validation_hours": ("date_received", "date_validated"),
-    "lag_billing_hours": ("date_validated", "date_invoiced"),
-    "lag_payment_hours": ("date_invoiced", "date_paid"),
-    "lag_reconciliation_hours": ("date_paid", "date_reconciled"),
-    "lag_total_hours": ("date_received", "date_paid"),
-}
+from odoo import SUPERUSER_ID, api
 
 
 def migrate(cr, version):
-    for lag, (start, end) in LAGS.items():
-        cr.execute(
-            SQL(
-                "UPDATE interop_visit SET %s = NULL WHERE %s IS NULL OR %s IS NULL",
-                SQL.identifier(lag),
-                SQL.identifier(start),
-                SQL.identifier(end),
-            )
-        )
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    env["interop.visit"]._interop_flow_clear_unreached_lags()

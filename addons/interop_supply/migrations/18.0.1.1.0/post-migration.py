@@ -8,26 +8,9 @@ took no time. The lags are now averaged, and empty (NULL) until both milestones 
 reached, which ``AVG`` leaves out.
 """
 
-from odoo.tools import SQL
-
-#: each lag and the two milestones it is measured between
-LAGS = {
-    "lag_confirmation_hours": ("date_received", "date_confirmed"),
-    "lag_dispatch_hours": ("date_confirmed", "date_dispatched"),
-    "lag_delivery_hours": ("date_dispatched", "date_delivered"),
-    "lag_payment_hours": ("date_invoiced", "date_paid"),
-    "lag_total_hours": ("date_received", "date_paid"),
-}
+from odoo import SUPERUSER_ID, api
 
 
 def migrate(cr, version):
-    for lag, (start, end) in LAGS.items():
-        cr.execute(
-            SQL(
-                "UPDATE interop_supply_order SET %s = NULL"
-                " WHERE %s IS NULL OR %s IS NULL",
-                SQL.identifier(lag),
-                SQL.identifier(start),
-                SQL.identifier(end),
-            )
-        )
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    env["interop.supply.order"]._interop_flow_clear_unreached_lags()
