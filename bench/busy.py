@@ -41,7 +41,6 @@ from harness import (
     run_load,
 )
 from processing import reset, set_param
-from wrk import WrkLoad
 
 ROUTES = {
     "governed": governed_request,
@@ -155,19 +154,16 @@ def main():
                     if route in seconds_of:
                         set_batch_seconds(setup, args.db, seconds_of[route])
                     make = functools.partial(shifted, makers[route], offset)
-                    if mode == "wrk":
-                        count = int(args.max_rate * args.seconds)
-                        with WrkLoad(port, make, count, label=route) as load:
-                            part = load.run(args.clients, args.seconds)
-                    else:
-                        part = run_load(
-                            port,
-                            make,
-                            clients=args.clients,
-                            duration=args.seconds,
-                            label=route,
-                            keep_alive=mode == "keep-alive",
-                        )
+                    part = wrk.send(
+                        port,
+                        make,
+                        args.clients,
+                        args.seconds,
+                        route,
+                        use_wrk=mode == "wrk",
+                        max_rate=args.max_rate,
+                        keep_alive=mode == "keep-alive",
+                    )
                     drained = wait_drained(setup, args.db, route, 120)
                     drains[route].append(drained)
                     log(

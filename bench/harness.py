@@ -57,6 +57,7 @@ class Setup:
         self.addons_path = f"{self.options['addons_path']},{BENCH_ADDONS}"
         self.log_dir = Path(os.environ.get("INTEROP_BENCH_LOGS", "/tmp/interop-bench"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._fingerprint = None  # code_fingerprint
 
     def connect(self, dbname="postgres", autocommit=True):
         password = self.options.get("db_password")
@@ -112,7 +113,10 @@ class Setup:
 
     def code_fingerprint(self):
         """A hash of the suite's code that shapes a database (models, data, views:
-        the Python, XML and CSV files of its modules and the bench fixtures)."""
+        the Python, XML and CSV files of its modules and the bench fixtures), read
+        once a run: a drill starts Odoo many times."""
+        if self._fingerprint:
+            return self._fingerprint
         digest = hashlib.sha256()
         tops = [ROOT / name for name in ("models", "data", "security", "views")]
         tops += [ROOT / "addons", BENCH_ADDONS, ROOT / "__manifest__.py"]
@@ -122,7 +126,8 @@ class Setup:
                 if path.suffix in (".py", ".xml", ".csv") and "tests" not in path.parts:
                     digest.update(str(path.relative_to(ROOT)).encode())
                     digest.update(path.read_bytes())
-        return digest.hexdigest()
+        self._fingerprint = digest.hexdigest()
+        return self._fingerprint
 
     def ensure_current(self, db):
         """Upgrade the suite's modules of ``db`` when the code changed since it was

@@ -36,7 +36,6 @@ from harness import (
     machine,
     message_states,
     plain_request,
-    run_load,
     wait_until,
 )
 from processing import reset
@@ -97,22 +96,19 @@ def arguments():
 
 
 def send(args, port, make, seconds, label, prepared=None):
-    """A load of ``seconds`` with the run's client (``prepared``: a
-    :class:`wrk.WrkLoad` made beforehand)."""
-    if args.client == "python":
-        return run_load(
-            port,
-            make,
-            clients=args.clients,
-            duration=seconds,
-            label=label,
-            keep_accepted=True,
-            keep_alive=args.keep_alive,
-        )
-    if prepared is not None:
-        return prepared.run(args.clients, seconds)
-    with WrkLoad(port, make, int(args.max_rate * seconds), label=label) as cell:
-        return cell.run(args.clients, seconds)
+    """A load of ``seconds`` with the run's client."""
+    return wrk.send(
+        port,
+        make,
+        args.clients,
+        seconds,
+        label,
+        use_wrk=args.client == "wrk",
+        max_rate=args.max_rate,
+        keep_alive=args.keep_alive,
+        keep_accepted=True,
+        prepared=prepared,
+    )
 
 
 def check(setup, args, load):

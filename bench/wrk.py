@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import HOST, LoadResult, log
+from harness import HOST, LoadResult, log, run_load
 
 #: the Lua side: one file of prepared requests per thread, each request preceded by
 #: its length on a line; ``done`` writes the figures and the accepted ids as JSON
@@ -208,3 +208,36 @@ class WrkLoad:
             {name: n for name, n in figures["errors"].items() if n and name != "status"}
         )
         return result
+
+
+def send(
+    port,
+    make_request,
+    clients,
+    seconds,
+    label,
+    use_wrk,
+    max_rate,
+    keep_alive=False,
+    keep_accepted=False,
+    prepared=None,
+):
+    """A load of ``seconds`` from ``clients``: ``wrk``'s (the requests of
+    ``prepared``, a :class:`WrkLoad`, or ``max_rate`` a second made now) or Python
+    threads' (:func:`harness.run_load`, connections kept open with ``keep_alive``).
+    """
+    if not use_wrk:
+        return run_load(
+            port,
+            make_request,
+            clients=clients,
+            duration=seconds,
+            label=label,
+            keep_accepted=keep_accepted,
+            keep_alive=keep_alive,
+        )
+    if prepared is not None:
+        return prepared.run(clients, seconds)
+    count = int(max_rate * seconds)
+    with WrkLoad(port, make_request, count, label=label) as cell:
+        return cell.run(clients, seconds)
