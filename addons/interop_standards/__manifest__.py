@@ -3,7 +3,7 @@
 {
     "name": "Interop — Healthcare Standards",
     "summary": "HL7 v2, FHIR R4B and X12 835 adapters into the governed canonical flow",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Productivity/Interop",
     "website": "https://github.com/interop-suite/interop",
     "author": "Interop",

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from odoo import api, models
 from odoo.tools import file_open
 
+from odoo.addons.interop.errors import PayloadValidationError
 from odoo.addons.interop_gateway.errors import GatewayError
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 
@@ -185,19 +186,52 @@ class InteropFhirAdapter(models.AbstractModel):
                     for text in violations
                 ],
             )
-        stored = Adapter._log_accepted(
+        # queued: its processing reads it again and stores its canonical event
+        # (_interop_handle_original)
+        stored = Adapter._log_original(
             endpoint,
             ORIGINAL_EVENT,
             body,
             FHIR_CONTENT_TYPE,
             key,
-            [(CANONICAL_EVENT, payload)],
             business_key=payload["visit"]["id"],
-            checked=True,
         )
         if stored.repeat:
             return self._response(bundle, stored.repeat[0])
-        return self._response(bundle, stored.original.id, stored.children.id)
+        return self._response(bundle, stored.original.id)
+
+    def _interop_handle_original(self, message, document):
+        """Handler of the original FHIR bundles (``fhir.bundle``): the bundle
+        read again as at intake and its ``service.completed`` event stored as its
+        child, queued (``interop.standards.adapter._derive_child``). The event
+        type lets the bundle's resources through to this handler (its PHI Copied
+        to Records): they become the child, a log message encrypted and masked as
+        the bundle is. A bundle that no longer converts fails, with the FHIRPath
+        of each issue (never a value)."""
+        Adapter = self.env["interop.standards.adapter"]
+        Adapter._check_original(message, ORIGINAL_EVENT)
+        try:
+            bundle = self._validate(document)
+            payload = self._payload(bundle)
+        except FhirError as error:
+            reasons = [f"{path}: {words}" for _code, path, words in error.issues]
+            raise PayloadValidationError(
+                self.env._(
+                    "The FHIR bundle no longer converts to its %(event)s event "
+                    "(%(count)s issue(s)): %(reasons)s",
+                    event=CANONICAL_EVENT,
+                    count=len(reasons),
+                    reasons="; ".join(reasons),
+                ),
+                violations=reasons,
+                suggested_action=self.env._(
+                    "Check that the bundle's event type still lets its resources "
+                    "through to its handler (PHI Copied to Records) and that the "
+                    "canonical contract accepts it, then retry."
+                ),
+            ) from None
+        payload["event_id"] = f"fhir:{message.sudo().idempotency_key}"
+        Adapter._derive_child(message, ORIGINAL_EVENT, CANONICAL_EVENT, payload)
 
     def _contract(self, endpoint, credential):
         if credential is None:
@@ -448,8 +482,10 @@ class InteropFhirAdapter(models.AbstractModel):
             status, outcome.model_dump_json(exclude_none=True), self._headers()
         )
 
-    def _response(self, bundle, original_id, child_id=None):
-        location = MESSAGE_URL % (child_id or original_id)
+    def _response(self, bundle, original_id):
+        """The transaction-response: each entry accepted (202), at the logged
+        bundle, whose processing stores the canonical event as its child."""
+        location = MESSAGE_URL % original_id
         response = Bundle(
             type="transaction-response",
             entry=[

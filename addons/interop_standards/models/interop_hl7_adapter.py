@@ -15,6 +15,7 @@ from hl7.exceptions import HL7Exception
 from odoo import api, models
 from odoo.tools import file_open
 
+from odoo.addons.interop.errors import PayloadValidationError
 from odoo.addons.interop_gateway.errors import RateLimited
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 from odoo.addons.interop_gateway.rate_limit import seconds_to_next_window
@@ -415,8 +416,8 @@ class InteropHl7Adapter(models.AbstractModel):
     # Storing and answering
 
     def _store(self, endpoint, item):
-        """Log the message (rejected, or accepted with its canonical child) and
-        build its ACK."""
+        """Log the message (rejected, or accepted and queued: its processing
+        stores its canonical event as its child) and build its ACK."""
         Adapter = self.env["interop.standards.adapter"]
         body = item["er7"].encode()
         errors = item["errors"]
@@ -436,21 +437,45 @@ class InteropHl7Adapter(models.AbstractModel):
             )
             verdict = "AR" if isinstance(errors[0], Hl7Reject) else "AE"
             return Outcome(self._ack(item, verdict, errors), None)
-        payload = item["payload"]
-        business_key = self._business_key(item["event"], payload)
-        stored = Adapter._log_accepted(
+        # queued: its processing reads it again and stores its canonical event
+        # (_interop_handle_original)
+        stored = Adapter._log_original(
             endpoint,
             ORIGINAL_EVENT,
             body,
             HL7_CONTENT_TYPE,
             item["control_id"],
-            [(item["event"], payload)],
-            business_key=business_key,
-            checked=True,  # by _prepare
+            business_key=self._business_key(item["event"], item["payload"]),
         )
         if stored.repeat:  # the control id was taken (before, or concurrently)
             return self._repeat_outcome(item, stored.repeat)
         return Outcome(self._ack(item, "AA", []), stored.original.id)
+
+    def _interop_handle_original(self, message, er7):
+        """Handler of the original HL7 messages (``hl7.v2_message``): the message
+        read again as at intake and its canonical event stored as its child,
+        queued (``interop.standards.adapter._derive_child``). A message that no
+        longer converts (its canonical event type's contract changed since it was
+        acknowledged) fails, with the reasons (segment, field, rule; no value)."""
+        Adapter = self.env["interop.standards.adapter"]
+        Adapter._check_original(message, ORIGINAL_EVENT)
+        item = self._prepare(message.sudo().endpoint_id, None, er7 or "")
+        if item["errors"]:
+            reasons = [error.reason() for error in item["errors"]]
+            raise PayloadValidationError(
+                self.env._(
+                    "The HL7 message no longer converts to its canonical event "
+                    "(%(count)s error(s)): %(reasons)s",
+                    count=len(reasons),
+                    reasons="; ".join(reasons),
+                ),
+                violations=reasons,
+                suggested_action=self.env._(
+                    "Compare the canonical event type's contract with the message's "
+                    "segments, then retry."
+                ),
+            )
+        Adapter._derive_child(message, ORIGINAL_EVENT, item["event"], item["payload"])
 
     def _repeat_outcome(self, item, repeat):
         """A control id already received: the same message is acknowledged again

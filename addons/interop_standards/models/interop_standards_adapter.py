@@ -6,6 +6,7 @@ from collections import namedtuple
 
 from odoo import fields, models
 
+from odoo.addons.interop.errors import TransportError
 from odoo.addons.interop.models.interop_event_type import extract_key
 from odoo.addons.interop.models.interop_message import DONE, REJECTED
 
@@ -23,6 +24,11 @@ class InteropStandardsAdapter(models.AbstractModel):
     canonical event over to the governed flow as its child, with the same
     correlation id. Idempotency, validation, processing, exceptions and audit are
     then those of any canonical message.
+
+    A message of one canonical event (HL7, FHIR) is stored queued and answered;
+    its processing derives the child (:meth:`_log_original`,
+    :meth:`_derive_child`). A file whose answer reports what it posted (an X12
+    835) stores its children in the request (:meth:`_log_accepted`).
     """
 
     _name = "interop.standards.adapter"
@@ -82,6 +88,93 @@ class InteropStandardsAdapter(models.AbstractModel):
             original._raise_rejection()
         return original
 
+    def _log_original(
+        self, endpoint, original_code, body, content_type, key, business_key=None
+    ):
+        """Log an accepted original message whose one canonical event its
+        processing derives (:meth:`_derive_child`): an HL7 message, a FHIR
+        bundle. The adapter has read and checked it, and answers the sender from
+        that reading; the original is stored queued under its idempotency ``key``
+        in one statement that claims the key, and dispatched, as the JSON gateway
+        stores a message (``interop.message._intake``). Its drain reads it again
+        and stores the canonical event as its child, which its own drain
+        processes: the request stores one row, not two.
+
+        Returns a :data:`Stored` (no children yet); ``repeat`` is ``(id, same
+        body)`` of the message already logged with ``key`` when a concurrent
+        request took it first.
+        """
+        intake = self._service_messages(endpoint)._intake(
+            endpoint,
+            self.env["interop.event.type"]._contract(original_code),
+            body,
+            None,
+            violations=[],  # checked by the adapter
+            idempotency_key=key or None,
+            business_key=business_key,
+            content_type=content_type,
+        )
+        if intake is None:
+            return Stored(None, None, self._find_repeat(endpoint, key, body))
+        Message = self.env["interop.message"]
+        return Stored(Message.browse(intake.id), Message, None)
+
+    def _check_original(self, original, original_code):
+        """Refuse to process ``original`` unless it is a message of
+        ``original_code``, the event type whose messages the calling handler
+        reads: an approved change pointing another event type at that handler
+        would let its senders post canonical events their key may not send."""
+        # sudo: the event type of the message being processed
+        event_type = original.sudo().event_type_id
+        if event_type.code != original_code:
+            raise TransportError(
+                self.env._(
+                    "This handler reads %(expected)s messages only, not "
+                    "%(event)s: nothing was derived.",
+                    expected=original_code,
+                    event=event_type.display_name,
+                ),
+                suggested_action=self.env._(
+                    "Set the handler of the event type back to its own, then retry."
+                ),
+            )
+
+    def _derive_child(self, original, original_code, canonical_code, payload):
+        """The processing of an original logged by :meth:`_log_original` (of
+        event type ``original_code``, checked by :meth:`_check_original`): store
+        its canonical event ``payload`` (of event type ``canonical_code``) as its
+        child, with its correlation id, validated and queued like any inbound
+        message (a payload its contract now refuses is stored rejected, for the
+        owner). Returns the child.
+
+        The child's idempotency key is the original's, prefixed: the insert of a
+        second child for an original processed again claims a key taken, and the
+        child it has is returned.
+        """
+        # sudo: the log is written by its own methods only (as at intake)
+        original = original.sudo()
+        key = original.idempotency_key
+        # without a key, nothing stops a second child but this look
+        if not key and original.child_ids:
+            return original.child_ids
+        endpoint = original.endpoint_id
+        contract = self.env["interop.event.type"]._contract(canonical_code)
+        intake = self._service_messages(endpoint)._intake(
+            endpoint,
+            contract,
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            payload,
+            violations=contract.check(payload),
+            idempotency_key=f"{original_code}:{key}" if key else None,
+            business_key=extract_key(payload, contract.business_key_field),
+            parent_id=original.id,
+            correlation_id=original.correlation_id,
+        )
+        if intake is None:  # the original has its child (processed before)
+            original.invalidate_recordset(["child_ids"])
+            return original.child_ids
+        return self.env["interop.message"].browse(intake.id)
+
     def _log_accepted(
         self,
         endpoint,
@@ -91,18 +184,13 @@ class InteropStandardsAdapter(models.AbstractModel):
         key,
         children,
         business_key=None,
-        checked=False,
     ):
         """Log an accepted original message under its idempotency ``key`` and its
         canonical events (``children``: ``(event type code, payload)`` pairs) as
-        its children, validated and queued like any inbound message. Returns a
-        :data:`Stored`; ``repeat`` is ``(id, same body)`` of the message already
-        logged with ``key`` when a concurrent request took it first.
-        ``checked``: the caller found the children valid against their contract.
-
-        One valid child (an HL7 message, a FHIR bundle): the original, done, and its
-        child, queued, are inserted in one statement
-        (``interop.message._log_original_with_child``).
+        its children, validated and queued like any inbound message, in the same
+        request: a file whose children the sender's answer reports (an X12 835).
+        Returns a :data:`Stored`; ``repeat`` is ``(id, same body)`` of the message
+        already logged with ``key`` when a concurrent request took it first.
 
         The gateway's intake path (``interop.message._log_queued``, ``_intake``):
         the original is inserted in one statement that also claims its key (a
@@ -112,21 +200,6 @@ class InteropStandardsAdapter(models.AbstractModel):
         Message = self._service_messages(endpoint)
         EventType = self.env["interop.event.type"]
         original_type = EventType._contract(original_code)
-        if len(children) == 1:
-            contract = EventType._contract(children[0][0])
-            payload = children[0][1]
-            if checked or not contract.check(payload):
-                return self._log_accepted_one(
-                    Message,
-                    endpoint,
-                    original_type,
-                    body,
-                    content_type,
-                    key,
-                    contract,
-                    payload,
-                    business_key,
-                )
         now = fields.Datetime.now()
         logged = Message._log_queued(
             endpoint.id,
@@ -182,51 +255,6 @@ class InteropStandardsAdapter(models.AbstractModel):
             }
         )
         return Stored(original, Message.browse(child_ids), None)
-
-    def _log_accepted_one(
-        self,
-        Message,
-        endpoint,
-        original_type,
-        body,
-        content_type,
-        key,
-        contract,
-        payload,
-        business_key,
-    ):
-        """:meth:`_log_accepted` of one valid child: one statement for both rows,
-        then the child dispatched as the gateway dispatches a message."""
-        logged = Message._log_original_with_child(
-            endpoint.id,
-            _id(endpoint.company_id),
-            {
-                "event_type_id": original_type.id,
-                "event_version": original_type.version,
-                "body": body,
-                "idempotency_key": key or None,
-                "business_key": business_key,
-                "content_type": content_type,
-            },
-            {
-                "event_type_id": contract.id,
-                "event_version": contract.version,
-                "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                "idempotency_key": f"{original_type.code}:{key}" if key else None,
-                "business_key": extract_key(payload, contract.business_key_field),
-            },
-            contract,
-        )
-        if logged is None:
-            return Stored(None, None, self._find_repeat(endpoint, key, body))
-        original_id, child_id, _correlation_id, drain_pending = logged
-        # sudo: the job runs the message's own steps (interop.message._intake)
-        Message.sudo()._dispatch_new(
-            self.env["interop.event.type"].sudo().browse(contract.id),
-            child_id,
-            drain_pending=drain_pending,
-        )
-        return Stored(Message.browse(original_id), Message.browse(child_id), None)
 
     def _log_children_grouped(
         self,

@@ -64,6 +64,13 @@ class StandardsCase(RevenueCase, HttpCase):
             ]
         )
 
+    def _derive(self, originals):
+        """Process the original messages (their drain), as the job runner would:
+        each stores its canonical event as its child. Returns the children."""
+        for original in originals:
+            self._run_jobs(original)
+        return originals.child_ids
+
     def _run_jobs(self, message):
         """Run the jobs that process ``message``, as the job runner would."""
         self.env.invalidate_all()

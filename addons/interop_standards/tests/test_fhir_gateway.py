@@ -39,20 +39,42 @@ class TestFhirGateway(StandardsCase):
         self.assertEqual(len(answer["entry"]), 6)
         self.assertEqual(answer["entry"][0]["response"]["status"], "202 Accepted")
         original = self._originals("fhir.bundle")
+        self.assertEqual(
+            response.headers["Location"], f"/interop/v1/messages/{original.id}"
+        )
+        self.assertEqual(
+            answer["entry"][0]["response"]["location"], response.headers["Location"]
+        )
+        # answered once stored: its processing stores its canonical event
         self.assertRecordValues(
             original,
             [
                 {
-                    "state": "done",
+                    "state": "queued",
                     "content_type": FHIR_TYPE,
                     "idempotency_key": "T-FHIR-0001",
                     "business_key": "V-FHIR-1",
                 }
             ],
         )
-        child = original.child_ids
+        self.assertFalse(original.child_ids)
+        child = self._derive(original)
+        self.assertEqual(original.state, "done", original.last_error)
+        # the resources reached the handler: no attempt says they were withheld
+        self.assertFalse(original.attempt_ids.note)
         self.assertEqual(child.event_type_id.code, "service.completed")
-        self.assertEqual(child.correlation_id, original.correlation_id)
+        self.assertRecordValues(
+            child,
+            [
+                {
+                    "state": "queued",
+                    "parent_id": original.id,
+                    "correlation_id": original.correlation_id,
+                    "business_key": "V-FHIR-1",
+                    "idempotency_key": "fhir.bundle:T-FHIR-0001",
+                }
+            ],
+        )
         self._run_jobs(child)
         self.assertEqual(child.state, "done", child.last_error)
         visit = self._visit("V-FHIR-1")

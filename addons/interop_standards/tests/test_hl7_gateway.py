@@ -36,21 +36,27 @@ class TestHl7Gateway(StandardsCase):
         self.assertEqual(self._msa(ack)[1:3], ["AA", "T-DFT-0001"])
         self.assertEqual(ack[0][8], "ACK^P03^ACK")
         original = self._originals("hl7.v2_message")
+        # acknowledged once stored: its processing stores its canonical event
         self.assertRecordValues(
             original,
             [
                 {
-                    "state": "done",
+                    "state": "queued",
                     "content_type": HL7_TYPE,
                     "idempotency_key": "T-DFT-0001",
                     "business_key": "V-HL7-1",
-                    "attempt_count": 1,
+                    "attempt_count": 0,
                     "parent_id": False,
                 }
             ],
         )
+        self.assertFalse(original.child_ids)
+        child = self._derive(original)
+        self.assertRecordValues(
+            original, [{"state": "done", "attempt_count": 1, "last_error": False}]
+        )
         self.assertTrue(original.date_started and original.date_finished)
-        child = original.child_ids
+        self.assertFalse(original.exception_ids)
         self.assertRecordValues(
             child,
             [
@@ -75,7 +81,7 @@ class TestHl7Gateway(StandardsCase):
         for trigger in ("s12", "s13", "s14", "s15"):
             ack = self._ack(self._post_hl7(data(f"siu_{trigger}.hl7")))
             self.assertEqual(self._msa(ack)[1], "AA")
-            child = self._originals("hl7.v2_message")[:1].child_ids
+            child = self._derive(self._originals("hl7.v2_message")[:1])
             self._run_jobs(child)
             self.assertEqual(child.state, "done", child.last_error)
             appointment = self.env["interop.appointment"].search(
@@ -103,7 +109,7 @@ class TestHl7Gateway(StandardsCase):
         )
         ack = self._ack(self._post_hl7(data("adt_a08.hl7")))
         self.assertEqual(self._msa(ack)[1], "AA")
-        child = self._originals("hl7.v2_message").child_ids
+        child = self._derive(self._originals("hl7.v2_message"))
         self.assertEqual(child.event_type_id.code, "party.updated")
         self._run_jobs(child)
         self.assertEqual(child.state, "done", child.last_error)
@@ -145,7 +151,7 @@ class TestHl7Gateway(StandardsCase):
         )
         ack = self._ack(self._post_hl7(data("adt_a08.hl7")))
         self.assertEqual(self._msa(ack)[1], "AA")
-        child = self._originals("hl7.v2_message").child_ids
+        child = self._derive(self._originals("hl7.v2_message"))
         self._run_jobs(child)
         self.assertEqual(child.state, "failed")
         self.assertIn("email", child.last_error)
@@ -173,7 +179,7 @@ class TestHl7Gateway(StandardsCase):
             sorted(originals.mapped("idempotency_key")), ["T-ADT-0008", "T-SIU-0012"]
         )
         self.assertEqual(
-            sorted(originals.child_ids.event_type_id.mapped("code")),
+            sorted(self._derive(originals).event_type_id.mapped("code")),
             ["appointment.booked", "party.updated"],
         )
 
@@ -253,7 +259,113 @@ class TestHl7Gateway(StandardsCase):
         self.assertEqual(self._msa(again)[1:3], ["AA", "T-DFT-0001"])
         original = self._originals("hl7.v2_message")
         self.assertEqual(len(original), 1)
+        self.assertEqual(len(self._derive(original)), 1)
+        # and once processed
+        again = self._ack(self._post_hl7(data("dft_p03.hl7")))
+        self.assertEqual(self._msa(again)[1:3], ["AA", "T-DFT-0001"])
+        self.assertEqual(len(self._originals("hl7.v2_message")), 1)
+        self.assertEqual(len(self._derive(original)), 1)
+        # processed again (a replay after a failure that came later, say): the
+        # insert of a second child claims a key taken; the child stays alone
+        self.env["interop.hl7.adapter"]._interop_handle_original(
+            original, original._get_payload()
+        )
         self.assertEqual(len(original.child_ids), 1)
+
+    def test_several_dfts_are_derived_by_their_drain_each_billing_its_visit(self):
+        for index in (1, 2, 3):
+            text = (
+                data("dft_p03.hl7")
+                .replace("T-DFT-0001", f"T-DFT-010{index}")
+                .replace("V-HL7-1", f"V-HL7-1{index}")
+            )
+            self.assertEqual(self._msa(self._ack(self._post_hl7(text)))[1], "AA")
+        originals = self._originals("hl7.v2_message")
+        self.assertEqual(originals.mapped("state"), ["queued"] * 3)
+        # one drain takes the three
+        self._run_jobs(originals[0])
+        self.assertEqual(originals.mapped("state"), ["done"] * 3)
+        children = originals.child_ids
+        self.assertEqual(len(children), 3)
+        for original in originals:
+            self.assertRecordValues(
+                original.child_ids,
+                [
+                    {
+                        "correlation_id": original.correlation_id,
+                        "business_key": original.business_key,
+                        "idempotency_key": f"hl7.v2_message:{original.idempotency_key}",
+                    }
+                ],
+            )
+        self._run_jobs(children[0])
+        self.assertEqual(children.mapped("state"), ["done"] * 3)
+        visits = self.env["interop.visit"].search(
+            [("name", "in", ["V-HL7-11", "V-HL7-12", "V-HL7-13"])]
+        )
+        self.assertEqual(len(visits.invoice_id), 3)
+        self.assertEqual(sum(visits.invoice_id.mapped("amount_untaxed")), 2550.0)
+
+    def test_original_that_no_longer_converts_fails_without_values_then_replays(self):
+        """Acknowledged, then its canonical event type's contract changed before
+        its drain: it fails for the owner, naming the rule and no value, and is
+        derived once the contract accepts it again and it is replayed."""
+        self._ack(self._post_hl7(data("dft_p03.hl7")))
+        original = self._originals("hl7.v2_message")
+        service = self.env["interop.event.type"]._find("service.completed")
+        schema = service.schema
+        stricter = json.loads(schema)
+        stricter["required"] = [*stricter.get("required", []), "referral"]
+        service._interop_apply_write({"schema": json.dumps(stricter)})
+        self.assertFalse(self._derive(original))
+        self.assertEqual(original.state, "failed")
+        self.assertIn("referral", original.last_error)
+        exception = original.exception_ids
+        self.assertEqual(exception.category_id.code, "validation")
+        shown = " ".join(
+            str(value or "")
+            for value in exception.read(
+                ["name", "description", "suggested_action", "technical_detail"]
+            )[0].values()
+        )
+        shown += original.last_error + str(original.attempt_ids.mapped("error"))
+        for value in ("Testperson", "MRN-T1", "alex.testperson", "Test Street"):
+            self.assertNotIn(value, shown)
+        service._interop_apply_write({"schema": schema})
+        original._replay()
+        child = self._derive(original)
+        self.assertEqual(original.state, "done", original.last_error)
+        self.assertEqual(original.attempt_count, 2)
+        self._run_jobs(child)
+        self.assertEqual(child.state, "done", child.last_error)
+        self.assertEqual(self._visit("V-HL7-1").invoice_id.amount_untaxed, 850.0)
+
+    def test_attack_another_event_type_pointed_at_the_hl7_handler_derives_nothing(
+        self,
+    ):
+        """An event type whose handler was set to the originals' one (by an
+        approved change) would let a key that may send it post a DFT as a JSON
+        string, billed without the key's right to send service.completed."""
+        smuggled = self.env["interop.event.type"].create(
+            {
+                "code": "test.smuggled",
+                "name": "Smuggled",
+                "schema": "{}",
+                "data_classification": "phi",
+                "handler_model": "interop.hl7.adapter",
+                "handler_method": "_interop_handle_original",
+            }
+        )
+        message = self.env["interop.message"]._receive(
+            self.scheduling, smuggled, data("dft_p03.hl7")
+        )
+        self._run_jobs(message)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("reads hl7.v2_message messages only", message.last_error)
+        self.assertFalse(message.child_ids)
+        self.assertFalse(
+            self.env["interop.message"].search([("business_key", "=", "V-HL7-1")])
+        )
 
     def test_duplicate_control_id_with_other_content_is_rejected(self):
         self._ack(self._post_hl7(data("dft_p03.hl7")))

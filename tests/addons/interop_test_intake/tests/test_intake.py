@@ -90,31 +90,3 @@ class TestIntakeWritesEveryField(InteropMessageCase):
         self.assertEqual(len(ids), 2)
         for message in self.env["interop.message"].browse(ids):
             self._assert_intake_fields(message)
-
-    def test_standards_original_and_child_statement_writes_a_defaulted_field(self):
-        # interop_standards' one statement for an original message and its child
-        service = self.env["interop.message"].with_user(self.endpoint.service_user_id)
-        row = {
-            "event_type_id": self.event_type.id,
-            "event_version": self.event_type.version,
-            "business_key": "INTAKE-5",
-        }
-        original_id, child_id, _correlation, _pending = (
-            service._log_original_with_child(
-                self.endpoint.id,
-                self.endpoint.company_id.id,
-                dict(
-                    row,
-                    body=json.dumps(self._payload(ref="INTAKE-5")),
-                    idempotency_key="intake-5",
-                ),
-                dict(
-                    row,
-                    body=json.dumps(self._payload(ref="INTAKE-5")),
-                    idempotency_key="intake-5:child",
-                ),
-                self.event_type,
-            )
-        )
-        for message in self.env["interop.message"].browse([original_id, child_id]):
-            self._assert_intake_fields(message)
