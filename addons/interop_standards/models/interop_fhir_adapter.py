@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from odoo import api, models
 from odoo.tools import file_open
 
-from odoo.addons.interop.errors import PayloadValidationError
 from odoo.addons.interop_gateway.errors import GatewayError
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 
@@ -214,17 +213,10 @@ class InteropFhirAdapter(models.AbstractModel):
             bundle = self._validate(document)
             payload = self._payload(bundle)
         except FhirError as error:
-            reasons = [f"{path}: {words}" for _code, path, words in error.issues]
-            raise PayloadValidationError(
+            raise Adapter._not_converted(
+                self.env._("The FHIR bundle"),
+                [f"{path}: {words}" for _code, path, words in error.issues],
                 self.env._(
-                    "The FHIR bundle no longer converts to its %(event)s event "
-                    "(%(count)s issue(s)): %(reasons)s",
-                    event=CANONICAL_EVENT,
-                    count=len(reasons),
-                    reasons="; ".join(reasons),
-                ),
-                violations=reasons,
-                suggested_action=self.env._(
                     "Check that the bundle's event type still lets its resources "
                     "through to its handler (PHI Copied to Records) and that the "
                     "canonical contract accepts it, then retry."

@@ -15,7 +15,6 @@ from hl7.exceptions import HL7Exception
 from odoo import api, models
 from odoo.tools import file_open
 
-from odoo.addons.interop.errors import PayloadValidationError
 from odoo.addons.interop_gateway.errors import RateLimited
 from odoo.addons.interop_gateway.models.interop_gateway import MESSAGE_URL, Answer
 from odoo.addons.interop_gateway.rate_limit import seconds_to_next_window
@@ -461,16 +460,10 @@ class InteropHl7Adapter(models.AbstractModel):
         Adapter._check_original(message, ORIGINAL_EVENT)
         item = self._prepare(message.sudo().endpoint_id, None, er7 or "")
         if item["errors"]:
-            reasons = [error.reason() for error in item["errors"]]
-            raise PayloadValidationError(
+            raise Adapter._not_converted(
+                self.env._("The HL7 message"),
+                [error.reason() for error in item["errors"]],
                 self.env._(
-                    "The HL7 message no longer converts to its canonical event "
-                    "(%(count)s error(s)): %(reasons)s",
-                    count=len(reasons),
-                    reasons="; ".join(reasons),
-                ),
-                violations=reasons,
-                suggested_action=self.env._(
                     "Compare the canonical event type's contract with the message's "
                     "segments, then retry."
                 ),

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 from odoo import fields, models
 
-from odoo.addons.interop.errors import TransportError
+from odoo.addons.interop.errors import PayloadValidationError, TransportError
 from odoo.addons.interop.models.interop_event_type import extract_key
 from odoo.addons.interop.models.interop_message import DONE, REJECTED
 
@@ -138,6 +138,22 @@ class InteropStandardsAdapter(models.AbstractModel):
                     "Set the handler of the event type back to its own, then retry."
                 ),
             )
+
+    def _not_converted(self, message_words, reasons, suggested_action):
+        """The error of an original that no longer converts to its canonical event
+        (``message_words``: what it is, e.g. "The HL7 message"), for its owner:
+        its ``reasons`` (locations and rules, never a value)."""
+        return PayloadValidationError(
+            self.env._(
+                "%(message)s no longer converts to its canonical event (%(count)s "
+                "error(s)): %(reasons)s",
+                message=message_words,
+                count=len(reasons),
+                reasons="; ".join(reasons),
+            ),
+            violations=reasons,
+            suggested_action=suggested_action,
+        )
 
     def _derive_child(self, original, original_code, canonical_code, payload):
         """The processing of an original logged by :meth:`_log_original` (of

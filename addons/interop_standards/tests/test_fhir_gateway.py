@@ -85,6 +85,36 @@ class TestFhirGateway(StandardsCase):
         )
         self.assertEqual(visit.plan_ref, "PLAN-F1")
 
+    def test_bundle_whose_resources_are_withheld_fails_then_replays(self):
+        """An administrator took the resources out of what the bundle's handler
+        gets (PHI Copied to Records): its processing fails for the owner, naming
+        the path and no value, and the bundle is derived once they are back and
+        it is replayed."""
+        response = self._post_fhir(self._bundle())
+        self.assertEqual(response.status_code, 200, response.text)
+        original = self._originals("fhir.bundle")
+        bundle_type = original.event_type_id
+        copy_paths = bundle_type.phi_copy_paths
+        bundle_type._interop_apply_write({"phi_copy_paths": False})
+        self.assertFalse(self._derive(original))
+        self.assertEqual(original.state, "failed")
+        self.assertIn("The FHIR bundle no longer converts", original.last_error)
+        self.assertIn("Bundle.entry[0].resource.resourceType", original.last_error)
+        exception = original.exception_ids
+        self.assertEqual(exception.category_id.code, "validation")
+        shown = original.last_error + str(
+            exception.read(["name", "description", "technical_detail"])
+        )
+        for value in ("Testperson", "Casey", "Testville", "MRN"):
+            self.assertNotIn(value, shown)
+        bundle_type._interop_apply_write({"phi_copy_paths": copy_paths})
+        original._replay()
+        child = self._derive(original)
+        self.assertEqual(original.state, "done", original.last_error)
+        self._run_jobs(child)
+        self.assertEqual(child.state, "done", child.last_error)
+        self.assertEqual(self._visit("V-FHIR-1").invoice_id.amount_untaxed, 885.0)
+
     def test_same_bundle_twice_is_billed_once(self):
         first = self._post_fhir(self._bundle())
         again = self._post_fhir(self._bundle())
