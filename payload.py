@@ -259,6 +259,12 @@ def _loads_iteratively(text):
             value = container
 
 
+def dumps_body(payload):
+    """The body a parsed payload is logged as: compact JSON, its non-ASCII
+    characters kept (what its hash, and a repeat's comparison, are over)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps_deep(value):
     """``json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)`` of a
     document of any depth (Python's encoder recurses)."""

@@ -1,12 +1,12 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import json
 from collections import namedtuple
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..message_state import QUEUED, REJECTED
+from ..payload import dumps_body
 
 #: what :meth:`InteropMessage._intake` stored: the message's id, its correlation
 #: id, its state (queued or rejected), whether a pending drain takes it
@@ -30,7 +30,7 @@ class InteropMessageIntake(models.AbstractModel):
         ``body`` is the raw payload (bytes/str) or a JSON-serialisable object.
         """
         if not isinstance(body, (bytes, str)):
-            body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            body = dumps_body(body)
         vals = {
             "direction": direction,
             "endpoint_id": endpoint.id,
@@ -210,7 +210,7 @@ class InteropMessageIntake(models.AbstractModel):
 
         Returns the message: queued when valid, rejected (with the reasons) when not.
         """
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        body = dumps_body(payload)
         extra_vals.setdefault("business_key", event_type._extract_business_key(payload))
         extra_vals.setdefault(
             "idempotency_key", event_type._extract_idempotency_key(payload)

@@ -1,7 +1,6 @@
 # Copyright 2026 Interop
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
-import json
 from collections import namedtuple
 
 from odoo import fields, models
@@ -9,6 +8,7 @@ from odoo import fields, models
 from odoo.addons.interop.errors import PayloadValidationError, TransportError
 from odoo.addons.interop.models.interop_event_type import extract_key
 from odoo.addons.interop.models.interop_message import DONE, REJECTED
+from odoo.addons.interop.payload import dumps_body
 
 #: an original with more children than this stores them grouped
 GROUPED_FROM = 20
@@ -161,35 +161,40 @@ class InteropStandardsAdapter(models.AbstractModel):
         its canonical event ``payload`` (of event type ``canonical_code``) as its
         child, with its correlation id, validated and queued like any inbound
         message (a payload its contract now refuses is stored rejected, for the
-        owner). Returns the child.
+        owner).
 
-        The child's idempotency key is the original's, prefixed: the insert of a
-        second child for an original processed again claims a key taken, and the
-        child it has is returned.
+        The child's idempotency key is the original's, prefixed
+        (:meth:`_child_key`): for an original processed again, the insert of a
+        second child claims a key taken, and stores nothing.
         """
         # sudo: the log is written by its own methods only (as at intake)
         original = original.sudo()
         key = original.idempotency_key
         # without a key, nothing stops a second child but this look
         if not key and original.child_ids:
-            return original.child_ids
+            return
         endpoint = original.endpoint_id
         contract = self.env["interop.event.type"]._contract(canonical_code)
-        intake = self._service_messages(endpoint)._intake(
+        self._service_messages(endpoint)._intake(
             endpoint,
             contract,
-            json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            dumps_body(payload),
             payload,
             violations=contract.check(payload),
-            idempotency_key=f"{original_code}:{key}" if key else None,
+            idempotency_key=self._child_key(original_code, key),
             business_key=extract_key(payload, contract.business_key_field),
             parent_id=original.id,
             correlation_id=original.correlation_id,
         )
-        if intake is None:  # the original has its child (processed before)
-            original.invalidate_recordset(["child_ids"])
-            return original.child_ids
-        return self.env["interop.message"].browse(intake.id)
+
+    def _child_key(self, original_code, key, index=None):
+        """The idempotency key of a canonical child of the original sent with
+        ``key`` (None without one): the original's, prefixed with its event type,
+        followed by the child's ``index`` when the original has several."""
+        if not key:
+            return None
+        child_key = f"{original_code}:{key}"
+        return child_key if index is None else f"{child_key}:{index}"
 
     def _log_accepted(
         self,
@@ -244,13 +249,13 @@ class InteropStandardsAdapter(models.AbstractModel):
             child_ids = []
             for index, (canonical_code, payload) in enumerate(children, start=1):
                 contract = EventType._contract(canonical_code)
-                child_key = f"{original_code}:{key}" if key else None
-                if child_key and len(children) > 1:
-                    child_key = f"{child_key}:{index}"
+                child_key = self._child_key(
+                    original_code, key, index if len(children) > 1 else None
+                )
                 intake = Message._intake(
                     endpoint,
                     contract,
-                    json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                    dumps_body(payload),
                     payload,
                     violations=contract.check(payload),
                     skip_duplicate=False,
@@ -292,8 +297,8 @@ class InteropStandardsAdapter(models.AbstractModel):
         valid = {}
         for index, (canonical_code, payload) in enumerate(children, start=1):
             contract = EventType._contract(canonical_code)
-            child_key = f"{original_code}:{key}:{index}" if key else None
-            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            child_key = self._child_key(original_code, key, index)
+            body = dumps_body(payload)
             business_key = extract_key(payload, contract.business_key_field)
             violations = contract.check(payload)
             if violations:
