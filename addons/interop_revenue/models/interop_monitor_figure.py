@@ -2,8 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
 
-from .interop_visit import OPEN_STATES
-
 
 class InteropMonitorFigure(models.AbstractModel):
     """The revenue cycle's figures on the operations overview, in alert rules and
@@ -42,10 +40,7 @@ class InteropMonitorFigure(models.AbstractModel):
 
     def _visits_not_invoiced_domain(self, scope):
         # the stuck visits: still open past interop_revenue.stuck_hours
-        return self._revenue_scope_domain(scope) + [
-            ("state", "in", OPEN_STATES),
-            ("date_received", "<", self.env["interop.visit"]._stuck_cutoff()),
-        ]
+        return self._revenue_scope_domain(scope) + [("is_stuck", "=", True)]
 
     def _payments_not_posted_domain(self, scope):
         return self._revenue_scope_domain(scope) + [
