@@ -71,6 +71,25 @@ class StandardsCase(RevenueCase, HttpCase):
             self._run_jobs(original)
         return originals.child_ids
 
+    def _assert_failed_without_values(self, message, words, values):
+        """``message`` failed as invalid, its error saying ``words``, and none of
+        ``values`` (of the payload: PHI) is in what the owner reads of the failure:
+        its error, its attempts' and its exception."""
+        self.assertEqual(message.state, "failed")
+        for text in words:
+            self.assertIn(text, message.last_error)
+        exception = message.exception_ids
+        self.assertEqual(exception.category_id.code, "validation")
+        fields_ = ["name", "description", "suggested_action", "technical_detail"]
+        shown = " ".join(
+            str(value or "")
+            for record in exception.read(fields_)
+            for value in record.values()
+        )
+        shown += message.last_error + str(message.attempt_ids.mapped("error"))
+        for value in values:
+            self.assertNotIn(value, shown)
+
     def _run_jobs(self, message):
         """Run the jobs that process ``message``, as the job runner would."""
         self.env.invalidate_all()
